@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Gatehouse needs to build, test and benchmark.
+# Idempotent: installs only what is missing; does nothing when not root.
+set -euo pipefail
+
+BUILD=(build-essential cmake pkg-config
+       libboost-system-dev libboost-dev
+       libtomlplusplus-dev libacl1-dev libcap-dev libcli11-dev
+       libspdlog-dev libfmt-dev nlohmann-json3-dev libpugixml-dev libssl-dev
+       libpam0g-dev libgtest-dev libgmock-dev libbenchmark-dev clang)
+RUNTIME=(php-cgi acl passwd)
+TEST=(curl procps python3)
+
+missing=()
+for p in "${BUILD[@]}" "${RUNTIME[@]}" "${TEST[@]}" "$@"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing packages (run as root to install): ${missing[*]}" >&2
+  exit 0
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

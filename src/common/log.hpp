@@ -1,0 +1,18 @@
+// The logging facade: one spdlog logger for the error log, set up once by the
+// CLI. Callers put their context in front: log::warn("[pool {}] ...", name).
+#pragma once
+
+#include <filesystem>
+#include <spdlog/spdlog.h>
+
+namespace gatehouse::log {
+
+// Logs to stderr, and also to `file` when it is not empty.
+void init(const std::filesystem::path& file, spdlog::level::level_enum level);
+
+using spdlog::debug;
+using spdlog::error;
+using spdlog::info;
+using spdlog::warn;
+
+}  // namespace gatehouse::log

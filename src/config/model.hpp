@@ -1,0 +1,149 @@
+// The validated, immutable configuration: what ../shared/examples/two-sites.toml
+// says, with IIS's defaults filled in. Produced only by config::load_*().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gatehouse::config {
+
+using Seconds = std::chrono::seconds;
+using Path = std::filesystem::path;
+
+// Where a value came from, for messages: "/etc/gh.toml:12:5".
+struct SourcePos {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string str() const;
+};
+
+struct Limits {
+  std::uint64_t max_url_length = 4096;
+  std::uint64_t max_query_string = 2048;
+  std::uint64_t max_request_headers = 16384;  // bytes, all headers together
+  std::uint64_t max_allowed_content_length = 30'000'000;
+  Seconds header_timeout{15};
+  Seconds keepalive_timeout{120};
+  Seconds body_timeout{60};  // longest gap between two body reads
+};
+
+struct Server {
+  Path state_dir = "/var/lib/gatehouse";  // accounts registry, ACL backups, sockets
+  Path log_dir = "/var/log/gatehouse";    // W3C access logs per site, error.log
+  unsigned threads = 0;                   // 0: one I/O thread per core
+  Seconds shutdown_timeout{30};           // in-flight requests get this long on stop
+  Limits limits;
+};
+
+struct Accounts {
+  std::string anonymous = "gh-iusr";  // the IUSR equivalent
+};
+
+enum class StderrMode { ReturnStdErrIn500, ReturnGeneric500, IgnoreAndReturn200, TerminateProcess };
+
+// IIS system.webServer/fastCgi <application> settings, IIS 7.5 defaults.
+struct FastCgi {
+  unsigned max_instances = 4;
+  unsigned instance_max_requests = 200;
+  Seconds idle_timeout{300};
+  Seconds activity_timeout{70};
+  Seconds request_timeout{90};
+  unsigned queue_length = 1000;
+  unsigned rapid_fails_per_minute = 10;
+  std::optional<Path> monitor_changes_to;
+  StderrMode stderr_mode = StderrMode::ReturnStdErrIn500;
+  Seconds signal_before_terminate{0};
+  std::vector<std::pair<std::string, std::string>> environment;  // in file order
+};
+
+// The php.ini values Gatehouse acts on; `values` keeps every key as read.
+struct PhpIni {
+  Path file;
+  bool fastcgi_impersonate = false;  // fastcgi.impersonate, default 0
+  std::optional<Path> upload_tmp_dir;
+  std::optional<Path> session_save_path;  // the directory part of session.save_path
+  std::optional<Path> error_log;
+  std::vector<Path> include_path;
+  std::vector<Path> open_basedir;
+  std::map<std::string, std::string> values;
+};
+
+struct Pool {
+  std::string name;
+  std::string identity = "ApplicationPoolIdentity";  // or an existing account name
+  Path php_cgi = "/usr/bin/php-cgi";
+  Path php_ini;  // empty: php-cgi's own default
+  unsigned umask = 007;
+  FastCgi fastcgi;
+  PhpIni ini;  // read from php_ini at load time
+  SourcePos pos;
+
+  bool uses_pool_identity() const { return identity == "ApplicationPoolIdentity"; }
+};
+
+enum class AnonymousUser { Iusr, Pool };
+
+struct Authentication {
+  bool anonymous_enabled = true;
+  AnonymousUser anonymous_user = AnonymousUser::Iusr;
+  bool basic_enabled = false;
+  std::string basic_realm;
+};
+
+// "http://IP:PORT:HOST"; ip "*" is any address, host "*" any Host header.
+struct Binding {
+  std::string scheme = "http";
+  std::string ip = "*";
+  std::uint16_t port = 80;
+  std::string host = "*";
+  std::string text;  // as written
+};
+
+// An application: the site root ("/") is always applications[0].
+struct Application {
+  std::string path;  // URL prefix, "/" or "/blog" (no trailing slash)
+  Path app_root;     // the whole application: code, vendor libraries
+  Path physical_path;
+  std::string pool;
+  std::vector<Path> writable;  // folders the application writes, beyond php.ini's
+  Authentication authentication;
+  SourcePos pos;
+};
+
+// Plain content mapped into a site, served by the enclosing application.
+struct VirtualDirectory {
+  std::string path;  // URL prefix, no trailing slash
+  Path physical_path;
+  SourcePos pos;
+};
+
+struct Site {
+  std::string name;
+  std::vector<Binding> bindings;
+  std::vector<std::string> default_documents = {"index.php", "index.html", "index.htm", "default.htm"};
+  std::vector<std::string> php_extensions = {".php"};
+  std::vector<Application> applications;  // [0] is the root application "/"
+  std::vector<VirtualDirectory> virtual_directories;
+  SourcePos pos;
+
+  const Application& root() const { return applications.front(); }
+};
+
+struct Config {
+  Path source;  // the file it came from, or "<embedded>"
+  Server server;
+  Accounts accounts;
+  std::vector<Pool> pools;
+  std::vector<Site> sites;
+
+  const Pool* find_pool(std::string_view name) const;
+  const Site* find_site(std::string_view name) const;
+};
+
+}  // namespace gatehouse::config
