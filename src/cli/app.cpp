@@ -1,8 +1,11 @@
-// Builds the CLI11 command tree and dispatches to the subcommands.
+// Builds the CLI11 command tree and dispatches to the subcommands. Exceptions
+// from configuration loading end here as exit code 1 (or 2 for the tools
+// whose exit code 1 means "findings").
 #include "cli/app.hpp"
 
-#include <CLI/CLI.hpp>
 #include <iostream>
+
+#include "cli/commands.hpp"
 
 namespace gatehouse::cli {
 
@@ -10,10 +13,19 @@ int run(int argc, char** argv) {
   CLI::App app{"Gatehouse: a PHP application server with IIS's hosting and security model"};
   app.require_subcommand(1);
   app.add_subcommand("version", "print the version")->callback([] { std::cout << "gatehouse 0.1.0\n"; });
+  add_serve(app);
+  add_check(app);
+  add_perms(app);
+  add_accounts(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {  // a subcommand's chosen exit code
+    return e.get_exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "gatehouse: " << e.what() << "\n";
+    return 1;
   }
   return 0;
 }

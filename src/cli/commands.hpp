@@ -1,0 +1,13 @@
+// One function per subcommand file: each adds its subcommand to the CLI tree.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace gatehouse::cli {
+
+void add_serve(CLI::App& app);     // serve.cpp
+void add_check(CLI::App& app);     // check.cpp
+void add_perms(CLI::App& app);     // perms.cpp
+void add_accounts(CLI::App& app);  // accounts.cpp
+
+}  // namespace gatehouse::cli
