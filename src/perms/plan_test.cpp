@@ -6,49 +6,13 @@
 #include <gtest/gtest.h>
 
 #include "perms/report.hpp"
+#include "perms/test_config.hpp"
 
 namespace gatehouse::perms {
 namespace {
 
 using ::testing::HasSubstr;
-
-config::Config two_sites() {
-  config::Config c;
-  c.source = "<test>";
-  c.server.state_dir = "/var/lib/gatehouse";
-  c.accounts.anonymous = "gh-iusr";
-  config::Pool shop;
-  shop.name = "shop";
-  shop.php_ini = "/srv/shop/php.ini";
-  shop.ini.file = shop.php_ini;
-  shop.ini.error_log = "/srv/shop/logs/php_errors.log";
-  config::Pool blog;
-  blog.name = "blog";
-  blog.php_ini = "/srv/blog/php.ini";
-  blog.ini.file = blog.php_ini;
-  blog.ini.upload_tmp_dir = "/srv/blog/tmp";
-  blog.ini.session_save_path = "/srv/blog/sessions";
-  blog.ini.include_path = {".", "/usr/share/php", "/srv/blog/lib"};
-  c.pools = {shop, blog};
-
-  config::Site site;
-  site.name = "shop";
-  config::Application root;
-  root.path = "/";
-  root.app_root = "/srv/shop";
-  root.physical_path = "/srv/shop/public";
-  root.pool = "shop";
-  root.writable = {"/srv/shop/data"};
-  config::Application app;
-  app.path = "/blog";
-  app.app_root = "/srv/blog";
-  app.physical_path = "/srv/blog/public";
-  app.pool = "blog";
-  site.applications = {root, app};
-  site.virtual_directories = {config::VirtualDirectory{"/media", "/srv/media", {}}};
-  c.sites = {site};
-  return c;
-}
+using testing_support::two_sites;
 
 const Grant* find(const Plan& plan, const Path& path, const std::string& account) {
   for (const auto& g : plan.grants) {
