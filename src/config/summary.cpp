@@ -1,0 +1,92 @@
+// Text summary of sites and pools with every effective setting.
+#include "config/summary.hpp"
+
+#include <fmt/format.h>
+
+#include "config/values.hpp"
+
+namespace gatehouse::config {
+namespace {
+
+std::string seconds(Seconds s) { return std::to_string(s.count()) + "s"; }
+
+std::string opt(const std::optional<Path>& p, std::string_view unset) {
+  return p ? p->string() : std::string{unset};
+}
+
+template <class T>
+std::string join(const std::vector<T>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    if constexpr (std::is_same_v<T, Path>) out += item.string();
+    else out += item;
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+std::string anonymous(const Authentication& auth, const Config& config, const std::string& pool) {
+  if (!auth.anonymous_enabled) return "disabled";
+  if (auth.anonymous_user == AnonymousUser::Pool) return "as the pool identity (pool " + pool + ")";
+  return "as " + config.accounts.anonymous + " (IUSR)";
+}
+
+void site_summary(std::string& out, const Site& site, const Config& config) {
+  out += fmt::format("site {}\n", site.name);
+  for (const auto& b : site.bindings) out += fmt::format("  binding {}\n", b.text);
+  out += fmt::format("  default documents: {}\n  PHP extensions: {}\n", join(site.default_documents),
+                     join(site.php_extensions));
+  for (const auto& app : site.applications) {
+    out += fmt::format("  application {}\n", app.path);
+    out += fmt::format("    physical path {}\n    app root {}\n    pool {}\n", app.physical_path.string(),
+                       app.app_root.string(), app.pool);
+    out += fmt::format("    anonymous: {}\n", anonymous(app.authentication, config, app.pool));
+    if (app.authentication.basic_enabled)
+      out += fmt::format("    basic authentication: realm {}\n", in_quotes(app.authentication.basic_realm));
+    if (!app.writable.empty()) out += fmt::format("    writable: {}\n", join(app.writable));
+  }
+  for (const auto& dir : site.virtual_directories)
+    out += fmt::format("  virtual directory {} -> {}\n", dir.path, dir.physical_path.string());
+}
+
+void pool_summary(std::string& out, const Pool& pool) {
+  const FastCgi& f = pool.fastcgi;
+  out += fmt::format("pool {}\n", pool.name);
+  out += fmt::format("  identity {}\n  php-cgi {}\n  php.ini {}\n  umask {:04o}\n", pool.identity,
+                     pool.php_cgi.string(), pool.php_ini.empty() ? "(php-cgi's default)" : pool.php_ini.string(),
+                     pool.umask);
+  out += fmt::format(
+      "  fastcgi: max_instances {}, instance_max_requests {}, idle_timeout {}, activity_timeout {}, "
+      "request_timeout {}, queue_length {}, rapid_fails_per_minute {}, stderr_mode {}, "
+      "signal_before_terminate {}, monitor_changes_to {}\n",
+      f.max_instances, f.instance_max_requests, seconds(f.idle_timeout), seconds(f.activity_timeout),
+      seconds(f.request_timeout), f.queue_length, f.rapid_fails_per_minute, to_string(f.stderr_mode),
+      seconds(f.signal_before_terminate), opt(f.monitor_changes_to, "(none)"));
+  for (const auto& [name, value] : f.environment) out += fmt::format("  environment {}={}\n", name, value);
+  const PhpIni& ini = pool.ini;
+  out += fmt::format("  php.ini: fastcgi.impersonate {}, upload_tmp_dir {}, session.save_path {}, error_log {}\n",
+                     ini.fastcgi_impersonate ? 1 : 0, opt(ini.upload_tmp_dir, "(unset: PHP default)"),
+                     opt(ini.session_save_path, "(unset: PHP default)"), opt(ini.error_log, "(unset: stderr)"));
+}
+
+}  // namespace
+
+std::string summary(const Config& config) {
+  const Server& s = config.server;
+  const Limits& l = s.limits;
+  std::string out = fmt::format("configuration {}\n", config.source.string());
+  out += fmt::format("server: state_dir {}, log_dir {}, threads {}, shutdown_timeout {}\n", s.state_dir.string(),
+                     s.log_dir.string(), s.threads == 0 ? std::string{"one per core"} : std::to_string(s.threads),
+                     seconds(s.shutdown_timeout));
+  out += fmt::format(
+      "limits: max_url_length {}, max_query_string {}, max_request_headers {}, max_allowed_content_length {}, "
+      "header_timeout {}, keepalive_timeout {}, body_timeout {}\n",
+      l.max_url_length, l.max_query_string, l.max_request_headers, l.max_allowed_content_length,
+      seconds(l.header_timeout), seconds(l.keepalive_timeout), seconds(l.body_timeout));
+  out += fmt::format("anonymous account: {}\n", config.accounts.anonymous);
+  for (const auto& site : config.sites) site_summary(out, site, config);
+  for (const auto& pool : config.pools) pool_summary(out, pool);
+  return out;
+}
+
+}  // namespace gatehouse::config
