@@ -61,7 +61,7 @@ void interpret(PhpIni& ini, const std::map<std::string, int>& lines, std::vector
                                  "expected an absolute path, got " + in_quotes(value)});
       return std::nullopt;
     }
-    return Path{value}.lexically_normal();
+    return clean_path(value);
   };
   const auto& v = ini.values;
   if (auto it = v.find("fastcgi.impersonate"); it != v.end()) ini.fastcgi_impersonate = ini_bool(it->second);

@@ -75,7 +75,7 @@ void TableReader::absolute_path(std::string_view name, Path& out) {
   if (!v) return;
   if (v->get().empty() || v->get().front() != '/')
     return problem(name, "expected an absolute path, got " + in_quotes(v->get()));
-  out = Path{v->get()}.lexically_normal();
+  out = clean_path(v->get());
 }
 
 void TableReader::absolute_path(std::string_view name, std::optional<Path>& out) {
@@ -96,7 +96,7 @@ void TableReader::absolute_paths(std::string_view name, std::vector<Path>& out) 
       state_.add(state_.pos(n->source()), key(item), "expected an absolute path, got " + in_quotes(texts[i]));
       continue;
     }
-    out.push_back(Path{texts[i]}.lexically_normal());
+    out.push_back(clean_path(texts[i]));
   }
 }
 

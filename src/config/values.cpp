@@ -52,6 +52,12 @@ Parsed<std::string> parse_ip(std::string_view text) {
 
 }  // namespace
 
+Path clean_path(std::string_view text) {
+  Path p = Path{text}.lexically_normal();
+  if (p.has_relative_path() && !p.has_filename()) p = p.parent_path();
+  return p;
+}
+
 std::string in_quotes(std::string_view text) { return "\"" + std::string{text} + "\""; }
 
 Parsed<Seconds> parse_duration(std::string_view text) {

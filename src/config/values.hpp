@@ -39,6 +39,10 @@ Parsed<std::string> parse_identity(std::string_view text);
 // A Linux account name: [a-z_][a-z0-9_-]*, at most 32 characters.
 bool is_account_name(std::string_view text);
 
+// An absolute path in the form paths are compared in: lexically normal, no
+// trailing '/' ("/srv/a/../b/" -> "/srv/b").
+Path clean_path(std::string_view text);
+
 // `text` quoted for messages: "\"90\"".
 std::string in_quotes(std::string_view text);
 
