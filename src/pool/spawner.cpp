@@ -1,0 +1,261 @@
+// Starting php-cgi: parent-side socket set-up, then a child that runs a chain
+// of async-signal-safe steps and reports the first failure through a pipe.
+#include "pool/spawner.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "accounts/credentials.hpp"
+
+namespace gatehouse::pool {
+namespace {
+
+constexpr int kReportFd = 3;  // where the child keeps the status pipe
+constexpr int kListenBacklog = 16;
+
+// Pointers into vectors that the parent keeps alive across fork: the child
+// only reads them.
+struct ChildPlan {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  int listen_fd;
+  int report_fd;
+  mode_t umask;
+  bool drop;
+  uid_t uid;
+  gid_t gid;
+  const gid_t* groups;
+  size_t ngroups;
+};
+
+[[noreturn]] void child_fail(int report_fd, ChildStep step, int errnum, int drop_step = 0) {
+  ChildReport report{static_cast<std::int32_t>(step), errnum, drop_step};
+  [[maybe_unused]] auto n = ::write(report_fd, &report, sizeof report);
+  ::_exit(127);
+}
+
+// Signal dispositions set to SIG_IGN survive execve and the mask is inherited:
+// php-cgi must start with neither (an ignored SIGTERM would make it unstoppable).
+void reset_signals() {
+  struct sigaction dfl{};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // SIGKILL/SIGSTOP fail: fine
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// fd 0: the listening socket (php-cgi's FastCGI mode); fd 1: /dev/null;
+// fd 2: the server's stderr (php-cgi's start-up errors land in our log);
+// fd 3: the status pipe until execve; nothing else.
+int child_setup_fds(const ChildPlan& p) {
+  if (::dup2(p.listen_fd, 0) < 0) child_fail(p.report_fd, ChildStep::Dup, errno);
+  if (p.report_fd != kReportFd && ::dup2(p.report_fd, kReportFd) < 0) child_fail(p.report_fd, ChildStep::Dup, errno);
+  ::fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
+  if (::close_range(kReportFd + 1, ~0U, 0) < 0) child_fail(kReportFd, ChildStep::Dup, errno);
+  int null_fd = ::open("/dev/null", O_RDWR);
+  if (null_fd < 0 || ::dup2(null_fd, 1) < 0) child_fail(kReportFd, ChildStep::Dup, errno);
+  ::close(null_fd);
+  return kReportFd;
+}
+
+[[noreturn]] void run_child(const ChildPlan& p) {
+  reset_signals();
+  int report = child_setup_fds(p);
+  ::umask(p.umask);
+  if (::chdir("/") < 0) child_fail(report, ChildStep::Chdir, errno);
+  if (::setsid() < 0) child_fail(report, ChildStep::Setsid, errno);
+  if (p.drop) {
+    auto dropped = accounts::drop_privileges(p.uid, p.gid, p.groups, p.ngroups);
+    if (!dropped.ok()) child_fail(report, ChildStep::DropPrivileges, dropped.errnum, static_cast<int>(dropped.step));
+  }
+  ::execve(p.path, p.argv, p.envp);
+  child_fail(report, ChildStep::Exec, errno);
+}
+
+// Keeps fds 0-2 free for the child's dup2 dance even when the server runs
+// with a closed stdin.
+Result<UniqueFd> above_stdio(UniqueFd fd, const char* op) {
+  if (!fd) return std::unexpected(Error::sys(op, ""));
+  if (fd.get() > 2) return fd;
+  int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 3);
+  if (moved < 0) return std::unexpected(Error::sys("fcntl", "F_DUPFD_CLOEXEC"));
+  return UniqueFd(moved);
+}
+
+Result<UniqueFd> listen_at(const std::filesystem::path& path, sockaddr_un& addr) {
+  auto fd = above_stdio(UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)), "socket");
+  if (!fd) return fd;
+  if (::unlink(path.c_str()) < 0 && errno != ENOENT) return std::unexpected(Error::sys("unlink", path));
+  if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    return std::unexpected(Error::sys("bind", path));
+  if (::chmod(path.c_str(), 0600) < 0) return std::unexpected(Error::sys("chmod", path));
+  if (::listen(fd->get(), kListenBacklog) < 0) return std::unexpected(Error::sys("listen", path));
+  return fd;
+}
+
+// The connection is queued in the listener's backlog before php-cgi even
+// runs, so connecting never waits for the child.
+Result<UniqueFd> connect_to(const std::filesystem::path& path, sockaddr_un& addr) {
+  auto fd = above_stdio(UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)), "socket");
+  if (!fd) return fd;
+  if (::connect(fd->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    return std::unexpected(Error::sys("connect", path));
+  return fd;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+struct ForkResult {
+  pid_t pid;
+  int errnum;
+};
+
+// Signals stay blocked across fork so that no handler of the server runs in
+// the child before reset_signals().
+ForkResult fork_child(const ChildPlan& plan) {
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = ::fork();
+  if (pid == 0) run_child(plan);
+  int saved = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return {pid, saved};
+}
+
+}  // namespace
+
+std::vector<std::string> worker_environment(const config::FastCgi& fastcgi) {
+  std::vector<std::string> env;
+  unsigned long long from_env = 0;
+  for (const auto& [name, value] : fastcgi.environment) {
+    if (name == "PHP_FCGI_MAX_REQUESTS") {
+      std::from_chars(value.data(), value.data() + value.size(), from_env);
+      continue;
+    }
+    if (name == "PHP_FCGI_CHILDREN") continue;  // one process per worker, always
+    env.push_back(name + "=" + value);
+  }
+  // 0 means "no recycling by count": php-cgi must not count either.
+  unsigned long long max_requests =
+      fastcgi.instance_max_requests == 0 ? 0 : std::max<unsigned long long>(from_env, fastcgi.instance_max_requests);
+  env.push_back("PHP_FCGI_CHILDREN=0");
+  env.push_back("PHP_FCGI_MAX_REQUESTS=" + std::to_string(max_requests));
+  return env;
+}
+
+SpawnSpec make_spawn_spec(const config::Pool& pool, Credentials credentials) {
+  SpawnSpec spec;
+  spec.pool = pool.name;
+  spec.php_cgi = pool.php_cgi;
+  spec.php_ini = pool.php_ini;
+  spec.umask = pool.umask;
+  spec.environment = worker_environment(pool.fastcgi);
+  spec.credentials = std::move(credentials);
+  return spec;
+}
+
+Status ensure_socket_dir(const std::filesystem::path& dir) {
+  if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) return std::unexpected(Error::sys("mkdir", dir));
+  struct stat st{};
+  if (::lstat(dir.c_str(), &st) < 0) return std::unexpected(Error::sys("lstat", dir));
+  if (!S_ISDIR(st.st_mode))
+    return std::unexpected(Error::logic("use socket folder", dir, "not a directory (or a symlink)"));
+  if (st.st_uid != ::geteuid())
+    return std::unexpected(Error::logic("use socket folder", dir,
+                                        fmt::format("owned by uid {}, not by the server (uid {})", st.st_uid, ::geteuid())));
+  if ((st.st_mode & 07777) != 0700)
+    return std::unexpected(
+        Error::logic("use socket folder", dir, fmt::format("mode {:04o}, must be 0700", st.st_mode & 07777)));
+  return {};
+}
+
+const char* child_step_name(std::int32_t step) {
+  switch (static_cast<ChildStep>(step)) {
+    case ChildStep::Dup: return "set up fds";
+    case ChildStep::Chdir: return "chdir /";
+    case ChildStep::Setsid: return "setsid";
+    case ChildStep::DropPrivileges: return "drop privileges";
+    case ChildStep::Exec: return "execve";
+  }
+  return "unknown step";
+}
+
+Error child_report_error(const SpawnSpec& spec, const ChildReport& report) {
+  Error error = Error::sys(child_step_name(report.step), spec.php_cgi.string(), report.errnum);
+  if (static_cast<ChildStep>(report.step) == ChildStep::DropPrivileges) {
+    accounts::DropResult dropped{static_cast<accounts::DropStep>(report.drop_step), report.errnum};
+    const auto& cred = spec.credentials;
+    std::string account = cred.account.empty() ? "uid " + std::to_string(cred.uid.value_or(0)) : cred.account;
+    error = accounts::drop_error(dropped, account);
+  }
+  error.context = "[pool " + spec.pool + "]";
+  return error;
+}
+
+Result<SpawnedWorker> spawn_worker(const SpawnSpec& spec, const std::filesystem::path& socket_path) {
+  auto with_pool = [&](Error e) {
+    e.context = "[pool " + spec.pool + "]";
+    return std::unexpected(std::move(e));
+  };
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.native().size() >= sizeof addr.sun_path)
+    return with_pool(Error::logic("bind", socket_path, "socket path longer than 107 bytes"));
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.native().size());
+
+  auto listener = listen_at(socket_path, addr);
+  if (!listener) return with_pool(listener.error());
+  auto connection = connect_to(socket_path, addr);
+  if (!connection) return with_pool(connection.error());
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return with_pool(Error::sys("pipe2", ""));
+  UniqueFd read_end(pipe_fds[0]);
+  auto write_end = above_stdio(UniqueFd(pipe_fds[1]), "pipe2");
+  if (!write_end) return with_pool(write_end.error());
+
+  // Everything the child reads is built here: no allocation after fork.
+  std::vector<std::string> args = {"php-cgi"};
+  if (!spec.php_ini.empty()) args.insert(args.end(), {"-c", spec.php_ini.string()});
+  std::vector<std::string> env = spec.environment;
+  auto argv = c_strings(args);
+  auto envp = c_strings(env);
+  const auto& cred = spec.credentials;
+  ChildPlan plan{spec.php_cgi.c_str(), argv.data(), envp.data(), listener->get(), write_end->get(),
+                 static_cast<mode_t>(spec.umask & 0777), cred.uid.has_value(), cred.uid.value_or(0), cred.gid,
+                 cred.groups.data(), cred.groups.size()};
+
+  auto [pid, fork_errno] = fork_child(plan);
+  if (pid < 0) return with_pool(Error::sys("fork", spec.php_cgi, fork_errno));
+  write_end->reset();
+  listener->reset();
+
+  UniqueFd pidfd(static_cast<int>(::pidfd_open(pid, 0)));
+  if (!pidfd) {
+    Error e = Error::sys("pidfd_open", std::to_string(pid));
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return with_pool(std::move(e));
+  }
+  return SpawnedWorker{pid, std::move(*connection), std::move(read_end), std::move(pidfd), socket_path};
+}
+
+}  // namespace gatehouse::pool

@@ -1,0 +1,83 @@
+// Starts one php-cgi worker in FastCGI mode: a private listening unix socket
+// on fd 0, a cleared environment, the pool's umask, and (when asked) the
+// pool's account. Knows nothing about requests or slots: see worker_pool.hpp.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/error.hpp"
+#include "config/model.hpp"
+#include "pool/unique_fd.hpp"
+
+namespace gatehouse::pool {
+
+// The account a worker runs as. Empty uid: the server's own account.
+struct Credentials {
+  std::string account;  // for messages
+  std::optional<uid_t> uid;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary groups, set before gid and uid
+};
+
+// Everything the child needs, prepared before fork (the child may not allocate).
+struct SpawnSpec {
+  std::string pool;  // for messages: "[pool shop]"
+  std::filesystem::path php_cgi = "/usr/bin/php-cgi";
+  std::filesystem::path php_ini;  // empty: php-cgi's own default
+  unsigned umask = 007;
+  std::vector<std::string> environment;  // "NAME=value", the whole environment
+  Credentials credentials;
+};
+
+// The environment a pool's workers get: only the pool's `environment` pairs,
+// then PHP_FCGI_CHILDREN=0 and PHP_FCGI_MAX_REQUESTS, never below
+// instance_max_requests so php-cgi never exits on its own before we recycle it.
+std::vector<std::string> worker_environment(const config::FastCgi& fastcgi);
+
+// A SpawnSpec from a pool's configuration and the account it runs as.
+SpawnSpec make_spawn_spec(const config::Pool& pool, Credentials credentials);
+
+// Creates `dir` (mode 0700) when missing; refuses one that is a symlink, is
+// not a directory, is not owned by the effective uid, or lets anyone else in.
+Status ensure_socket_dir(const std::filesystem::path& dir);
+
+// A started child. `status_pipe` gives EOF once execve succeeded, or a
+// ChildReport when a step in the child failed; `pidfd` becomes readable when
+// the child exits (reap it with waitpid(pid)).
+struct SpawnedWorker {
+  pid_t pid = -1;
+  UniqueFd connection;   // connected to the worker's socket, CLOEXEC, blocking
+  UniqueFd status_pipe;  // read end, CLOEXEC
+  UniqueFd pidfd;
+  std::filesystem::path socket_path;
+};
+
+// What the child writes to the status pipe when a step fails before execve.
+struct ChildReport {
+  std::int32_t step = 0;  // a ChildStep
+  std::int32_t errnum = 0;
+  std::int32_t drop_step = 0;  // an accounts::DropStep when step is DropPrivileges
+};
+
+enum class ChildStep : std::int32_t {
+  Dup = 1, Chdir, Setsid, DropPrivileges, Exec,
+};
+
+const char* child_step_name(std::int32_t step);
+
+// The error a ChildReport stands for: "[pool shop] setuid 999 failed: ...".
+Error child_report_error(const SpawnSpec& spec, const ChildReport& report);
+
+// Binds and listens on `socket_path` (replacing a stale one), connects to it,
+// forks and execs php-cgi. Returns once the child exists; does not wait for
+// exec (read status_pipe for that). Fails only on parent-side syscalls.
+Result<SpawnedWorker> spawn_worker(const SpawnSpec& spec, const std::filesystem::path& socket_path);
+
+}  // namespace gatehouse::pool

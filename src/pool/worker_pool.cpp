@@ -1,0 +1,433 @@
+// WorkerPool: the slot state machine of one (pool, identity). Every member
+// below runs on strand_, except the constructor, async_* entry points and stats().
+#include "pool/worker_pool.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+
+namespace gatehouse::pool {
+
+namespace asio = boost::asio;
+
+constexpr auto kFailureWindow = std::chrono::seconds(60);
+
+struct WorkerPool::Worker {
+  Worker(asio::any_io_executor ex, std::uint64_t id_, SpawnedWorker& s)
+      : id(id_), pid(s.pid), connection(std::move(s.connection)), socket_path(s.socket_path),
+        status(ex, s.status_pipe.release()), pidfd(ex, s.pidfd.release()), kill_timer(ex) {}
+
+  std::uint64_t id;
+  pid_t pid;
+  UniqueFd connection;  // empty while lent out
+  std::filesystem::path socket_path;
+  asio::posix::stream_descriptor status;
+  asio::posix::stream_descriptor pidfd;
+  asio::steady_timer kill_timer;
+  ChildReport report;
+  State state = State::Starting;
+  unsigned served = 0;
+  std::uint64_t generation = 0;
+  bool signalled = false;        // we signalled it: its exit is not a failure
+  bool failure_counted = false;  // already counted (start failure, broken I/O)
+  Clock::time_point idle_since;
+};
+
+namespace {
+
+Error pool_error(const std::string& ctx, std::string op, std::string detail) {
+  Error e = Error::logic(std::move(op), "", std::move(detail));
+  e.context = ctx;
+  return e;
+}
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
+  return "ended";
+}
+
+}  // namespace
+
+WorkerPool::WorkerPool(asio::any_io_executor manager, SpawnSpec spec, config::FastCgi settings, PoolOptions options)
+    : strand_(asio::make_strand(manager)),
+      spec_(std::move(spec)),
+      settings_(std::move(settings)),
+      options_(std::move(options)),
+      idle_timeout_(options_.idle_timeout.value_or(settings_.idle_timeout)),
+      signal_before_terminate_(options_.signal_before_terminate.value_or(settings_.signal_before_terminate)),
+      housekeeping_timer_(strand_),
+      stop_timer_(strand_) {}
+
+WorkerPool::~WorkerPool() = default;
+
+void WorkerPool::start() {
+  asio::post(strand_, [this] {
+    if (settings_.monitor_changes_to) monitored_file_changed();  // the baseline
+    schedule_housekeeping();
+  });
+}
+
+void WorkerPool::async_acquire(asio::any_io_executor caller, AcquireHandler handler) {
+  asio::post(strand_, [this, caller = std::move(caller), handler = std::move(handler)]() mutable {
+    do_acquire(std::move(caller), std::move(handler));
+    publish();
+  });
+}
+
+void WorkerPool::do_acquire(asio::any_io_executor caller, AcquireHandler handler) {
+  auto refuse = [&](AcquireFailure reason, std::string detail) {
+    AcquireResult r = std::unexpected(AcquireError{reason, pool_error(ctx(), "acquire worker", std::move(detail))});
+    asio::post(caller, [h = std::move(handler), r = std::move(r)]() mutable { h(std::move(r)); });
+  };
+  if (stopped_) return refuse(AcquireFailure::Stopped, "pool stopping");
+  if (still_offline()) return refuse(AcquireFailure::Offline, "pool offline (rapid-fail protection)");
+  if (!admits_one_more()) return refuse(AcquireFailure::QueueFull, "queue full");
+  waiters_.push_back({std::move(caller), std::move(handler)});
+  serve_waiters();
+}
+
+// A request is admitted when an idle or starting worker, a free instance, or
+// a free place among queue_length queued requests is there for it.
+bool WorkerPool::admits_one_more() const {
+  unsigned live = count(State::Starting) + count(State::Idle) + count(State::Busy);
+  std::size_t free_instances = live < settings_.max_instances ? settings_.max_instances - live : 0;
+  std::size_t capacity = count(State::Idle) + count(State::Starting) + free_instances + settings_.queue_length;
+  return waiters_.size() < capacity;
+}
+
+void WorkerPool::serve_waiters() {
+  for (auto& [id, w] : workers_) {
+    if (waiters_.empty()) break;
+    if (w->state != State::Idle) continue;
+    Waiter waiter = std::move(waiters_.front());
+    waiters_.pop_front();
+    hand_out(*w, std::move(waiter.handler), std::move(waiter.caller));
+  }
+  spawn_for_waiters();
+}
+
+void WorkerPool::spawn_for_waiters() {
+  while (!stopped_ && !offline_until_ && waiters_.size() > count(State::Starting) &&
+         count(State::Starting) + count(State::Idle) + count(State::Busy) < settings_.max_instances) {
+    if (auto started = spawn(); !started) {
+      log::error("{}", started.error().message());
+      count_failure(nullptr, started.error());
+      fail_waiters(AcquireFailure::StartFailed, started.error(), 1);
+    }
+  }
+}
+
+Status WorkerPool::spawn() {
+  std::uint64_t id = next_id_++;
+  auto path = options_.socket_dir / fmt::format("{}-{}.sock", options_.socket_prefix, id);
+  auto spawned = spawn_worker(spec_, path);
+  if (!spawned) return std::unexpected(spawned.error());
+  auto w = std::make_unique<Worker>(strand_, id, *spawned);
+  w->generation = generation_;
+  boost::system::error_code ec;
+  w->status.non_blocking(true, ec);
+  asio::async_read(w->status, asio::buffer(&w->report, sizeof w->report),
+                   [this, id](const boost::system::error_code& e, std::size_t n) { on_status(id, e, n); publish(); });
+  w->pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [this, id](const boost::system::error_code& e) {
+    if (!e) on_exit(id);
+    publish();
+  });
+  log::debug("{} started worker {} (pid {})", ctx(), id, w->pid);
+  ++totals_.spawned;
+  workers_.emplace(id, std::move(w));
+  return {};
+}
+
+void WorkerPool::hand_out(Worker& w, AcquireHandler handler, asio::any_io_executor caller) {
+  Lease::Socket socket(caller);
+  boost::system::error_code ec;
+  socket.assign(asio::local::stream_protocol(), w.connection.get(), ec);
+  AcquireResult result;
+  if (ec) {
+    Error e = Error::sys("assign worker socket", w.socket_path, ec.value());
+    e.context = ctx();
+    result = std::unexpected(AcquireError{AcquireFailure::StartFailed, e});
+    retire(w, options_.stop_grace, SIGTERM);
+  } else {
+    w.connection.release();  // owned by the socket until the lease ends
+    w.state = State::Busy;
+    result = Lease(this, w.id, w.pid, w.served, std::move(socket));
+  }
+  asio::post(caller, [h = std::move(handler), r = std::move(result)]() mutable { h(std::move(r)); });
+}
+
+void WorkerPool::fail_waiters(AcquireFailure reason, const Error& error, std::size_t how_many) {
+  while (how_many-- > 0 && !waiters_.empty()) {
+    Waiter waiter = std::move(waiters_.front());
+    waiters_.pop_front();
+    AcquireResult r = std::unexpected(AcquireError{reason, error});
+    asio::post(waiter.caller, [h = std::move(waiter.handler), r = std::move(r)]() mutable { h(std::move(r)); });
+  }
+}
+
+// EOF: execve succeeded (the pipe is CLOEXEC); a full report: a step failed.
+void WorkerPool::on_status(std::uint64_t id, const boost::system::error_code& ec, std::size_t n) {
+  Worker* w = find(id);
+  if (!w || w->state != State::Starting) return;
+  if (n == sizeof w->report) return on_start_failed(*w, child_report_error(spec_, w->report));
+  if (ec != asio::error::eof) {
+    Error e = Error::sys("read status pipe of", std::to_string(w->pid), ec.value());
+    e.context = ctx();
+    return on_start_failed(*w, std::move(e));
+  }
+  w->state = State::Idle;
+  w->idle_since = Clock::now();
+  serve_waiters();
+}
+
+void WorkerPool::on_start_failed(Worker& w, Error error) {
+  log::error("{}", error.message());
+  w.state = State::Retiring;  // the child _exits by itself; on_exit reaps it
+  count_failure(&w, error);
+  fail_waiters(AcquireFailure::StartFailed, error, 1);
+  serve_waiters();
+}
+
+void WorkerPool::on_exit(std::uint64_t id) {
+  Worker* w = find(id);
+  if (!w) return;
+  int status = 0;
+  pid_t got = ::waitpid(w->pid, &status, WNOHANG);
+  if (got == 0) {  // not reapable yet: wait again
+    w->pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [this, id](const boost::system::error_code& e) {
+      if (!e) on_exit(id);
+      publish();
+    });
+    return;
+  }
+  if (w->state == State::Starting) {
+    // The exit may overtake the status read: the pipe now holds the whole story.
+    boost::system::error_code ec;
+    std::size_t n = w->status.read_some(asio::buffer(&w->report, sizeof w->report), ec);
+    Error e = n == sizeof w->report ? child_report_error(spec_, w->report)
+                                    : pool_error(ctx(), "start php-cgi", "worker " + describe_exit(status) + " at start");
+    on_start_failed(*w, std::move(e));
+  } else if (!w->signalled && !w->failure_counted && !stopped_) {
+    Error e = pool_error(ctx(), "run worker", fmt::format("pid {} {}", w->pid, describe_exit(status)));
+    log::warn("{}", e.message());
+    count_failure(w, e);
+  } else {
+    log::debug("{} worker pid {} {}", ctx(), w->pid, describe_exit(status));
+  }
+  ::unlink(w->socket_path.c_str());
+  workers_.erase(id);
+  serve_waiters();
+  finish_stop_if_done();
+}
+
+void WorkerPool::on_lease_end(std::uint64_t id, int fd, LeaseEnd how) {
+  UniqueFd connection(fd);
+  Worker* w = find(id);
+  if (!w || w->state != State::Busy) {  // died, or stopped while lent: nothing to return
+    publish();
+    return;
+  }
+  ++w->served;
+  switch (how) {
+    case LeaseEnd::Ok: {
+      w->connection = std::move(connection);
+      bool used_up = settings_.instance_max_requests != 0 && w->served >= settings_.instance_max_requests;
+      if (used_up || w->generation != generation_ || stopped_) {
+        ++totals_.recycles;
+        retire(*w, options_.stop_grace, SIGTERM);
+      } else {
+        w->state = State::Idle;
+        w->idle_since = Clock::now();
+      }
+      break;
+    }
+    case LeaseEnd::Failed:
+      count_failure(w, pool_error(ctx(), "talk to worker", fmt::format("pid {}: broken connection", w->pid)));
+      retire(*w, signal_before_terminate_, signal_before_terminate_.count() > 0 ? SIGTERM : SIGKILL);
+      break;
+    case LeaseEnd::Abandon: retire(*w, options_.stop_grace, SIGTERM); break;
+    case LeaseEnd::Kill:
+      log::warn("{} killing worker pid {} (timeout)", ctx(), w->pid);
+      retire(*w, signal_before_terminate_, signal_before_terminate_.count() > 0 ? SIGTERM : SIGKILL);
+      break;
+  }
+  serve_waiters();
+  publish();
+}
+
+// Closing the connection lets php-cgi return to accept(), where SIGTERM ends
+// it at once; a busy one finishes its script first. SIGKILL after `grace`.
+void WorkerPool::retire(Worker& w, Millis grace, int first_signal) {
+  bool already_dead = false;
+  siginfo_t info{};
+  if (::waitid(P_PID, w.pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == w.pid) already_dead = true;
+  w.state = State::Retiring;
+  w.connection.reset();
+  if (already_dead) return;  // its exit is its own doing: on_exit judges it
+  w.signalled = true;
+  ::kill(w.pid, first_signal);
+  if (first_signal == SIGKILL) return;
+  w.kill_timer.expires_after(grace);
+  w.kill_timer.async_wait([this, id = w.id](const boost::system::error_code& ec) {
+    if (Worker* still = ec ? nullptr : find(id)) ::kill(still->pid, SIGKILL);
+  });
+}
+
+// A sliding 60 s window; reaching rapid_fails_per_minute takes the pool offline.
+void WorkerPool::count_failure(Worker* w, const Error& why) {
+  if (w) w->failure_counted = true;
+  ++totals_.failures;
+  auto now = Clock::now();
+  failures_.push_back(now);
+  while (!failures_.empty() && now - failures_.front() > kFailureWindow) failures_.pop_front();
+  log::debug("{} failure {} in the last minute: {}", ctx(), failures_.size(), why.message());
+  if (settings_.rapid_fails_per_minute != 0 && failures_.size() >= settings_.rapid_fails_per_minute) go_offline();
+}
+
+// IIS keeps a failed pool stopped until an administrator starts it; we come
+// back by ourselves after offline_cooldown, with a fresh failure window.
+void WorkerPool::go_offline() {
+  if (offline_until_) return;
+  offline_until_ = Clock::now() + options_.offline_cooldown;
+  failures_.clear();
+  log::error("{} {} worker failures within a minute: pool offline for {} ms", ctx(), settings_.rapid_fails_per_minute,
+             options_.offline_cooldown.count());
+  fail_waiters(AcquireFailure::Offline, pool_error(ctx(), "acquire worker", "pool offline (rapid-fail protection)"),
+               waiters_.size());
+  for (auto& [id, w] : workers_)
+    if (w->state == State::Idle) retire(*w, options_.stop_grace, SIGTERM);
+}
+
+void WorkerPool::recycle() {
+  asio::post(strand_, [this] {
+    recycle_now();
+    publish();
+  });
+}
+
+// Idle workers go now; busy ones when their request ends (generation check
+// in on_lease_end); new requests get new workers, which read the new php.ini.
+void WorkerPool::recycle_now() {
+  ++generation_;
+  for (auto& [id, w] : workers_) {
+    if (w->state == State::Idle) {
+      ++totals_.recycles;
+      retire(*w, options_.stop_grace, SIGTERM);
+    }
+  }
+  serve_waiters();
+}
+
+bool WorkerPool::still_offline() {
+  if (offline_until_ && Clock::now() >= *offline_until_) {
+    offline_until_.reset();
+    log::info("{} back online after the rapid-fail cool-down", ctx());
+  }
+  return offline_until_.has_value();
+}
+
+void WorkerPool::schedule_housekeeping() {
+  if (stopped_) return;
+  housekeeping_timer_.expires_after(options_.housekeeping_interval);
+  housekeeping_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    housekeeping();
+    publish();
+    schedule_housekeeping();
+  });
+}
+
+void WorkerPool::housekeeping() {
+  auto now = Clock::now();
+  still_offline();
+  for (auto& [id, w] : workers_) {
+    if (w->state == State::Idle && now - w->idle_since >= idle_timeout_) {
+      log::debug("{} stopping idle worker pid {}", ctx(), w->pid);
+      retire(*w, options_.stop_grace, SIGTERM);
+    }
+  }
+  if (settings_.monitor_changes_to && monitored_file_changed()) {
+    log::info("{} {} changed: recycling workers", ctx(), settings_.monitor_changes_to->string());
+    recycle_now();
+  }
+}
+
+// Compares inode, size, mtime and ctime: an editor that writes a new file and
+// renames it over the old one changes the inode, an in-place write the times.
+bool WorkerPool::monitored_file_changed() {
+  struct ::stat now{};
+  bool exists = ::stat(settings_.monitor_changes_to->c_str(), &now) == 0;
+  std::optional<struct ::stat> current = exists ? std::optional(now) : std::nullopt;
+  auto same = [](const std::optional<struct ::stat>& a, const std::optional<struct ::stat>& b) {
+    if (a.has_value() != b.has_value()) return false;
+    if (!a) return true;
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+  };
+  bool changed = !same(monitored_, current);
+  monitored_ = current;
+  return changed;
+}
+
+void WorkerPool::async_stop(std::move_only_function<void()> done) {
+  asio::post(strand_, [this, done = std::move(done)]() mutable {
+    stop_done_.push_back(std::move(done));
+    if (!stopped_) {
+      stopped_ = true;
+      housekeeping_timer_.cancel();
+      fail_waiters(AcquireFailure::Stopped, pool_error(ctx(), "acquire worker", "pool stopping"), waiters_.size());
+      for (auto& [id, w] : workers_)
+        if (w->state != State::Retiring || !w->signalled) retire(*w, options_.stop_grace, SIGTERM);
+    }
+    finish_stop_if_done();
+    publish();
+  });
+}
+
+void WorkerPool::finish_stop_if_done() {
+  if (!stopped_ || !workers_.empty()) return;
+  auto done = std::move(stop_done_);
+  stop_done_.clear();
+  for (auto& d : done) d();
+}
+
+unsigned WorkerPool::count(State s) const {
+  unsigned n = 0;
+  for (const auto& [id, w] : workers_) n += w->state == s;
+  return n;
+}
+
+WorkerPool::Worker* WorkerPool::find(std::uint64_t id) {
+  auto it = workers_.find(id);
+  return it == workers_.end() ? nullptr : it->second.get();
+}
+
+void WorkerPool::publish() {
+  PoolStats s = totals_;
+  s.starting = count(State::Starting);
+  s.idle = count(State::Idle);
+  s.busy = count(State::Busy);
+  s.retiring = count(State::Retiring);
+  s.queued = waiters_.size();
+  s.recent_failures = failures_.size();
+  s.offline = offline_until_.has_value();
+  for (const auto& [id, w] : workers_) s.pids.push_back(w->pid);
+  std::lock_guard lock(stats_mutex_);
+  published_ = std::move(s);
+}
+
+PoolStats WorkerPool::stats() const {
+  std::lock_guard lock(stats_mutex_);
+  return published_;
+}
+
+}  // namespace gatehouse::pool

@@ -1,0 +1,159 @@
+// The php-cgi workers of one (pool, identity): start on demand up to
+// max_instances, a FIFO queue of queue_length, recycling, idle timeout,
+// rapid-fail protection, php.ini watching, and a clean stop.
+//
+// Threading: all state lives on one strand of the manager executor (its own
+// thread, see PoolSet), so forks and waitpid never run on an I/O thread.
+// async_acquire may be called from any thread; its handler runs on the
+// caller's executor. Reaping uses one pidfd per worker (no SIGCHLD handler,
+// no waitpid(-1)), so children forked elsewhere in the process are untouched.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <expected>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/error.hpp"
+#include "config/model.hpp"
+#include "pool/lease.hpp"
+#include "pool/spawner.hpp"
+
+namespace gatehouse::pool {
+
+using Clock = std::chrono::steady_clock;
+using Millis = std::chrono::milliseconds;
+
+// What is not in the configuration: where sockets go, internal timings, and
+// sub-second overrides of the configured seconds for tests.
+struct PoolOptions {
+  std::filesystem::path socket_dir;  // must pass ensure_socket_dir
+  std::string socket_prefix;         // socket names: <prefix>-<n>.sock
+  Millis housekeeping_interval{1000};  // idle check and monitor_changes_to stat
+  Millis offline_cooldown{30000};      // rapid-fail protection: offline this long
+  Millis stop_grace{3000};             // SIGTERM to SIGKILL when recycling or stopping
+  std::optional<Millis> idle_timeout;  // overrides fastcgi.idle_timeout
+  std::optional<Millis> signal_before_terminate;  // overrides fastcgi.signal_before_terminate
+};
+
+enum class AcquireFailure { QueueFull, Offline, Stopped, StartFailed };
+
+struct AcquireError {
+  AcquireFailure reason;
+  Error error;
+  // 503 when the pool cannot take the request (queue full, offline, stopping),
+  // 502 when a worker failed to start for it.
+  int http_status() const { return reason == AcquireFailure::StartFailed ? 502 : 503; }
+};
+
+using AcquireResult = std::expected<Lease, AcquireError>;
+using AcquireHandler = std::move_only_function<void(AcquireResult)>;
+
+struct PoolStats {
+  unsigned starting = 0, idle = 0, busy = 0, retiring = 0;
+  std::size_t queued = 0;
+  std::size_t recent_failures = 0;  // in the current 60 s window
+  std::uint64_t spawned = 0, failures = 0, recycles = 0;
+  bool offline = false;
+  std::vector<pid_t> pids;  // every child not yet reaped
+};
+
+class WorkerPool {
+ public:
+  WorkerPool(boost::asio::any_io_executor manager, SpawnSpec spec, config::FastCgi settings, PoolOptions options);
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  // Call only after async_stop completed (or the manager stopped running).
+  ~WorkerPool();
+
+  // Starts housekeeping (idle timeout, monitor_changes_to, offline cool-down).
+  void start();
+
+  // Hands a worker to `handler` on `caller` (whose io_context will run the
+  // lease's socket), now, when one frees up (FIFO), or an AcquireError.
+  void async_acquire(boost::asio::any_io_executor caller, AcquireHandler handler);
+
+  // Refuses new requests, fails the queued ones, SIGTERMs every worker,
+  // SIGKILLs after stop_grace, and calls `done` (on the manager) once all are reaped.
+  void async_stop(std::move_only_function<void()> done);
+
+  // Recycles every worker gracefully (what a change to monitor_changes_to does).
+  void recycle();
+
+  PoolStats stats() const;  // a snapshot, safe from any thread
+  const std::string& name() const { return spec_.pool; }
+
+ private:
+  friend class Lease;
+  struct Worker;
+  enum class State { Starting, Idle, Busy, Retiring };
+
+  void do_acquire(boost::asio::any_io_executor caller, AcquireHandler handler);
+  bool admits_one_more() const;
+  void serve_waiters();
+  void spawn_for_waiters();
+  Status spawn();
+  void hand_out(Worker& w, AcquireHandler handler, boost::asio::any_io_executor caller);
+  void fail_waiters(AcquireFailure reason, const Error& error, std::size_t how_many);
+
+  void on_status(std::uint64_t id, const boost::system::error_code& ec, std::size_t n);
+  void on_exit(std::uint64_t id);
+  void on_start_failed(Worker& w, Error error);
+  void on_lease_end(std::uint64_t id, int fd, LeaseEnd how);
+
+  void retire(Worker& w, Millis grace, int first_signal);
+  void count_failure(Worker* w, const Error& why);
+  void go_offline();
+  bool still_offline();
+  void recycle_now();
+
+  void schedule_housekeeping();
+  void housekeeping();
+  bool monitored_file_changed();
+  void finish_stop_if_done();
+  void publish();
+  unsigned count(State s) const;
+  Worker* find(std::uint64_t id);
+  std::string ctx() const { return "[pool " + spec_.pool + "]"; }
+
+  struct Waiter {
+    boost::asio::any_io_executor caller;
+    AcquireHandler handler;
+  };
+
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  const SpawnSpec spec_;
+  const config::FastCgi settings_;
+  const PoolOptions options_;
+  Millis idle_timeout_;
+  Millis signal_before_terminate_;
+
+  std::map<std::uint64_t, std::unique_ptr<Worker>> workers_;
+  std::deque<Waiter> waiters_;
+  std::deque<Clock::time_point> failures_;  // the rapid-fail window
+  std::optional<Clock::time_point> offline_until_;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t generation_ = 0;  // bumped by recycle(): older workers retire
+  std::optional<struct ::stat> monitored_;
+  bool stopped_ = false;
+  std::vector<std::move_only_function<void()>> stop_done_;
+  boost::asio::steady_timer housekeeping_timer_;
+  boost::asio::steady_timer stop_timer_;
+  PoolStats totals_;
+
+  mutable std::mutex stats_mutex_;
+  PoolStats published_;
+};
+
+}  // namespace gatehouse::pool
