@@ -87,7 +87,7 @@ TEST(Codec, ParamsSplitAt65535Bytes) {
   EXPECT_THAT(Bytes(out.end() - 8, out.end()), ElementsAre(1, 4, 0, 1, 0, 0, 0, 0));
   // Reassembled, the stream decodes back to the pair.
   Bytes stream(out.begin() + 8, out.begin() + second);
-  stream.insert(stream.end(), out.begin() + second + 8, out.end() - 8);
+  for (std::size_t i = second + 8; i < out.size() - 8; ++i) stream.push_back(out[i]);
   auto decoded = decode_name_values(stream, 100000);
   ASSERT_TRUE(decoded);
   EXPECT_THAT(*decoded, ElementsAre(params[0]));
