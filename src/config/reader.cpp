@@ -133,12 +133,10 @@ void TableReader::count(std::string_view name, std::uint64_t& out, std::uint64_t
   const auto* v = typed<std::int64_t>(name, what);
   if (!v) return;
   const std::int64_t n = v->get();
-  if (n < 0 || static_cast<std::uint64_t>(n) < min || static_cast<std::uint64_t>(n) > max) {
-    const std::string range = max == std::numeric_limits<std::int64_t>::max()
-                                  ? what
-                                  : "an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    return problem(name, "expected " + range + ", got " + std::to_string(n));
-  }
+  if (n < 0 || static_cast<std::uint64_t>(n) < min) return problem(name, "expected " + what + ", got " + std::to_string(n));
+  if (static_cast<std::uint64_t>(n) > max)
+    return problem(name, "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
+                             std::to_string(n));
   out = static_cast<std::uint64_t>(n);
 }
 
