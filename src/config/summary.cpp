@@ -32,7 +32,7 @@ std::string anonymous(const Authentication& auth, const Config& config, const st
 }
 
 void site_summary(std::string& out, const Site& site, const Config& config) {
-  out += fmt::format("site {}\n", site.name);
+  out += fmt::format("\nsite {}\n", site.name);
   for (const auto& b : site.bindings) out += fmt::format("  binding {}\n", b.text);
   out += fmt::format("  default documents: {}\n  PHP extensions: {}\n", join(site.default_documents),
                      join(site.php_extensions));
@@ -51,20 +51,29 @@ void site_summary(std::string& out, const Site& site, const Config& config) {
 
 void pool_summary(std::string& out, const Pool& pool) {
   const FastCgi& f = pool.fastcgi;
-  out += fmt::format("pool {}\n", pool.name);
+  out += fmt::format("\npool {}\n", pool.name);
   out += fmt::format("  identity {}\n  php-cgi {}\n  php.ini {}\n  umask {:04o}\n", pool.identity,
                      pool.php_cgi.string(), pool.php_ini.empty() ? "(php-cgi's default)" : pool.php_ini.string(),
                      pool.umask);
-  out += fmt::format(
-      "  fastcgi: max_instances {}, instance_max_requests {}, idle_timeout {}, activity_timeout {}, "
-      "request_timeout {}, queue_length {}, rapid_fails_per_minute {}, stderr_mode {}, "
-      "signal_before_terminate {}, monitor_changes_to {}\n",
-      f.max_instances, f.instance_max_requests, seconds(f.idle_timeout), seconds(f.activity_timeout),
-      seconds(f.request_timeout), f.queue_length, f.rapid_fails_per_minute, to_string(f.stderr_mode),
-      seconds(f.signal_before_terminate), opt(f.monitor_changes_to, "(none)"));
-  for (const auto& [name, value] : f.environment) out += fmt::format("  environment {}={}\n", name, value);
+  out += "  fastcgi:\n";
+  const std::pair<std::string_view, std::string> settings[] = {
+      {"max_instances", std::to_string(f.max_instances)},
+      {"instance_max_requests", std::to_string(f.instance_max_requests)},
+      {"idle_timeout", seconds(f.idle_timeout)},
+      {"activity_timeout", seconds(f.activity_timeout)},
+      {"request_timeout", seconds(f.request_timeout)},
+      {"queue_length", std::to_string(f.queue_length)},
+      {"rapid_fails_per_minute", std::to_string(f.rapid_fails_per_minute)},
+      {"monitor_changes_to", opt(f.monitor_changes_to, "(none)")},
+      {"stderr_mode", std::string{to_string(f.stderr_mode)}},
+      {"signal_before_terminate", seconds(f.signal_before_terminate)},
+  };
+  for (const auto& [name, value] : settings) out += fmt::format("    {} {}\n", name, value);
+  for (const auto& [name, value] : f.environment) out += fmt::format("    environment {}={}\n", name, value);
   const PhpIni& ini = pool.ini;
-  out += fmt::format("  php.ini: fastcgi.impersonate {}, upload_tmp_dir {}, session.save_path {}, error_log {}\n",
+  out += fmt::format(
+      "  php.ini values:\n    fastcgi.impersonate {}\n    upload_tmp_dir {}\n    session.save_path {}\n"
+      "    error_log {}\n",
                      ini.fastcgi_impersonate ? 1 : 0, opt(ini.upload_tmp_dir, "(unset: PHP default)"),
                      opt(ini.session_save_path, "(unset: PHP default)"), opt(ini.error_log, "(unset: stderr)"));
 }
