@@ -5,7 +5,9 @@
 namespace gatehouse::fastcgi {
 
 Connection::Connection(UnixSocket socket, std::size_t read_buffer)
-    : socket_(std::move(socket)), read_buf_(read_buffer) {
+    : socket_(std::move(socket)),
+      read_buf_(std::make_unique_for_overwrite<std::uint8_t[]>(read_buffer)),
+      read_size_(read_buffer) {
   write_buf_.reserve(4096);
 }
 
@@ -106,11 +108,11 @@ asio::mutable_buffer Connection::read_space() {
   // The parser consumes all it is given before asking for more, so the
   // buffer is empty whenever a read starts: no compaction needed.
   read_pos_ = read_end_ = 0;
-  return asio::buffer(read_buf_);
+  return asio::buffer(read_buf_.get(), read_size_);
 }
 
 bool Connection::poll_output(Output& out, error_code& ec) {
-  ByteSpan in(read_buf_.data() + read_pos_, read_end_ - read_pos_);
+  ByteSpan in(read_buf_.get() + read_pos_, read_end_ - read_pos_);
   for (;;) {
     Event ev = parser_.next(in);
     read_pos_ = read_end_ - in.size();
@@ -139,7 +141,7 @@ bool Connection::poll_output(Output& out, error_code& ec) {
 }
 
 bool Connection::poll_values(std::vector<NameValue>& values, error_code& ec) {
-  ByteSpan in(read_buf_.data() + read_pos_, read_end_ - read_pos_);
+  ByteSpan in(read_buf_.get() + read_pos_, read_end_ - read_pos_);
   Event ev = parser_.next(in);
   read_pos_ = read_end_ - in.size();
   switch (ev.kind) {

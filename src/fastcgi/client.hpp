@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -93,9 +94,13 @@ class Connection {
   }
 
   bool in_request() const { return in_request_; }
+  // True when the last request ended cleanly (END_REQUEST read, no stray
+  // bytes, no error): only then may the socket go back to the worker pool.
+  bool reusable() const { return !broken_ && !in_request_ && !writing_ && !reading_ && read_pos_ == read_end_; }
   bool broken() const { return broken_; }
   std::uint16_t request_id() const { return request_id_; }
   UnixSocket& socket() { return socket_; }
+  UnixSocket release_socket() { return std::move(socket_); }  // e.g. back to a pool::Lease
   void close();
 
  private:
@@ -220,7 +225,8 @@ class Connection {
 
   UnixSocket socket_;
   Bytes write_buf_;  // reused: no allocation per request once warm
-  Bytes read_buf_;
+  std::unique_ptr<std::uint8_t[]> read_buf_;  // not zeroed: a Connection may live for one request
+  std::size_t read_size_;
   std::size_t read_pos_ = 0;
   std::size_t read_end_ = 0;
   ResponseParser parser_;

@@ -199,7 +199,15 @@ TEST(Client, SeveralRequestsOnOnePersistentConnectionToPhpCgi) {
     r = co_await run(conn, params_for(php, hello));
     EXPECT_EQ(body_of(r.out), "Hello, world");
     EXPECT_EQ(conn.request_id(), first_id + 3);  // same connection throughout
-    EXPECT_FALSE(conn.broken());
+    EXPECT_TRUE(conn.reusable());
+
+    // The pool's pattern: the socket goes back to the lease and into a fresh
+    // Connection for the next request, php-cgi still on the same connection.
+    Connection next(conn.release_socket());
+    r = co_await run(next, params_for(php, hello));
+    EXPECT_FALSE(r.ec) << r.ec.message();
+    EXPECT_EQ(body_of(r.out), "Hello, world");
+    EXPECT_TRUE(next.reusable());
   });
 }
 
@@ -294,6 +302,7 @@ TEST(Client, MalformedPeerOutputIsAnError) {
   });
   EXPECT_EQ(read_ec, ParseError::BadVersion) << read_ec.message();
   EXPECT_TRUE(conn.broken());
+  EXPECT_FALSE(conn.reusable());
 }
 
 TEST(Client, WorkerClosingMidResponseIsEof) {
