@@ -1,8 +1,166 @@
-// `gatehouse accounts`: not written yet.
+// `gatehouse accounts list | create | remove --unused`: the accounts Gatehouse created
+// (from the registry in the state directory) and which pools still use them.
+#include <unistd.h>
+
+#include <array>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include "accounts/identity.hpp"
+#include "accounts/provision.hpp"
+#include "accounts/registry.hpp"
 #include "cli/commands.hpp"
+#include "config/load.hpp"
 
 namespace gatehouse::cli {
+namespace {
 
-void add_accounts(CLI::App& app) { (void)app; }
+struct AccountsOptions {
+  std::string config_file;
+  bool json = false;
+  bool unused = false;
+};
+
+[[noreturn]] void fail(const std::string& message) {
+  std::cerr << "accounts: " << message << "\n";
+  throw CLI::RuntimeError(1);
+}
+
+config::Config load_config(const std::string& file) {
+  try {
+    // Folders may be gone already when cleaning up accounts: only the
+    // pools and the anonymous account matter here.
+    return config::load_file(file, config::LoadOptions{.check_paths = false});
+  } catch (const config::ConfigError& e) {
+    for (const auto& problem : e.problems()) std::cerr << problem.str() << "\n";
+    throw CLI::RuntimeError(1);
+  }
+}
+
+accounts::Registry load_registry(const config::Config& config) {
+  auto registry = accounts::Registry::load(accounts::Registry::file_in(config.server.state_dir));
+  if (!registry) fail(registry.error().message());
+  return std::move(*registry);
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+// "ok", "missing" or "uid changed" for a registered account, from the system.
+std::string system_state(const accounts::RegistryEntry& entry) {
+  auto id = accounts::resolve_identity(entry.name);
+  if (!id) return id.error().errnum == ENOENT ? "missing" : "lookup failed";
+  if (id->uid != entry.uid || id->gid != entry.gid) return fmt::format("now uid {} gid {}", id->uid, id->gid);
+  return "ok";
+}
+
+std::string role_text(const accounts::RegistryEntry& entry) {
+  return entry.role == accounts::Role::Anonymous ? "anonymous" : "pool " + entry.pool;
+}
+
+void print_json(const config::Config& config, const accounts::Registry& registry) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : registry.entries()) {
+    const auto users = accounts::users_of(config, e.name);
+    out.push_back({{"name", e.name},
+                   {"uid", e.uid},
+                   {"gid", e.gid},
+                   {"created_for", role_text(e)},
+                   {"created_at", e.created_at},
+                   {"used_by", users},
+                   {"unused", users.empty()},
+                   {"system", system_state(e)}});
+  }
+  std::cout << out.dump(2) << "\n";
+}
+
+void print_table(const config::Config& config, const accounts::Registry& registry) {
+  std::cout << "registry: " << registry.file().string() << "\n";
+  if (registry.entries().empty()) {
+    std::cout << "Gatehouse has created no accounts.\n";
+    return;
+  }
+  std::vector<std::array<std::string, 7>> rows = {
+      {"ACCOUNT", "UID", "GID", "CREATED FOR", "CREATED AT", "USED BY", "SYSTEM"}};
+  for (const auto& e : registry.entries()) {
+    const auto users = accounts::users_of(config, e.name);
+    rows.push_back({e.name, std::to_string(e.uid), std::to_string(e.gid), role_text(e), e.created_at,
+                    users.empty() ? "unused" : join(users), system_state(e)});
+  }
+  std::array<std::size_t, 7> width{};
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) line += fmt::format("{:<{}}  ", row[i], width[i]);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::cout << line << "\n";
+  }
+}
+
+void run_list(const AccountsOptions& options) {
+  const config::Config config = load_config(options.config_file);
+  const accounts::Registry registry = load_registry(config);
+  if (options.json) {
+    print_json(config, registry);
+  } else {
+    print_table(config, registry);
+  }
+}
+
+void run_create(const AccountsOptions& options) {
+  const config::Config config = load_config(options.config_file);
+  accounts::Registry registry = load_registry(config);
+  auto set = accounts::ensure_accounts(config, registry);
+  if (!set) fail(set.error().message());
+  for (const auto& name : set->created) std::cout << "created " << name << "\n";
+  for (const auto& [pool, id] : set->pools) {
+    std::cout << fmt::format("pool {}: {} (uid {}, gid {})\n", pool, id.name, id.uid, id.gid);
+  }
+  std::cout << fmt::format("anonymous: {} (uid {}, gid {})\n", set->anonymous.name, set->anonymous.uid,
+                           set->anonymous.gid);
+}
+
+void run_remove(const AccountsOptions& options) {
+  if (!options.unused) fail("remove: say --unused (only accounts no pool or anonymous setting uses are removed)");
+  const config::Config config = load_config(options.config_file);
+  if (::geteuid() != 0) fail("remove: deleting accounts needs root");
+  accounts::Registry registry = load_registry(config);
+  auto report = accounts::remove_unused(config, registry);
+  if (!report) fail(report.error().message());
+  for (const auto& name : report->removed) std::cout << "removed " << name << "\n";
+  for (const auto& error : report->failed) std::cerr << "accounts: " << error.message() << "\n";
+  if (report->removed.empty() && report->failed.empty()) std::cout << "no unused accounts\n";
+  if (!report->failed.empty()) throw CLI::RuntimeError(1);
+}
+
+}  // namespace
+
+void add_accounts(CLI::App& app) {
+  auto options = std::make_shared<AccountsOptions>();
+  CLI::App* accounts = app.add_subcommand("accounts", "the accounts Gatehouse created for pools and IUSR");
+  accounts->require_subcommand(1);
+
+  CLI::App* list = accounts->add_subcommand("list", "list created accounts, their ids and which pool uses them");
+  list->add_option("--config", options->config_file, "the configuration file (TOML)")->required();
+  list->add_flag("--json", options->json, "print JSON instead of a table");
+  list->callback([options] { run_list(*options); });
+
+  CLI::App* create = accounts->add_subcommand("create", "create the accounts the configuration needs (idempotent)");
+  create->add_option("--config", options->config_file, "the configuration file (TOML)")->required();
+  create->callback([options] { run_create(*options); });
+
+  CLI::App* remove = accounts->add_subcommand("remove", "delete created accounts the configuration no longer uses");
+  remove->add_option("--config", options->config_file, "the configuration file (TOML)")->required();
+  remove->add_flag("--unused", options->unused, "remove every created account no pool or anonymous setting uses");
+  remove->callback([options] { run_remove(*options); });
+}
 
 }  // namespace gatehouse::cli
