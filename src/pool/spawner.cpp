@@ -4,7 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -248,7 +248,8 @@ Result<SpawnedWorker> spawn_worker(const SpawnSpec& spec, const std::filesystem:
   write_end->reset();
   listener->reset();
 
-  UniqueFd pidfd(static_cast<int>(::pidfd_open(pid, 0)));
+  // glibc 2.36 declares pidfd_open without extern "C": call the syscall.
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!pidfd) {
     Error e = Error::sys("pidfd_open", std::to_string(pid));
     ::kill(pid, SIGKILL);

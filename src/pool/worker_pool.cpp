@@ -215,7 +215,7 @@ void WorkerPool::on_exit(std::uint64_t id) {
     Error e = n == sizeof w->report ? child_report_error(spec_, w->report)
                                     : pool_error(ctx(), "start php-cgi", "worker " + describe_exit(status) + " at start");
     on_start_failed(*w, std::move(e));
-  } else if (!w->signalled && !w->failure_counted && !stopped_) {
+  } else if (!w->signalled && !w->failure_counted && !stopped_ && !reached_max_requests(*w)) {
     Error e = pool_error(ctx(), "run worker", fmt::format("pid {} {}", w->pid, describe_exit(status)));
     log::warn("{}", e.message());
     count_failure(w, e);
@@ -226,6 +226,13 @@ void WorkerPool::on_exit(std::uint64_t id) {
   workers_.erase(id);
   serve_waiters();
   finish_stop_if_done();
+}
+
+// php-cgi exits by itself after PHP_FCGI_MAX_REQUESTS, which may equal
+// instance_max_requests: that exit can overtake the release of the last lease.
+bool WorkerPool::reached_max_requests(const Worker& w) const {
+  unsigned done = w.served + (w.state == State::Busy ? 1 : 0);
+  return settings_.instance_max_requests != 0 && done >= settings_.instance_max_requests;
 }
 
 void WorkerPool::on_lease_end(std::uint64_t id, int fd, LeaseEnd how) {
@@ -265,15 +272,13 @@ void WorkerPool::on_lease_end(std::uint64_t id, int fd, LeaseEnd how) {
 
 // Closing the connection lets php-cgi return to accept(), where SIGTERM ends
 // it at once; a busy one finishes its script first. SIGKILL after `grace`.
+// Its exit is expected from now on: a failure is counted by whoever decided
+// it was one (on_lease_end for broken I/O, on_start_failed), not by on_exit.
 void WorkerPool::retire(Worker& w, Millis grace, int first_signal) {
-  bool already_dead = false;
-  siginfo_t info{};
-  if (::waitid(P_PID, w.pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == w.pid) already_dead = true;
   w.state = State::Retiring;
   w.connection.reset();
-  if (already_dead) return;  // its exit is its own doing: on_exit judges it
   w.signalled = true;
-  ::kill(w.pid, first_signal);
+  ::kill(w.pid, first_signal);  // harmless if it already exited: not reaped yet
   if (first_signal == SIGKILL) return;
   w.kill_timer.expires_after(grace);
   w.kill_timer.async_wait([this, id = w.id](const boost::system::error_code& ec) {

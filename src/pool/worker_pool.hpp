@@ -74,7 +74,8 @@ class WorkerPool {
   WorkerPool(boost::asio::any_io_executor manager, SpawnSpec spec, config::FastCgi settings, PoolOptions options);
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
-  // Call only after async_stop completed (or the manager stopped running).
+  // Destroy only once the manager executor no longer runs (PoolSet joins its
+  // thread first): handlers of cancelled waits may still be queued.
   ~WorkerPool();
 
   // Starts housekeeping (idle timeout, monitor_changes_to, offline cool-down).
@@ -110,6 +111,7 @@ class WorkerPool {
   void on_status(std::uint64_t id, const boost::system::error_code& ec, std::size_t n);
   void on_exit(std::uint64_t id);
   void on_start_failed(Worker& w, Error error);
+  bool reached_max_requests(const Worker& w) const;
   void on_lease_end(std::uint64_t id, int fd, LeaseEnd how);
 
   void retire(Worker& w, Millis grace, int first_signal);
