@@ -19,10 +19,8 @@ int run(int argc, char** argv) {
   add_accounts(app);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::ParseError& e) {  // also CLI::RuntimeError(code): a subcommand's exit code
     return app.exit(e);
-  } catch (const CLI::RuntimeError& e) {  // a subcommand's chosen exit code
-    return e.get_exit_code();
   } catch (const std::exception& e) {
     std::cerr << "gatehouse: " << e.what() << "\n";
     return 1;
