@@ -51,9 +51,9 @@ void read_fastcgi(TableReader& pool, FastCgi& out) {
   t.absolute_path("monitor_changes_to", out.monitor_changes_to);
   std::string mode;
   t.string("stderr_mode", mode);
-  if (!mode.empty() || t.has("stderr_mode")) {
+  if (t.has("stderr_mode") && t.node("stderr_mode")->is_string()) {
     if (auto parsed = parse_stderr_mode(mode)) out.stderr_mode = *parsed;
-    else if (t.node("stderr_mode")->is_string()) t.problem("stderr_mode", parsed.error());
+    else t.problem("stderr_mode", parsed.error());
   }
   t.duration("signal_before_terminate", out.signal_before_terminate);
   read_environment(t, out);
