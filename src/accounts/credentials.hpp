@@ -53,15 +53,15 @@ gid_t current_fsgid() noexcept;
 
 // The steps of drop_privileges, in the order they run.
 enum class DropStep : int {
-  kNone = 0,       // all done, privileges dropped
-  kSetGroups,      // setgroups(groups)
-  kSetGid,         // setresgid(gid, gid, gid)
-  kSetUid,         // setresuid(uid, uid, uid)
-  kNoNewPrivs,     // prctl(PR_SET_NO_NEW_PRIVS, 1)
-  kClearAmbient,   // prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
-  kClearCaps,      // capset to empty sets, then capget shows them empty
-  kCheckNoRoot,    // setuid(0) / setgid(0) must fail
-  kCheckIds,       // real, effective and saved uid/gid are the target
+  kNone = 0,      // all done, privileges dropped
+  kSetGroups,     // setgroups(groups)
+  kSetGid,        // setresgid(gid, gid, gid)
+  kSetUid,        // setresuid(uid, uid, uid)
+  kNoNewPrivs,    // prctl(PR_SET_NO_NEW_PRIVS, 1)
+  kClearAmbient,  // prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+  kClearCaps,     // capset to empty sets, then capget shows them empty
+  kCheckNoRoot,   // setuid(0) / setgid(0) must fail
+  kCheckIds,      // real, effective and saved uid/gid are the target
 };
 
 // What drop_privileges reports: the step that failed and its errno. Plain

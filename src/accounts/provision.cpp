@@ -17,8 +17,8 @@ constexpr const char* kUserdel = "/usr/sbin/userdel";
 constexpr const char* kGroupdel = "/usr/sbin/groupdel";
 constexpr const char* kNoLogin = "/usr/sbin/nologin";
 constexpr const char* kNoHome = "/nonexistent";
-constexpr int kUseraddNameInUse = 9;    // useradd(8) EXIT VALUES
-constexpr int kUserdelNoSuchUser = 6;   // userdel(8) EXIT VALUES
+constexpr int kUseraddNameInUse = 9;     // useradd(8) EXIT VALUES
+constexpr int kUserdelNoSuchUser = 6;    // userdel(8) EXIT VALUES
 constexpr int kGroupdelNoSuchGroup = 6;  // groupdel(8) EXIT VALUES
 
 std::string pool_context(const std::string& pool) { return "[pool " + pool + "]"; }
@@ -90,8 +90,9 @@ Result<Identity> adopt_existing(const AccountNeed& need, Identity id, Registry& 
               need.role == Role::Pool ? pool_context(need.pool) : "[accounts]", id.name);
   }
   if (entry != nullptr && (entry->uid != id.uid || entry->gid != id.gid)) {
-    log::warn("[accounts] account {} now has uid {} gid {} (registry: {} {}); it was recreated outside Gatehouse",
-              id.name, id.uid, id.gid, entry->uid, entry->gid);
+    log::warn(
+        "[accounts] account {} now has uid {} gid {} (registry: {} {}); it was recreated outside Gatehouse",
+        id.name, id.uid, id.gid, entry->uid, entry->gid);
     RegistryEntry updated = *entry;
     updated.uid = id.uid;
     updated.gid = id.gid;
@@ -168,7 +169,8 @@ Result<std::vector<AccountNeed>> plan_accounts(const config::Config& config) {
   needs.push_back(AccountNeed{anonymous, Role::Anonymous, "", true});
   for (const auto& need : needs) {
     if (need.account.empty()) {
-      return std::unexpected(with_context(Error::logic("assign account", "", "the account name is empty"), need));
+      return std::unexpected(
+          with_context(Error::logic("assign account", "", "the account name is empty"), need));
     }
     // Only names Gatehouse would create must follow its rules; an existing
     // account may be named however the system allows.
@@ -191,7 +193,8 @@ Result<AccountSet> ensure_accounts(const config::Config& config, Registry& regis
 }
 
 Result<AccountSet> resolve_accounts(const config::Config& config) {
-  return build_set(config, [](const AccountNeed& need, std::vector<std::string>&) { return resolve_need(need); });
+  return build_set(config,
+                   [](const AccountNeed& need, std::vector<std::string>&) { return resolve_need(need); });
 }
 
 std::vector<std::string> users_of(const config::Config& config, std::string_view account) {
@@ -221,9 +224,9 @@ Result<RemoveReport> remove_unused(const config::Config& config, Registry& regis
 }
 
 Result<Identity> create_system_account(const std::string& name) {
-  const std::vector<std::string> argv = {kUseradd,   "--system",  "--user-group", "--no-create-home",
-                                         "--home-dir", kNoHome,    "--shell",      kNoLogin,
-                                         name};
+  const std::vector<std::string> argv = {kUseradd,           "--system",   "--user-group",
+                                         "--no-create-home", "--home-dir", kNoHome,
+                                         "--shell",          kNoLogin,     name};
   auto run = run_command(argv);
   if (!run) return std::unexpected(run.error());
   // Exit 9: another process created it between our check and useradd.

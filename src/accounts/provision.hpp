@@ -16,7 +16,7 @@ namespace gatehouse::accounts {
 struct AccountNeed {
   std::string account;
   Role role = Role::Pool;
-  std::string pool;         // Role::Pool: the pool's name
+  std::string pool;          // Role::Pool: the pool's name
   bool auto_created = true;  // Gatehouse creates it when missing; false: identity = "<existing account>"
 };
 
@@ -30,7 +30,7 @@ Result<std::vector<AccountNeed>> plan_accounts(const config::Config& config);
 struct AccountSet {
   Identity anonymous;
   std::map<std::string, Identity, std::less<>> pools;  // by pool name
-  std::vector<std::string> created;                      // accounts this call created
+  std::vector<std::string> created;                    // accounts this call created
 
   const Identity* pool(std::string_view pool_name) const;
 };
@@ -40,6 +40,7 @@ struct AccountSet {
 // /usr/sbin/nologin, no password) and records them in `registry` (saved after
 // each creation). An explicit identity must already exist. No pool may run as
 // uid 0. Creating needs root: without it a missing account is an EPERM error.
+// Load `registry` with Registry::load_locked: other processes may do the same.
 Result<AccountSet> ensure_accounts(const config::Config& config, Registry& registry);
 
 // Like ensure_accounts but never creates anything: every account must exist.

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <shadow.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 
+#include "accounts/credentials.hpp"
 #include "accounts/names.hpp"
 #include "accounts/test_support.hpp"
 
@@ -161,14 +164,39 @@ TEST_F(ProvisionTest, RemoveLeavesAnAccountWhoseUidChanged) {
   EXPECT_NE(reg.find(entry.name), nullptr);
 }
 
+TEST_F(ProvisionTest, CreatingWithoutRootIsRefusedClearly) {
+  testing::TestAccount unprivileged;
+  const Identity& id = unprivileged.identity();
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);  // the registry is readable, not writable
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (!drop_privileges(id.uid, id.gid, id.groups.data(), id.groups.size()).ok()) ::_exit(3);
+    auto reg = Registry::load(Registry::file_in(dir_));
+    if (!reg) ::_exit(4);
+    auto set = ensure_accounts(config_, *reg);
+    if (set) ::_exit(1);
+    const bool clear = set.error().errnum == EPERM &&
+                       set.error().message() == "[pool " + pool_a_ + "] create account gh-pool-" + pool_a_ +
+                                                    " failed: Operation not permitted: run as root, or serve "
+                                                    "--single-user";
+    ::_exit(clear ? 0 : 2);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: created as non-root, 2: unclear error, 3/4: set-up";
+  EXPECT_FALSE(*account_exists(pool_account_name(pool_a_)));
+}
+
 TEST(PlanAccounts, RefusesCollisions) {
   config::Config config;
   config.pools = {make_pool("shop"), make_pool("blog", "gh-pool-shop")};
   auto plan = plan_accounts(config);
   ASSERT_FALSE(plan);
-  EXPECT_EQ(plan.error().message(),
-            "[pool shop] assign account gh-pool-shop failed: pool 'shop' and pool 'blog' (identity) would both "
-            "use it; rename one of them");
+  EXPECT_EQ(
+      plan.error().message(),
+      "[pool shop] assign account gh-pool-shop failed: pool 'shop' and pool 'blog' (identity) would both "
+      "use it; rename one of them");
 
   config.pools = {make_pool("shop")};
   config.accounts.anonymous = "gh-pool-shop";

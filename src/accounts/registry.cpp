@@ -2,6 +2,7 @@
 #include "accounts/registry.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -160,13 +161,40 @@ Status Registry::save() const {
   return fsync_dir(dir);
 }
 
+Result<Registry> Registry::load_locked(const std::filesystem::path& file) {
+  const auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+  if (auto ok = ensure_dir(dir); !ok) return std::unexpected(ok.error());
+  const std::string lock_path = file.string() + ".lock";
+  LockFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!lock.valid()) return std::unexpected(Error::sys("open", lock_path));
+  while (::flock(lock.get(), LOCK_EX) < 0) {
+    if (errno != EINTR) return std::unexpected(Error::sys("lock", lock_path));
+  }
+  auto registry = load(file);
+  if (registry) registry->lock_ = std::move(lock);
+  return registry;
+}
+
+Registry::LockFd& Registry::LockFd::operator=(LockFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+Registry::LockFd::~LockFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 const RegistryEntry* Registry::find(std::string_view name) const {
   auto it = std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e.name == name; });
   return it == entries_.end() ? nullptr : &*it;
 }
 
 void Registry::put(RegistryEntry entry) {
-  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e.name == entry.name; });
+  auto it =
+      std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e.name == entry.name; });
   if (it != entries_.end()) {
     *it = std::move(entry);
   } else {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.hpp"
@@ -36,6 +37,12 @@ class Registry {
   // accounts).
   static Result<Registry> load(const std::filesystem::path& file);
 
+  // Like load, but first takes an exclusive lock (flock on "<file>.lock",
+  // creating the folder when missing) held until the Registry is destroyed,
+  // so two Gatehouse processes (serve, perms, accounts) never lose each
+  // other's entries. Use it whenever the registry will be changed.
+  static Result<Registry> load_locked(const std::filesystem::path& file);
+
   // Writes the registry atomically: temporary file, fsync, rename, fsync of
   // the folder. Creates the folder (0755) when missing.
   Status save() const;
@@ -48,10 +55,28 @@ class Registry {
   const std::filesystem::path& file() const { return file_; }
 
  private:
+  // The lock file's descriptor; closing it releases the lock.
+  class LockFd {
+   public:
+    LockFd() = default;
+    explicit LockFd(int fd) : fd_(fd) {}
+    LockFd(LockFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    LockFd& operator=(LockFd&& other) noexcept;
+    LockFd(const LockFd&) = delete;
+    LockFd& operator=(const LockFd&) = delete;
+    ~LockFd();
+    bool valid() const { return fd_ >= 0; }
+    int get() const { return fd_; }
+
+   private:
+    int fd_ = -1;
+  };
+
   explicit Registry(std::filesystem::path file) : file_(std::move(file)) {}
 
   std::filesystem::path file_;
   std::vector<RegistryEntry> entries_;
+  LockFd lock_;
 };
 
 // The current time as "YYYY-MM-DDTHH:MM:SSZ".

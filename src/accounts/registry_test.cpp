@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -45,11 +47,12 @@ TEST_F(RegistryTest, SaveAndLoadRoundTrip) {
   EXPECT_EQ(again->find("gh-iusr")->role, Role::Anonymous);
   EXPECT_EQ(again->find("nobody"), nullptr);
 
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0644u);
   // Only the registry itself: no temporary file left behind.
-  EXPECT_EQ(std::distance(fs::directory_iterator(file.parent_path()), fs::directory_iterator()), 1);
+  EXPECT_EQ(std::distance(fs::directory_iterator(file.parent_path()), fs::directory_iterator()), 1)
+      << "a temporary file was left behind";
 }
 
 TEST_F(RegistryTest, PutReplacesAndEraseRemoves) {
@@ -69,14 +72,41 @@ TEST_F(RegistryTest, PutReplacesAndEraseRemoves) {
 
 TEST_F(RegistryTest, DamagedFileIsAnErrorNotAnEmptyRegistry) {
   const fs::path file = dir_ / "accounts.json";
-  for (const char* text : {"{not json", R"({"version":1,"accounts":[{"name":"x"}]})",
-                           R"({"version":7,"accounts":[]})",
-                           R"({"version":1,"accounts":[{"name":"x","uid":1,"gid":1,"role":"admin"}]})"}) {
+  for (const char* text :
+       {"{not json", R"({"version":1,"accounts":[{"name":"x"}]})", R"({"version":7,"accounts":[]})",
+        R"({"version":1,"accounts":[{"name":"x","uid":1,"gid":1,"role":"admin"}]})"}) {
     std::ofstream(file) << text;
     auto reg = Registry::load(file);
     ASSERT_FALSE(reg) << text;
     EXPECT_NE(reg.error().message().find(file.string()), std::string::npos) << reg.error().message();
   }
+}
+
+TEST_F(RegistryTest, LockedLoadSerialisesWriters) {
+  const fs::path file = dir_ / "state" / "accounts.json";
+  auto first = Registry::load_locked(file);
+  ASSERT_TRUE(first) << first.error().message();
+  first->put({"gh-pool-a", 1, 1, Role::Pool, "a", ""});
+
+  // A second process must wait until the first has saved and let go.
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close_range(3, ~0U, 0);  // drop the inherited lock, as exec would (O_CLOEXEC)
+    auto second = Registry::load_locked(file);
+    if (!second || second->find("gh-pool-a") == nullptr) ::_exit(1);
+    second->put({"gh-pool-b", 2, 2, Role::Pool, "b", ""});
+    ::_exit(second->save() ? 0 : 2);
+  }
+  ::usleep(200'000);  // the child is blocked on the lock by now
+  ASSERT_TRUE(first->save());
+  { auto release = std::move(*first); }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  auto after = Registry::load(file);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->entries().size(), 2u);  // neither write was lost
 }
 
 TEST(UtcTimestamp, IsIso8601) {

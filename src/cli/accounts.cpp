@@ -1,13 +1,12 @@
 // `gatehouse accounts list | create | remove --unused`: the accounts Gatehouse created
 // (from the registry in the state directory) and which pools still use them.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <array>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-
-#include <fmt/format.h>
 
 #include "accounts/identity.hpp"
 #include "accounts/provision.hpp"
@@ -40,8 +39,11 @@ config::Config load_config(const std::string& file) {
   }
 }
 
-accounts::Registry load_registry(const config::Config& config) {
-  auto registry = accounts::Registry::load(accounts::Registry::file_in(config.server.state_dir));
+// `for_change`: hold the registry's lock until done, as other Gatehouse
+// processes may be creating accounts at the same time.
+accounts::Registry load_registry(const config::Config& config, bool for_change) {
+  const auto file = accounts::Registry::file_in(config.server.state_dir);
+  auto registry = for_change ? accounts::Registry::load_locked(file) : accounts::Registry::load(file);
   if (!registry) fail(registry.error().message());
   return std::move(*registry);
 }
@@ -107,7 +109,7 @@ void print_table(const config::Config& config, const accounts::Registry& registr
 
 void run_list(const AccountsOptions& options) {
   const config::Config config = load_config(options.config_file);
-  const accounts::Registry registry = load_registry(config);
+  const accounts::Registry registry = load_registry(config, false);
   if (options.json) {
     print_json(config, registry);
   } else {
@@ -117,7 +119,7 @@ void run_list(const AccountsOptions& options) {
 
 void run_create(const AccountsOptions& options) {
   const config::Config config = load_config(options.config_file);
-  accounts::Registry registry = load_registry(config);
+  accounts::Registry registry = load_registry(config, true);
   auto set = accounts::ensure_accounts(config, registry);
   if (!set) fail(set.error().message());
   for (const auto& name : set->created) std::cout << "created " << name << "\n";
@@ -129,10 +131,11 @@ void run_create(const AccountsOptions& options) {
 }
 
 void run_remove(const AccountsOptions& options) {
-  if (!options.unused) fail("remove: say --unused (only accounts no pool or anonymous setting uses are removed)");
+  if (!options.unused)
+    fail("remove: say --unused (only accounts no pool or anonymous setting uses are removed)");
   const config::Config config = load_config(options.config_file);
   if (::geteuid() != 0) fail("remove: deleting accounts needs root");
-  accounts::Registry registry = load_registry(config);
+  accounts::Registry registry = load_registry(config, true);
   auto report = accounts::remove_unused(config, registry);
   if (!report) fail(report.error().message());
   for (const auto& name : report->removed) std::cout << "removed " << name << "\n";
@@ -148,18 +151,22 @@ void add_accounts(CLI::App& app) {
   CLI::App* accounts = app.add_subcommand("accounts", "the accounts Gatehouse created for pools and IUSR");
   accounts->require_subcommand(1);
 
-  CLI::App* list = accounts->add_subcommand("list", "list created accounts, their ids and which pool uses them");
+  CLI::App* list =
+      accounts->add_subcommand("list", "list created accounts, their ids and which pool uses them");
   list->add_option("--config", options->config_file, "the configuration file (TOML)")->required();
   list->add_flag("--json", options->json, "print JSON instead of a table");
   list->callback([options] { run_list(*options); });
 
-  CLI::App* create = accounts->add_subcommand("create", "create the accounts the configuration needs (idempotent)");
+  CLI::App* create =
+      accounts->add_subcommand("create", "create the accounts the configuration needs (idempotent)");
   create->add_option("--config", options->config_file, "the configuration file (TOML)")->required();
   create->callback([options] { run_create(*options); });
 
-  CLI::App* remove = accounts->add_subcommand("remove", "delete created accounts the configuration no longer uses");
+  CLI::App* remove =
+      accounts->add_subcommand("remove", "delete created accounts the configuration no longer uses");
   remove->add_option("--config", options->config_file, "the configuration file (TOML)")->required();
-  remove->add_flag("--unused", options->unused, "remove every created account no pool or anonymous setting uses");
+  remove->add_flag("--unused", options->unused,
+                   "remove every created account no pool or anonymous setting uses");
   remove->callback([options] { run_remove(*options); });
 }
 
