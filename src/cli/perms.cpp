@@ -1,8 +1,166 @@
-// `gatehouse perms`: not written yet.
+// `gatehouse perms plan | apply | restore | audit | export`: the permission
+// tool. Exit codes: 0 done, 1 error; audit: 0 clean, 1 findings, 2 error.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.hpp"
+#include "config/load.hpp"
+#include "perms/apply.hpp"
+#include "perms/audit.hpp"
+#include "perms/export_windows.hpp"
+#include "perms/plan.hpp"
+#include "perms/report.hpp"
 
 namespace gatehouse::cli {
+namespace {
 
-void add_perms(CLI::App& app) { (void)app; }
+struct PermsOptions {
+  std::string config_file;
+  bool json = false;
+  std::string scheme;  // empty: each site's setting
+  bool dry_run = false;
+  std::string backup_id;
+  std::string target = "windows";
+  std::string output;
+  perms::WindowsExportOptions windows;
+};
+
+[[noreturn]] void fail(const std::string& message, int code = 1) {
+  std::cerr << "perms: " << message << "\n";
+  throw CLI::RuntimeError(code);
+}
+
+config::Config load_config(const std::string& file, int error_code) {
+  try {
+    return config::load_file(file);
+  } catch (const config::ConfigError& e) {
+    for (const auto& problem : e.problems()) std::cerr << problem.str() << "\n";
+    throw CLI::RuntimeError(error_code);
+  }
+}
+
+perms::Plan plan_of(const config::Config& config, const PermsOptions& o) {
+  perms::PlanOptions options;
+  if (!o.scheme.empty()) options.scheme = perms::parse_scheme(o.scheme);
+  return perms::make_plan(config, options);
+}
+
+void run_plan(const PermsOptions& o) {
+  const auto plan = plan_of(load_config(o.config_file, 1), o);
+  if (o.json) {
+    std::cout << perms::to_json(plan).dump(2) << "\n";
+  } else {
+    std::cout << perms::format_table(plan);
+  }
+}
+
+void print_apply(const perms::ApplyReport& r, bool dry_run, bool json) {
+  if (json) {
+    nlohmann::json changes = nlohmann::json::array();
+    for (const auto& c : r.changes) changes.push_back({{"path", c.path}, {"before", c.before}, {"after", c.after}});
+    std::cout << nlohmann::json{{"dry_run", dry_run},   {"examined", r.examined}, {"changed", r.changed},
+                                {"backup", r.backup_id}, {"created", r.created},   {"missing", r.missing},
+                                {"changes", changes}}
+                     .dump(2)
+              << "\n";
+    return;
+  }
+  for (const auto& c : r.changes) std::cout << c.path << "\n  before " << c.before << "\n  after  " << c.after << "\n";
+  for (const auto& p : r.created) std::cout << (dry_run ? "would create " : "created ") << p << "\n";
+  for (const auto& p : r.missing) std::cout << "missing, skipped: " << p << "\n";
+  std::cout << r.examined << " paths examined, " << r.changed << " paths " << (dry_run ? "would change" : "changed");
+  if (!r.backup_id.empty()) std::cout << "; backup " << r.backup_id << " (gatehouse perms restore " << r.backup_id << ")";
+  std::cout << "\n";
+}
+
+void run_apply(const PermsOptions& o) {
+  const auto config = load_config(o.config_file, 1);
+  const auto plan = plan_of(config, o);
+  perms::ApplyOptions options{config.server.state_dir, o.dry_run, {}};
+  auto report = perms::apply(plan, options);
+  if (!report) fail(report.error().message());
+  print_apply(*report, o.dry_run, o.json);
+}
+
+void run_restore(const PermsOptions& o) {
+  const auto config = load_config(o.config_file, 1);
+  std::optional<std::string> id;
+  if (!o.backup_id.empty()) id = o.backup_id;
+  auto report = perms::restore(config.server.state_dir, id);
+  if (!report) fail(report.error().message());
+  if (o.json) {
+    std::cout << nlohmann::json{{"backup", report->backup_id}, {"restored", report->restored},
+                                {"missing", report->missing}}
+                     .dump(2)
+              << "\n";
+    return;
+  }
+  for (const auto& p : report->missing) std::cout << "gone since the backup: " << p << "\n";
+  std::cout << "restored " << report->restored << " paths from backup " << report->backup_id << "\n";
+}
+
+void run_audit(const PermsOptions& o) {
+  const auto config = load_config(o.config_file, 2);
+  auto report = perms::audit(config, plan_of(config, o));
+  if (!report) fail(report.error().message(), 2);
+  if (o.json) {
+    std::cout << perms::to_json(*report).dump(2) << "\n";
+  } else {
+    std::cout << perms::format_findings(*report);
+  }
+  if (!report->findings.empty()) throw CLI::RuntimeError(1);
+}
+
+void run_export(const PermsOptions& o) {
+  if (o.target != "windows") fail("unknown export target " + o.target + " (known: windows)");
+  const auto config = load_config(o.config_file, 1);
+  const std::string script = perms::export_windows(config, plan_of(config, o), o.windows);
+  if (o.output.empty()) {
+    std::cout << script;
+    return;
+  }
+  std::ofstream out(o.output, std::ios::binary);
+  out << script;
+  if (!out.flush()) fail("cannot write " + o.output);
+}
+
+CLI::App* command(CLI::App* perms, const char* name, const char* help, std::shared_ptr<PermsOptions> o) {
+  CLI::App* sub = perms->add_subcommand(name, help);
+  sub->add_option("--config", o->config_file, "the configuration file (TOML)")->required();
+  sub->add_flag("--json", o->json, "print JSON instead of a table");
+  sub->add_option("--scheme", o->scheme, "split or pool-only (default: each site's anonymous user setting)")
+      ->check(CLI::IsMember({"split", "pool-only"}));
+  return sub;
+}
+
+}  // namespace
+
+void add_perms(CLI::App& app) {
+  auto o = std::make_shared<PermsOptions>();
+  CLI::App* perms = app.add_subcommand("perms", "plan, apply, audit, restore and export file permissions");
+  perms->require_subcommand(1);
+
+  command(perms, "plan", "show who gets which rights where, and why", o)->callback([o] { run_plan(*o); });
+
+  CLI::App* apply = command(perms, "apply", "set the planned POSIX ACLs (backed up first)", o);
+  apply->add_flag("--dry-run", o->dry_run, "print the changes and touch nothing");
+  apply->callback([o] { run_apply(*o); });
+
+  CLI::App* restore = command(perms, "restore", "put back the permissions saved by an apply", o);
+  restore->add_option("id", o->backup_id, "the backup id (default: the latest)");
+  restore->callback([o] { run_restore(*o); });
+
+  command(perms, "audit", "compare the file system with the plan and check the risk rules", o)
+      ->callback([o] { run_audit(*o); });
+
+  CLI::App* exp = command(perms, "export", "write the same set-up for another server", o);
+  exp->add_option("--target", o->target, "windows: an appcmd + icacls .cmd script for IIS 7.5+")->required();
+  exp->add_option("-o,--output", o->output, "write to this file instead of stdout");
+  exp->add_option("--windows-root", o->windows.windows_root, "where Linux's / lands (default C:\\inetpub\\gatehouse)");
+  exp->add_option("--php-dir", o->windows.php_dir, "the folder of php-cgi.exe (default C:\\PHP)");
+  exp->callback([o] { run_export(*o); });
+}
 
 }  // namespace gatehouse::cli

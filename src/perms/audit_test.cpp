@@ -1,0 +1,110 @@
+// audit on a real tree: clean right after apply, and each kind of tampering
+// found with its rule, path and account.
+#include "perms/audit.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "perms/apply.hpp"
+#include "perms/test_tree.hpp"
+
+namespace gatehouse::perms {
+namespace {
+
+using testing_support::TestTree;
+using ::testing::Contains;
+using ::testing::Field;
+using ::testing::AllOf;
+
+class AuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto applied = apply(plan_, ApplyOptions{tree_.config().server.state_dir});
+    ASSERT_TRUE(applied) << applied.error().message();
+  }
+  AuditReport run() {
+    auto report = audit(tree_.config(), plan_);
+    if (!report) throw std::runtime_error(report.error().message());
+    return *report;
+  }
+  void sh(const std::string& command) { ASSERT_EQ(system(command.c_str()), 0) << command; }
+
+  TestTree tree_;
+  Plan plan_ = tree_.plan();
+};
+
+}  // namespace
+
+void PrintTo(const Finding& f, std::ostream* os) { *os << f.rule << " " << f.path << " " << f.account << ": " << f.detail; }
+
+namespace {
+
+auto finding(const std::string& rule, const Path& path, const std::string& account) {
+  return AllOf(Field(&Finding::rule, rule), Field(&Finding::path, path.string()), Field(&Finding::account, account));
+}
+
+TEST_F(AuditTest, CleanAfterApply) {
+  const AuditReport report = run();
+  EXPECT_GT(report.examined, 10u);
+  EXPECT_THAT(report.findings, ::testing::IsEmpty()) << format_findings(report);
+  EXPECT_THAT(format_findings(report), ::testing::EndsWith("0 findings\n"));
+}
+
+TEST_F(AuditTest, OtherWriteBitIsFound) {
+  const Path file = tree_.at("srv/shop/public/index.php");
+  sh("chmod o+w " + file.string());
+  const auto findings = run().findings;
+  EXPECT_THAT(findings, Contains(finding("group-other-open", file, "")));
+}
+
+TEST_F(AuditTest, PoolWritingItsOwnCodeIsFound) {
+  const Path file = tree_.at("srv/shop/public/index.php");
+  sh("setfacl -m u:" + tree_.shop() + ":rw " + file.string());
+  EXPECT_THAT(run().findings, Contains(finding("pool-can-write-code", file, tree_.shop())));
+}
+
+TEST_F(AuditTest, ExtraAclEntryIsFound) {
+  const Path file = tree_.at("srv/shop/lib/db.php");
+  sh("setfacl -m u:" + tree_.blog() + ":r " + file.string());
+  const auto report = run();
+  EXPECT_THAT(report.findings, Contains(AllOf(Field(&Finding::rule, "extra-access"),
+                                              Field(&Finding::path, file.string()))))
+      << format_findings(report);
+}
+
+TEST_F(AuditTest, RemovedGrantIsFound) {
+  const Path dir = tree_.at("srv/shop/data");
+  sh("setfacl -x u:" + tree_.shop() + " " + dir.string());
+  EXPECT_THAT(run().findings, Contains(finding("missing-grant", dir, tree_.shop())));
+}
+
+TEST_F(AuditTest, AnonymousWriteUnderPublicRootIsFound) {
+  const Path dir = tree_.at("srv/shop/public/css");
+  sh("setfacl -m u:" + tree_.anonymous() + ":rwx " + dir.string());
+  EXPECT_THAT(run().findings, Contains(finding("anonymous-can-write", dir, tree_.anonymous())));
+}
+
+TEST_F(AuditTest, ApplyRepairsWhatAuditFound) {
+  sh("chmod o+w " + tree_.at("srv/shop/public/index.php").string());
+  sh("setfacl -x u:" + tree_.shop() + " " + tree_.at("srv/shop/data").string());
+  ASSERT_FALSE(run().findings.empty());
+  auto applied = apply(plan_, ApplyOptions{tree_.config().server.state_dir});
+  ASSERT_TRUE(applied);
+  EXPECT_EQ(applied->changed, 2u);
+  EXPECT_THAT(run().findings, ::testing::IsEmpty());
+}
+
+TEST_F(AuditTest, WritableFolderUnderPublicRootIsARisk) {
+  config::Config config = tree_.config();
+  config.sites[0].applications[0].writable.push_back(tree_.at("srv/shop/public/uploads"));
+  std::filesystem::create_directories(tree_.at("srv/shop/public/uploads"));
+  Plan plan = make_plan(config);
+  std::erase_if(plan.grants, [&](const Grant& g) { return !is_within(g.path, tree_.root()); });
+  auto report = audit(config, plan);
+  ASSERT_TRUE(report);
+  EXPECT_THAT(report->findings,
+              Contains(finding("php-in-writable-folder", tree_.at("srv/shop/public/uploads"), tree_.shop())));
+}
+
+}  // namespace
+}  // namespace gatehouse::perms
