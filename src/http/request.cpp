@@ -1,0 +1,132 @@
+// Filling Request from Beast's parser callbacks, with the limits that apply
+// as the head arrives (URL length, query length, header bytes).
+#include "http/request.hpp"
+
+#include <boost/beast/http/error.hpp>
+
+namespace gatehouse::http {
+
+void Request::clear() {
+  method = beast_http::verb::unknown;
+  method_text.clear();
+  target.clear();
+  version = 11;
+  arena.clear();
+  fields.clear();
+  header_bytes = body_bytes = 0;
+  has_body = false;
+  reject_status = reject_substatus = 0;
+  host = user_agent = referer = range = {};
+  if_match = if_none_match = if_modified_since = if_unmodified_since = if_range = {};
+}
+
+std::string_view Request::path() const {
+  std::string_view t = target;
+  return t.substr(0, t.find('?'));
+}
+
+std::string_view Request::query() const {
+  std::string_view t = target;
+  auto q = t.find('?');
+  return q == std::string_view::npos ? std::string_view{} : t.substr(q + 1);
+}
+
+RequestParser::RequestParser(Request& request, const config::Limits& limits) : request_(request), limits_(limits) {
+  // The parser's own limit is a backstop covering request line and fields;
+  // the precise checks (414, 431) are made below with the configured values.
+  auto head = limits.max_request_headers + limits.max_url_length + limits.max_query_string + 1024;
+  header_limit(static_cast<std::uint32_t>(std::min<std::uint64_t>(head, UINT32_MAX)));
+  body_limit(limits.max_allowed_content_length);
+  eager(false);
+}
+
+void RequestParser::on_request_impl(beast_http::verb method, boost::beast::string_view method_str,
+                                    boost::beast::string_view target, int version, boost::beast::error_code& ec) {
+  request_.method = method;
+  request_.method_text.assign(method_str.data(), method_str.size());
+  request_.target.assign(target.data(), target.size());
+  request_.version = static_cast<unsigned>(version);
+  std::string_view path = request_.path();
+  if (path.size() > limits_.max_url_length) {
+    request_.reject_status = 414, request_.reject_substatus = 14;
+  } else if (request_.query().size() > limits_.max_query_string) {
+    request_.reject_status = 414, request_.reject_substatus = 15;
+  }
+  if (request_.reject_status) ec = beast_http::error::bad_target;
+}
+
+void RequestParser::on_field_impl(beast_http::field name, boost::beast::string_view name_str,
+                                  boost::beast::string_view value, boost::beast::error_code& ec) {
+  request_.header_bytes += name_str.size() + value.size() + 4;  // "name: value\r\n"
+  if (request_.header_bytes > limits_.max_request_headers) {
+    request_.reject_status = 431;
+    ec = beast_http::error::header_limit;
+    return;
+  }
+  // Views into the arena are taken in on_header_impl, once it stops growing.
+  Request::Field f{name, static_cast<std::uint32_t>(request_.arena.size()), static_cast<std::uint32_t>(name_str.size()),
+                   static_cast<std::uint32_t>(request_.arena.size() + name_str.size() + 1),
+                   static_cast<std::uint32_t>(value.size())};
+  request_.arena.append(name_str.data(), name_str.size());
+  request_.arena.push_back('\0');
+  request_.arena.append(value.data(), value.size());
+  request_.arena.push_back('\0');
+  request_.fields.push_back(f);
+}
+
+void RequestParser::on_header_impl(boost::beast::error_code&) {
+  using F = beast_http::field;
+  for (const auto& f : request_.fields) {
+    auto v = request_.field_value(f);
+    switch (f.name) {
+      case F::host:
+        request_.host = v;
+        break;
+      case F::user_agent:
+        request_.user_agent = v;
+        break;
+      case F::referer:
+        request_.referer = v;
+        break;
+      case F::range:
+        request_.range = v;
+        break;
+      case F::if_match:
+        request_.if_match = v;
+        break;
+      case F::if_none_match:
+        request_.if_none_match = v;
+        break;
+      case F::if_modified_since:
+        request_.if_modified_since = v;
+        break;
+      case F::if_unmodified_since:
+        request_.if_unmodified_since = v;
+        break;
+      case F::if_range:
+        request_.if_range = v;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+void RequestParser::on_body_init_impl(boost::optional<std::uint64_t> const&, boost::beast::error_code&) {
+  request_.has_body = true;
+}
+
+std::size_t RequestParser::on_body_impl(boost::beast::string_view body, boost::beast::error_code&) {
+  request_.body_bytes += body.size();
+  if (sink_) sink_->on_body({body.data(), body.size()});
+  return body.size();
+}
+
+std::size_t RequestParser::on_chunk_body_impl(std::uint64_t, boost::beast::string_view body,
+                                              boost::beast::error_code&) {
+  request_.body_bytes += body.size();
+  if (sink_) sink_->on_body({body.data(), body.size()});
+  return body.size();
+}
+
+}  // namespace gatehouse::http

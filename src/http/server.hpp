@@ -1,0 +1,56 @@
+// The HTTP server as a whole: the router, the access logs, the listening
+// addresses and one Worker (thread, io_context, acceptors) per I/O thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/error.hpp"
+#include "config/model.hpp"
+#include "http/access_log.hpp"
+#include "http/router.hpp"
+#include "http/worker.hpp"
+
+namespace gatehouse::http {
+
+class Server {
+ public:
+  // Opens every physical root, creates the log folders and binds every
+  // listening address (a port held by another process is an error here, not
+  // a silently shared SO_REUSEPORT group). `config` must outlive the server.
+  static Result<std::unique_ptr<Server>> create(const config::Config& config);
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server();
+
+  // "http://127.0.0.1:8081/ (site shop)", one per binding.
+  std::vector<std::string> urls() const;
+  const std::vector<ListenAddress>& addresses() const { return addresses_; }
+
+  void start();
+  // Stops accepting, closes idle keep-alive connections, lets in-flight
+  // requests finish for up to `grace`, then stops the rest; flushes the logs.
+  void stop(std::chrono::seconds grace);
+
+ private:
+  explicit Server(const config::Config& config, Router router);
+  Status open_logs();
+  Status bind_all();
+
+  const config::Config& config_;
+  Router router_;
+  std::vector<std::unique_ptr<AccessLog>> logs_;  // per site, then unrouted
+  std::vector<ListenAddress> addresses_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable finished_cv_;
+  unsigned finished_ = 0;
+};
+
+}  // namespace gatehouse::http

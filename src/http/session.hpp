@@ -1,0 +1,94 @@
+// One client connection: reads request heads (and drains bodies), routes,
+// answers static files with sendfile, keeps responses in request order, and
+// enforces the header, keep-alive and body timeouts through a deadline that
+// the worker's tick checks.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/intrusive/list_hook.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "handlers/static_file.hpp"
+#include "http/request.hpp"
+#include "http/router.hpp"
+
+namespace gatehouse::http {
+
+class Worker;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+class Session
+    : public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+ public:
+  Session(Worker& worker, boost::asio::ip::tcp::socket socket);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void start();
+  // The worker's tick: past its deadline, the connection is closed (its
+  // pending operation then completes with an error and ends the session).
+  bool expired(SteadyTime now) const { return now > deadline_; }
+  void close();
+  // Graceful stop: an idle connection closes now, a busy one after its response.
+  void drain();
+
+ private:
+  enum class Phase { Idle, Head, Body, Write, Linger };
+
+  void begin_request();
+  void do_read();
+  void on_read(boost::system::error_code ec, std::size_t n);
+  void parse();
+  void on_header_done();
+  void on_parse_error(boost::system::error_code ec);
+  void process();
+  void answer_static(const SiteRoutes& site, const MountMatch& match);
+  void answer_file(handlers::Resolved& resolved);
+  void answer_script(const SiteRoutes& site);
+  void answer_error(unsigned status, unsigned substatus, std::string_view detail, bool close);
+  void answer_redirect(const std::string& target);
+  void write();
+  void wait_writable();
+  void on_response_done();
+  void linger();
+  void linger_read();
+  void log_request();
+  void destroy();
+
+  Worker& worker_;
+  boost::asio::ip::tcp::socket socket_;
+  int fd_ = -1;
+  boost::beast::flat_buffer buffer_;
+  Request request_;
+  std::optional<RequestParser> parser_;
+  Phase phase_ = Phase::Idle;
+  SteadyTime deadline_;
+  SteadyTime request_start_;
+  bool first_request_ = true;
+  bool keep_alive_ = true;
+  bool draining_ = false;
+
+  // The response being written: head (and small body) in out_, then a file part.
+  std::string out_;
+  std::size_t out_sent_ = 0;
+  handlers::OpenFile file_;
+  std::uint64_t file_offset_ = 0;
+  std::uint64_t file_left_ = 0;
+  std::string scratch_;
+
+  // For the access log.
+  std::string canonical_;
+  std::size_t log_slot_ = 0;
+  unsigned status_ = 0;
+  unsigned substatus_ = 0;
+  int win32_ = 0;
+  boost::asio::ip::address local_ip_;
+  std::uint16_t local_port_ = 0;
+  std::string local_ip_text_;
+  std::string remote_ip_text_;
+};
+
+}  // namespace gatehouse::http
