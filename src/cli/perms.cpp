@@ -1,5 +1,6 @@
 // `gatehouse perms plan | apply | restore | audit | export`: the permission
-// tool. Exit codes: 0 done, 1 error; audit: 0 clean, 1 findings, 2 error.
+// tool. Exit codes: 0 done, 1 error; audit: 0 clean, 1 findings, 2 error;
+// explain: 3 when its model and the kernel disagree (a bug to report).
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "config/load.hpp"
 #include "perms/apply.hpp"
 #include "perms/audit.hpp"
+#include "perms/explain.hpp"
 #include "perms/export_windows.hpp"
 #include "perms/plan.hpp"
 #include "perms/report.hpp"
@@ -25,6 +27,10 @@ struct PermsOptions {
   std::string target = "windows";
   std::string output;
   perms::WindowsExportOptions windows;
+  std::string path;
+  std::string as;
+  std::string url;
+  std::vector<std::string> ops;
 };
 
 [[noreturn]] void fail(const std::string& message, int code = 1) {
@@ -113,6 +119,25 @@ void run_audit(const PermsOptions& o) {
   if (!report->findings.empty()) throw CLI::RuntimeError(1);
 }
 
+void run_explain(const PermsOptions& o) {
+  const auto config = load_config(o.config_file, 1);
+  perms::ExplainRequest request{o.path, {}, {}, {}};
+  if (!o.as.empty()) request.as = o.as;
+  if (!o.url.empty()) request.url = o.url;
+  for (const auto& op : o.ops) request.ops.push_back(*perms::parse_op(op));
+  auto e = perms::explain(config, request);
+  if (!e) fail(e.error().message());
+  if (o.json) {
+    std::cout << perms::to_json(*e).dump(2) << "\n";
+  } else {
+    std::cout << perms::format_explanation(*e);
+  }
+  if (e->disagreement()) {
+    std::cerr << "perms: BUG: explain's model and the kernel disagree\n";
+    throw CLI::RuntimeError(3);
+  }
+}
+
 void run_export(const PermsOptions& o) {
   if (o.target != "windows") fail("unknown export target " + o.target + " (known: windows)");
   const auto config = load_config(o.config_file, 1);
@@ -154,6 +179,15 @@ void add_perms(CLI::App& app) {
 
   command(perms, "audit", "compare the file system with the plan and check the risk rules", o)
       ->callback([o] { run_audit(*o); });
+
+  CLI::App* explain = command(perms, "explain", "who performs an operation on a path, and whether it is allowed", o);
+  explain->add_option("path", o->path, "the file or folder (optional with --url)");
+  auto* as = explain->add_option("--as", o->as, "the account to ask about (default: every configured account)");
+  explain->add_option("--url", o->url, "a request URL: site, application, pool and identities by its route")
+      ->excludes(as);
+  explain->add_option("--op", o->ops, "read, write, list or execute (repeatable; default read, write, list)")
+      ->check(CLI::IsMember({"read", "write", "list", "execute"}));
+  explain->callback([o] { run_explain(*o); });
 
   CLI::App* exp = command(perms, "export", "write the same set-up for another server", o);
   exp->add_option("--target", o->target, "windows: an appcmd + icacls .cmd script for IIS 7.5+")->required();
