@@ -1,0 +1,89 @@
+// Sliding-window failure counting per address with an LRU cap on memory.
+#include "accounts/throttle.hpp"
+
+#include <algorithm>
+
+namespace gatehouse::accounts {
+namespace {
+
+// Failures past free_failures needed before the doubling reaches max_delay.
+std::size_t failures_to_cap(const ThrottleOptions& o) {
+  std::size_t steps = 1;
+  for (auto d = o.first_delay; d < o.max_delay && steps < 64; d *= 2) ++steps;
+  return o.free_failures + steps;
+}
+
+}  // namespace
+
+FailureThrottle::FailureThrottle(ThrottleOptions options, Now now)
+    : options_(options), now_(std::move(now)), kept_failures_(failures_to_cap(options)) {}
+
+void FailureThrottle::forget_old(Entry& entry, Clock::time_point now) const {
+  const auto horizon = now - options_.window;
+  auto& f = entry.failures;
+  f.erase(f.begin(), std::find_if(f.begin(), f.end(), [&](auto t) { return t > horizon; }));
+}
+
+void FailureThrottle::erase(Map::iterator it) {
+  recent_.erase(it->second.lru);
+  entries_.erase(it);
+}
+
+std::chrono::milliseconds FailureThrottle::delay_for(std::string_view address) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(std::string(address));
+  if (it == entries_.end()) return std::chrono::milliseconds{0};
+  forget_old(it->second, now_());
+  const std::size_t count = it->second.failures.size();
+  if (count == 0) {
+    erase(it);
+    return std::chrono::milliseconds{0};
+  }
+  if (count < options_.free_failures) return std::chrono::milliseconds{0};
+  auto delay = options_.first_delay;
+  for (std::size_t i = options_.free_failures; i < count && delay < options_.max_delay; ++i) delay *= 2;
+  return std::min(delay, options_.max_delay);
+}
+
+void FailureThrottle::record_failure(std::string_view address) {
+  std::lock_guard lock(mutex_);
+  const auto now = now_();
+  auto [it, inserted] = entries_.try_emplace(std::string(address));
+  if (inserted) {
+    recent_.push_front(it->first);
+    it->second.lru = recent_.begin();
+  } else {
+    recent_.splice(recent_.begin(), recent_, it->second.lru);
+  }
+  Entry& entry = it->second;
+  forget_old(entry, now);
+  entry.failures.push_back(now);
+  if (entry.failures.size() > kept_failures_) entry.failures.erase(entry.failures.begin());
+  evict(now);
+}
+
+void FailureThrottle::record_success(std::string_view address) {
+  std::lock_guard lock(mutex_);
+  if (auto it = entries_.find(std::string(address)); it != entries_.end()) erase(it);
+}
+
+// Addresses whose last failure left the window go first (the least recently
+// failing ones sit at the back); beyond the cap a flood of distinct addresses
+// pushes out the quietest ones, which is all a bounded table can do.
+void FailureThrottle::evict(Clock::time_point now) {
+  const auto horizon = now - options_.window;
+  while (!recent_.empty()) {
+    auto oldest = entries_.find(recent_.back());
+    const auto& f = oldest->second.failures;
+    const bool expired = f.empty() || f.back() <= horizon;
+    if (!expired && entries_.size() <= options_.max_addresses) break;
+    erase(oldest);
+  }
+}
+
+std::size_t FailureThrottle::tracked() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
+}
+
+}  // namespace gatehouse::accounts
