@@ -126,7 +126,40 @@ class Auditor {
     }
   }
 
+  // The seed's drawback: an uploaded file keeps upload_tmp_dir's ACL, so
+  // whoever may read new files in the target must read new files there too.
+  void check_upload_routes() {
+    for (const auto& route : plan_.uploads) {
+      auto upload = default_of(route.upload_dir);
+      auto target = default_of(route.target);
+      if (!upload || !target || !*target) continue;  // missing folders are reported by the walk
+      for (const auto& [uid, bits] : (*target)->users) {
+        const unsigned there = *upload ? ((*upload)->users.contains(uid) ? (*upload)->users.at(uid) : 0) : 0;
+        if ((bits & 4) && !(there & 4)) {
+          add("move-uploaded-file-acl", route.upload_dir.string(), account_name(uid),
+              "files moved by move_uploaded_file into " + route.target.string() + " keep this folder's ACL: " +
+                  account_name(uid) + " reads new files there but will not read uploads",
+              "grant it read on upload_tmp_dir too: " + std::string(kApplyFix));
+        }
+      }
+    }
+  }
+
+  Result<std::optional<AclSpec>> default_of(const Path& dir) const {
+    auto fd = open_nofollow(dir);
+    if (!fd) return std::unexpected(fd.error());
+    return read_default_acl(fd->get());
+  }
+
+  std::string account_name(uid_t uid) const {
+    for (const auto& a : accounts_) {
+      if (a.who.uid == uid) return a.name;
+    }
+    return "uid " + std::to_string(uid);
+  }
+
   void check_configuration() {
+    check_upload_routes();
     for (const auto& r : plan_.relocations) {
       const std::string where = r.current ? r.current->string() : "php's default";
       add("shared-" + std::string(r.setting == "upload_tmp_dir" ? "upload-dir" : r.setting == "error_log" ? "error-log" : "session-dir"),

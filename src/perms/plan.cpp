@@ -180,13 +180,13 @@ class Planner {
     }
     if (!info.upload_dir) return;
     for (const auto& dir : app.writable) {
-      for (const auto& root : public_roots(site)) {
-        if (!is_within(dir, root)) continue;
-        grant(*info.upload_dir, anon, Rights{Rights::kRead}, Scope::WholeTree,
-              "move_uploaded_file keeps upload_tmp_dir's ACL: writable " + dir.string() + " is under public root " +
-                  root.string());
-        return;
-      }
+      const auto roots = public_roots(site);
+      auto root = std::find_if(roots.begin(), roots.end(), [&](const Path& r) { return is_within(dir, r); });
+      if (root == roots.end()) continue;
+      plan_.uploads.push_back(UploadRoute{pool.name, *info.upload_dir, dir});
+      grant(*info.upload_dir, anon, Rights{Rights::kRead}, Scope::WholeTree,
+            "move_uploaded_file keeps upload_tmp_dir's ACL: writable " + dir.string() + " is under public root " +
+                root->string());
     }
   }
 

@@ -67,8 +67,17 @@ struct Relocation {
   Path proposed;
 };
 
+// move_uploaded_file renames a file from upload_tmp_dir into `target`, and the
+// file keeps the ACL it got in upload_tmp_dir: the two must agree (audit checks).
+struct UploadRoute {
+  std::string pool;
+  Path upload_dir;
+  Path target;  // a writable folder under a public root
+};
+
 struct Plan {
   std::vector<Grant> grants;
+  std::vector<UploadRoute> uploads;
   std::vector<ClosedTree> closed;
   std::vector<Relocation> relocations;  // folders apply creates (0700 root) before granting
   std::vector<std::string> notes;
