@@ -182,12 +182,18 @@ Resolved resolve_static(const RootDir& root, const StaticRequest& req, const Req
   return serve_file(std::move(*file), req.relative);
 }
 
-StaticResponse plan_response(const struct stat& st, const Conditions& conditions, std::string_view range) {
+Validators make_validators(const struct stat& st) {
+  Validators v;
+  v.size = static_cast<std::uint64_t>(st.st_size);
+  v.mtime = st.st_mtim.tv_sec;
+  v.etag = make_etag(st);
+  format_http_date(st.st_mtim.tv_sec, v.last_modified);
+  return v;
+}
+
+StaticResponse plan_response(const Validators& file, const Conditions& conditions, std::string_view range) {
   StaticResponse r;
-  r.size = static_cast<std::uint64_t>(st.st_size);
-  r.etag = make_etag(st);
-  format_http_date(st.st_mtim.tv_sec, r.last_modified);
-  switch (evaluate(conditions, r.etag.view(), st.st_mtim.tv_sec)) {
+  switch (evaluate(conditions, file.etag.view(), file.mtime)) {
     case Precondition::NotModified:
       r.status = 304;
       return r;
@@ -197,9 +203,9 @@ StaticResponse plan_response(const struct stat& st, const Conditions& conditions
     case Precondition::Proceed:
       break;
   }
-  r.length = r.size;
-  if (range.empty() || !if_range_allows(conditions.if_range, r.etag.view(), st.st_mtim.tv_sec)) return r;
-  auto parsed = parse_range(range, r.size);
+  r.length = file.size;
+  if (range.empty() || !if_range_allows(conditions.if_range, file.etag.view(), file.mtime)) return r;
+  auto parsed = parse_range(range, file.size);
   if (parsed.kind == RangeKind::Unsatisfiable) {
     r.status = 416;
     r.length = 0;

@@ -19,7 +19,10 @@ namespace gatehouse::handlers {
 // Who a request acts as when it touches files. Empty for now: the identities
 // issue adds the account (uid, gid, groups) and open_for_request switches the
 // thread's file-system credentials to it around the open.
-struct RequestIdentity {};
+struct RequestIdentity {
+  // Distinguishes identities in caches of what an identity may open.
+  std::uint64_t cache_key() const { return 0; }
+};
 
 // A physical root (application or virtual directory), held open so every
 // open below it is resolved beneath it (openat2 RESOLVE_BENEATH).
@@ -91,16 +94,22 @@ struct Resolved {
 
 Resolved resolve_static(const RootDir& root, const StaticRequest& request, const RequestIdentity& who);
 
-struct StaticResponse {
-  unsigned status = 200;  // 200, 206, 304, 412, 416
-  std::uint64_t size = 0;  // whole file
-  std::uint64_t offset = 0;
-  std::uint64_t length = 0;  // bytes of body to send (before HEAD is applied)
+// What a response says about a file, computed once per file version.
+struct Validators {
+  std::uint64_t size = 0;
+  std::time_t mtime = 0;
   ETag etag;
   char last_modified[kHttpDateSize + 1] = {};
 };
+Validators make_validators(const struct stat& st);
 
-// The answer for a GET/HEAD of `file`, given the request's conditional and Range headers.
-StaticResponse plan_response(const struct stat& st, const Conditions& conditions, std::string_view range);
+struct StaticResponse {
+  unsigned status = 200;  // 200, 206, 304, 412, 416
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;  // bytes of body to send (before HEAD is applied)
+};
+
+// The answer for a GET/HEAD of a file, given the request's conditional and Range headers.
+StaticResponse plan_response(const Validators& file, const Conditions& conditions, std::string_view range);
 
 }  // namespace gatehouse::handlers

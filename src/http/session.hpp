@@ -46,7 +46,9 @@ class Session
   void on_parse_error(boost::system::error_code ec);
   void process();
   void answer_static(const SiteRoutes& site, const MountMatch& match);
-  void answer_file(handlers::Resolved& resolved);
+  // The body comes from `content` (a cached small file) or from `open_file`.
+  void answer_file(const handlers::Validators& file, std::string_view content_type, const std::string* content,
+                   handlers::OpenFile* open_file);
   void answer_script(const SiteRoutes& site);
   void answer_error(unsigned status, unsigned substatus, std::string_view detail, bool close);
   void answer_redirect(const std::string& target);

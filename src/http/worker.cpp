@@ -69,6 +69,7 @@ void Worker::do_accept(std::size_t index) {
 
 void Worker::tick() {
   clock_.update();
+  file_cache_.clear();  // what is on disk wins within one tick
   auto now = std::chrono::steady_clock::now();
   for (auto& s : sessions_)
     if (s.expired(now)) s.close();

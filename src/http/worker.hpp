@@ -15,6 +15,7 @@
 
 #include "common/error.hpp"
 #include "config/model.hpp"
+#include "handlers/file_cache.hpp"
 #include "http/access_log.hpp"
 #include "http/clock.hpp"
 #include "http/router.hpp"
@@ -42,6 +43,7 @@ class Worker {
   const Router& router() const { return router_; }
   const config::Limits& limits() const { return server_.limits; }
   Clock& clock() { return clock_; }
+  handlers::FileCache& file_cache() { return file_cache_; }
   bool draining() const { return draining_; }
   std::size_t unrouted_slot() const { return buffers_.size() - 1; }
   void log(std::size_t slot, const AccessRecord& record);
@@ -61,6 +63,7 @@ class Worker {
   boost::asio::steady_timer timer_{io_};
   SessionList sessions_;
   Clock clock_;
+  handlers::FileCache file_cache_;
   std::vector<std::string> buffers_;  // per log slot
   std::time_t last_flush_ = 0;
   bool draining_ = false;
