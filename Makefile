@@ -3,19 +3,28 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps install-pam configure build run test bench clean
 
 all: build
 
 deps:
 	@bash scripts/deps.sh
 
+# The PAM service for Basic authentication, copied only when it differs.
+install-pam:
+	@if [ "$$(id -u)" -ne 0 ]; then \
+	  echo "install-pam: not root, /etc/pam.d/gatehouse not installed (basic authentication needs it)" >&2; \
+	elif ! cmp -s config/pam/gatehouse /etc/pam.d/gatehouse; then \
+	  install -m 0644 -o root -g root config/pam/gatehouse /etc/pam.d/gatehouse && \
+	  echo "install-pam: installed /etc/pam.d/gatehouse"; \
+	fi
+
 $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 configure: $(BUILD)/CMakeCache.txt
 
-build: deps configure
+build: deps install-pam configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
