@@ -63,7 +63,7 @@ TEST_F(PamAuth, RightPasswordGrantsTheAccount) {
   EXPECT_EQ(outcome->identity.gid, account_.identity().gid);
 }
 
-// Without PAM_FAIL_DELAY taken over, pam_unix would hold the thread ~2 s.
+// Without PAM_FAIL_DELAY taken over, pam_unix would hold the thread 1.5-2.5 s.
 TEST_F(PamAuth, WrongPasswordIsDeniedWithoutPamsDelay) {
   const auto start = std::chrono::steady_clock::now();
   auto outcome = authenticate(account_.name(), "c0rrect horse:batterY");
@@ -71,7 +71,7 @@ TEST_F(PamAuth, WrongPasswordIsDeniedWithoutPamsDelay) {
   ASSERT_TRUE(outcome) << outcome.error().message();
   EXPECT_FALSE(outcome->granted);
   EXPECT_EQ(outcome->reason, "pam_authenticate: Authentication failure");
-  EXPECT_LT(took, std::chrono::milliseconds{1000});
+  EXPECT_LT(took, std::chrono::milliseconds{1200});
 }
 
 TEST_F(PamAuth, UnknownUserIsDenied) {
