@@ -1,7 +1,11 @@
 // Sliding-window failure counting per address with an LRU cap on memory.
 #include "accounts/throttle.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <array>
+#include <cstring>
 
 namespace gatehouse::accounts {
 namespace {
@@ -14,6 +18,21 @@ std::size_t failures_to_cap(const ThrottleOptions& o) {
 }
 
 }  // namespace
+
+std::string throttle_key(std::string_view address) {
+  const std::string text(address);
+  std::array<unsigned char, 16> bytes{};
+  if (inet_pton(AF_INET6, text.c_str(), bytes.data()) != 1) return text;  // IPv4 or not an address
+  constexpr std::array<unsigned char, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  char out[INET6_ADDRSTRLEN] = {};
+  if (std::memcmp(bytes.data(), kMappedPrefix.data(), kMappedPrefix.size()) == 0) {
+    inet_ntop(AF_INET, bytes.data() + 12, out, sizeof out);
+    return out;
+  }
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  inet_ntop(AF_INET6, bytes.data(), out, sizeof out);
+  return std::string(out) + "/64";
+}
 
 FailureThrottle::FailureThrottle(ThrottleOptions options, Now now)
     : options_(options), now_(std::move(now)), kept_failures_(failures_to_cap(options)) {}

@@ -22,6 +22,13 @@ struct ThrottleOptions {
   std::size_t max_addresses = 10000;  // least recently failing addresses are dropped beyond it
 };
 
+// The key failures are counted under for a client address: an IPv4 address
+// as it is (also when written IPv4-mapped, ::ffff:a.b.c.d), an IPv6 address
+// as its /64 ("2001:db8:1:2::/64"), since one client usually holds a whole
+// /64 and could otherwise change address with every guess. Text that is not
+// an address is returned unchanged.
+std::string throttle_key(std::string_view address);
+
 // Thread-safe; one per server (or per site). The caller waits delay_for(ip)
 // with a timer (never by blocking an I/O thread) BEFORE checking the
 // credentials, so an attacker learns nothing sooner by sending a wrong
@@ -34,6 +41,7 @@ class FailureThrottle {
 
   explicit FailureThrottle(ThrottleOptions options = {}, Now now = &Clock::now);
 
+  // `address` is a throttle_key() (or any stable client key).
   // 0 for an address with fewer than free_failures recent failures, then
   // first_delay, doubling with each further failure, up to max_delay.
   std::chrono::milliseconds delay_for(std::string_view address);

@@ -125,5 +125,22 @@ TEST(FailureThrottle, ConcurrentUseCountsEveryFailure) {
   EXPECT_EQ(t.delay_for("192.0.2.9"), milliseconds{1000});  // exactly 100 failures
 }
 
+TEST(ThrottleKey, GroupsIpv6ByPrefixAndUnmapsIpv4) {
+  EXPECT_EQ(throttle_key("192.0.2.1"), "192.0.2.1");
+  EXPECT_EQ(throttle_key("::ffff:192.0.2.1"), "192.0.2.1");
+  EXPECT_EQ(throttle_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(throttle_key("2001:DB8:1:2::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(throttle_key("::1"), "::/64");
+  EXPECT_EQ(throttle_key("not an address"), "not an address");
+}
+
+TEST(ThrottleKey, OneIpv6ClientCannotDodgeByChangingAddress) {
+  FakeClock clock;
+  FailureThrottle t({}, clock.fn());
+  for (int i = 1; i <= 4; ++i) t.record_failure(throttle_key("2001:db8:5:6::" + std::to_string(i)));
+  EXPECT_EQ(t.delay_for(throttle_key("2001:db8:5:6::99")), milliseconds{2000});
+  EXPECT_EQ(t.delay_for(throttle_key("2001:db8:5:7::1")), milliseconds{0});
+}
+
 }  // namespace
 }  // namespace gatehouse::accounts
