@@ -1,9 +1,10 @@
 // `gatehouse serve --config FILE`: loads the configuration, starts the HTTP
 // server, and stops it gracefully on SIGTERM or SIGINT (exit 0).
+#include <pthread.h>
+
 #include <csignal>
 #include <filesystem>
 #include <iostream>
-#include <pthread.h>
 
 #include "cli/commands.hpp"
 #include "common/log.hpp"
@@ -41,7 +42,8 @@ int serve(const std::string& config_file) {
   std::error_code ec;
   std::filesystem::create_directories(config.server.log_dir, ec);
   if (ec) {
-    std::cerr << "gatehouse serve: cannot create log_dir " << config.server.log_dir << ": " << ec.message() << "\n";
+    std::cerr << "gatehouse serve: cannot create log_dir " << config.server.log_dir << ": " << ec.message()
+              << "\n";
     return 1;
   }
   log::init(config.server.log_dir / "error.log", spdlog::level::info);

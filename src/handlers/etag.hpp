@@ -2,10 +2,11 @@
 // of conditional request headers against them (RFC 9110 section 13).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <ctime>
 #include <optional>
 #include <string_view>
-#include <sys/stat.h>
 
 namespace gatehouse::handlers {
 

@@ -26,7 +26,8 @@ class FileCache {
   static constexpr std::size_t kMaxEntries = 1024;
 
   const CachedFile* find(const RootDir& root, std::string_view relative, const RequestIdentity& who);
-  // Reads `file` (a small regular file just opened for this request) and keeps it; nullptr when too big or unreadable.
+  // Reads `file` (a small regular file just opened for this request) and keeps it; nullptr when too big or
+  // unreadable.
   const CachedFile* insert(const RootDir& root, std::string_view relative, const RequestIdentity& who,
                            const OpenFile& file, std::string_view content_type);
   void clear() { entries_.clear(); }

@@ -1,10 +1,11 @@
 // The small-file cache: hits until cleared, never holds large files.
 #include "handlers/file_cache.hpp"
 
-#include <filesystem>
-#include <fstream>
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace gatehouse::handlers {
 namespace {

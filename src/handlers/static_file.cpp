@@ -2,11 +2,12 @@
 // documents, trailing-slash redirects, and the 200/206/304/412/416 plan.
 #include "handlers/static_file.hpp"
 
-#include <cerrno>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "handlers/mime.hpp"
 
@@ -103,7 +104,8 @@ Result<RootDir> RootDir::open(const config::Path& path) {
   return RootDir(fd, path);
 }
 
-RootDir::RootDir(RootDir&& other) noexcept : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+RootDir::RootDir(RootDir&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
 
 RootDir& RootDir::operator=(RootDir&& other) noexcept {
   if (this != &other) {
@@ -133,10 +135,12 @@ OpenFile::~OpenFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<OpenFile> open_for_request(const RootDir& root, std::string_view relative, const RequestIdentity& who) {
+Result<OpenFile> open_for_request(const RootDir& root, std::string_view relative,
+                                  const RequestIdentity& who) {
   (void)who;  // the identities issue switches fsuid/fsgid/groups here (RAII guard)
   char path[4096];
-  if (relative.size() + 2 > sizeof path) return std::unexpected(Error::sys("open", std::string(relative), ENAMETOOLONG));
+  if (relative.size() + 2 > sizeof path)
+    return std::unexpected(Error::sys("open", std::string(relative), ENAMETOOLONG));
   std::size_t n = 0;
   if (relative.empty()) path[n++] = '.';
   relative.copy(path + n, relative.size());

@@ -3,10 +3,11 @@
 // (200/206/304/412/416) from the conditional and Range headers.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <sys/stat.h>
 #include <vector>
 
 #include "common/error.hpp"

@@ -1,11 +1,12 @@
 // Static file resolution on a real directory tree, and response planning.
 #include "handlers/static_file.hpp"
 
-#include <filesystem>
-#include <fstream>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace gatehouse::handlers {
 namespace {

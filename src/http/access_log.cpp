@@ -1,13 +1,14 @@
 // Access log files: day rotation, header lines, and safe field formatting.
 #include "http/access_log.hpp"
 
-#include <cerrno>
-#include <charconv>
-#include <filesystem>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <filesystem>
 
 namespace gatehouse::http {
 namespace {
@@ -70,8 +71,9 @@ AccessLog::~AccessLog() {
 std::string w3c_header(std::time_t now) {
   struct tm tm {};
   gmtime_r(&now, &tm);
-  return fmt::format("#Software: Gatehouse 0.1.0\n#Version: 1.0\n#Date: {:04}-{:02}-{:02} {:02}:{:02}:{:02}\n{}",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, kFields);
+  return fmt::format(
+      "#Software: Gatehouse 0.1.0\n#Version: 1.0\n#Date: {:04}-{:02}-{:02} {:02}:{:02}:{:02}\n{}",
+      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, kFields);
 }
 
 Status AccessLog::open_for_day(std::time_t now, int day) {

@@ -59,10 +59,14 @@ bool is_valid_utf8(std::string_view s) {
     }
     std::size_t len = 0;
     unsigned cp = 0;
-    if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
-    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
-    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
-    else return false;
+    if ((c & 0xE0) == 0xC0)
+      len = 2, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+      len = 3, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+      len = 4, cp = c & 0x07;
+    else
+      return false;
     if (i + len > s.size()) return false;
     for (std::size_t k = 1; k < len; ++k) {
       auto cc = static_cast<unsigned char>(s[i + k]);
@@ -80,7 +84,8 @@ bool is_valid_utf8(std::string_view s) {
 
 std::expected<std::string, Rejection> canonicalize_path(std::string_view raw) {
   if (raw.empty() || raw.front() != '/') return std::unexpected(Rejection{400, 0, "path must start with /"});
-  if (raw.find('\\') != std::string_view::npos) return std::unexpected(Rejection{400, 0, "backslash in path"});
+  if (raw.find('\\') != std::string_view::npos)
+    return std::unexpected(Rejection{400, 0, "backslash in path"});
   auto decoded = percent_decode(raw);
   if (!decoded) return std::unexpected(decoded.error());
   if (auto ok = check_decoded(*decoded); !ok) return std::unexpected(ok.error());

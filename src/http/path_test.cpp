@@ -28,7 +28,7 @@ TEST(CanonicalizePath, AcceptsAndNormalisesGoodPaths) {
       {"/caf\xC3\xA9.html", "/caf\xC3\xA9.html"},
       {"/%41%62c", "/Abc"},
       {"/.well-known/acme-challenge/x", "/.well-known/acme-challenge/x"},
-      {"/a%2Fb", "/a/b"},  // decoded once, then segments: %2F is a separator like any '/'
+      {"/a%2Fb", "/a/b"},    // decoded once, then segments: %2F is a separator like any '/'
       {"/100%25", "/100%"},  // a literal percent, not followed by hex digits
       {"/a.b..c", "/a.b..c"},
   };
@@ -71,10 +71,10 @@ TEST(CanonicalizePath, RefusesHostilePaths) {
       {"/a/.git/config", 404, 8},
       {"/.env", 404, 8},
       {"/%2ehtpasswd", 404, 8},
-      {"/\xC3", 400, 0},             // truncated UTF-8
-      {"/\xC0\xAF", 400, 0},         // overlong '/'
-      {"/%C0%AE%C0%AE/x", 400, 0},   // overlong ".."
-      {"/\xED\xA0\x80", 400, 0},     // surrogate
+      {"/\xC3", 400, 0},            // truncated UTF-8
+      {"/\xC0\xAF", 400, 0},        // overlong '/'
+      {"/%C0%AE%C0%AE/x", 400, 0},  // overlong ".."
+      {"/\xED\xA0\x80", 400, 0},    // surrogate
       {"/\xFF", 400, 0},
   };
   for (const auto& c : cases) {

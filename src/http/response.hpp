@@ -18,7 +18,8 @@ void add_header(std::string& out, std::string_view name, std::uint64_t value);
 void end_head(std::string& out, bool keep_alive, unsigned version);
 
 // A small HTML page naming the status, and the IIS substatus when there is one.
-std::string_view error_page(std::string& scratch, unsigned status, unsigned substatus, std::string_view detail);
+std::string_view error_page(std::string& scratch, unsigned status, unsigned substatus,
+                            std::string_view detail);
 
 // Percent-encodes a decoded path for a Location header (keeps "/" and unreserved bytes).
 void append_encoded_path(std::string& out, std::string_view path);

@@ -26,8 +26,8 @@ struct Mount {
 
 struct SiteRoutes {
   const config::Site* site = nullptr;
-  std::size_t index = 0;       // position in Config::sites, for per-site state
-  std::vector<Mount> mounts;   // longest prefix first
+  std::size_t index = 0;      // position in Config::sites, for per-site state
+  std::vector<Mount> mounts;  // longest prefix first
 };
 
 struct ListenAddress {
@@ -49,7 +49,8 @@ class Router {
   // nullptr when no binding accepts this address, port and host: the caller
   // answers 400 (IIS: "Bad Request - Invalid Hostname"). Exact host beats
   // "*", then exact IP beats "*". `host` may carry a port; it is ignored.
-  const SiteRoutes* find_site(const boost::asio::ip::address& local, std::uint16_t port, std::string_view host) const;
+  const SiteRoutes* find_site(const boost::asio::ip::address& local, std::uint16_t port,
+                              std::string_view host) const;
 
   // Longest prefix on a segment boundary, case-insensitive as IIS matches
   // URLs: "/blog" takes "/blog" and "/Blog/x", not "/blogger".

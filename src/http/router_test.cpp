@@ -1,8 +1,9 @@
 // Routing: binding selection by IP, port and Host; longest-prefix mounts.
 #include "http/router.hpp"
 
-#include <filesystem>
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 namespace gatehouse::http {
 namespace {
@@ -121,7 +122,8 @@ TEST(RouterBuild, MissingPhysicalPathIsAnError) {
   c.sites = {s};
   auto r = Router::build(c);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().message(), "[site x] open /nonexistent/gatehouse/root failed: No such file or directory");
+  EXPECT_EQ(r.error().message(),
+            "[site x] open /nonexistent/gatehouse/root failed: No such file or directory");
 }
 
 TEST(HostWithoutPort, StripsPort) {

@@ -1,14 +1,15 @@
 // Server start-up (roots, logs, binds), threads, and graceful stop.
 #include "http/server.hpp"
 
-#include <cerrno>
-#include <condition_variable>
-#include <filesystem>
 #include <fmt/format.h>
-#include <mutex>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
 
 #include "common/log.hpp"
 
@@ -50,7 +51,8 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config) {
   if (!router) return std::unexpected(router.error());
   std::unique_ptr<Server> server(new Server(config, std::move(*router)));
   if (auto ok = server->open_logs(); !ok) return std::unexpected(ok.error());
-  unsigned threads = config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads =
+      config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i)
     server->workers_.push_back(std::make_unique<Worker>(server->router_, config.server, server->logs_));
   if (auto ok = server->bind_all(); !ok) return std::unexpected(ok.error());
@@ -61,7 +63,8 @@ Status Server::open_logs() {
   std::error_code ec;
   std::filesystem::create_directories(config_.server.log_dir, ec);
   if (ec) return std::unexpected(Error::sys("mkdir", config_.server.log_dir.string(), ec.value()));
-  for (const auto& site : config_.sites) logs_.push_back(std::make_unique<AccessLog>(config_.server.log_dir / site.name));
+  for (const auto& site : config_.sites)
+    logs_.push_back(std::make_unique<AccessLog>(config_.server.log_dir / site.name));
   // Requests no site took (bad Host, unparsable requests), like IIS's HTTPERR log.
   logs_.push_back(std::make_unique<AccessLog>(config_.server.log_dir / "_httperr"));
   return {};

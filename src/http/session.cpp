@@ -5,13 +5,14 @@
 // moment without racing a handler.
 #include "http/session.hpp"
 
-#include <boost/asio/post.hpp>
-#include <boost/beast/http/error.hpp>
-#include <cerrno>
 #include <fmt/format.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/error.hpp>
+#include <cerrno>
 
 #include "http/path.hpp"
 #include "http/response.hpp"
@@ -56,7 +57,8 @@ Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket)
 }
 
 void Session::start() {
-  deadline_ = Steady::now() + worker_.limits().header_timeout;  // a new connection must send a request promptly
+  deadline_ =
+      Steady::now() + worker_.limits().header_timeout;  // a new connection must send a request promptly
   begin_request();
 }
 
@@ -147,7 +149,8 @@ void Session::on_parse_error(boost::system::error_code ec) {
   std::string_view detail = "The request could not be parsed.";
   if (request_.reject_status) {
     status = request_.reject_status, sub = request_.reject_substatus;
-    detail = status == 431 ? "The request headers are too large." : "The URL or its query string is too long.";
+    detail =
+        status == 431 ? "The request headers are too large." : "The URL or its query string is too long.";
   } else if (ec == bhttp::error::header_limit) {
     auto data = static_cast<const char*>(buffer_.data().data());
     bool line_done = std::string_view(data, buffer_.size()).find('\n') != std::string_view::npos;
@@ -166,7 +169,8 @@ void Session::process() {
   keep_alive_ = parser_->keep_alive() && !draining_ && !worker_.draining();
   std::string_view path = request_.path();
   std::string_view host = request_.host;
-  if (path.starts_with("http://") || path.starts_with("https://")) {  // absolute-form: its authority is the host
+  if (path.starts_with("http://") ||
+      path.starts_with("https://")) {  // absolute-form: its authority is the host
     auto rest = path.substr(path.find("//") + 2);
     auto slash = rest.find('/');
     host = rest.substr(0, slash);
@@ -180,7 +184,8 @@ void Session::process() {
   auto canonical = canonicalize_path(path);
   if (!canonical) {
     canonical_.assign(path.substr(0, 1024));
-    return answer_error(canonical.error().status, canonical.error().substatus, canonical.error().reason, true);
+    return answer_error(canonical.error().status, canonical.error().substatus, canonical.error().reason,
+                        true);
   }
   canonical_ = std::move(*canonical);
   auto match = Router::find_mount(*site, canonical_);
@@ -205,13 +210,15 @@ void Session::answer_static(const SiteRoutes& site, const MountMatch& match) {
   handlers::RequestIdentity who;
   auto& cache = worker_.file_cache();
   const auto& root = match.mount->root;
-  if (const auto* hit = cache.find(root, match.relative, who)) return answer_file(hit->validators, hit->content_type, &hit->content, nullptr);
+  if (const auto* hit = cache.find(root, match.relative, who))
+    return answer_file(hit->validators, hit->content_type, &hit->content, nullptr);
   auto resolved = handlers::resolve_static(root, req, who);
   switch (resolved.outcome) {
     case handlers::Outcome::File:
       if (const auto* added = cache.insert(root, match.relative, who, resolved.file, resolved.content_type))
         return answer_file(added->validators, added->content_type, &added->content, nullptr);
-      return answer_file(handlers::make_validators(resolved.file.stat()), resolved.content_type, nullptr, &resolved.file);
+      return answer_file(handlers::make_validators(resolved.file.stat()), resolved.content_type, nullptr,
+                         &resolved.file);
     case handlers::Outcome::Redirect:
       return answer_redirect(resolved.target);
     case handlers::Outcome::Script:
@@ -243,7 +250,8 @@ void Session::answer_file(const handlers::Validators& file, std::string_view con
     add_header(out_, "Content-Length", plan.length);
   }
   if (plan.status == 206) {
-    add_header(out_, "Content-Range", fmt::format("bytes {}-{}/{}", plan.offset, plan.offset + plan.length - 1, file.size));
+    add_header(out_, "Content-Range",
+               fmt::format("bytes {}-{}/{}", plan.offset, plan.offset + plan.length - 1, file.size));
   } else if (plan.status == 416) {
     add_header(out_, "Content-Range", fmt::format("bytes */{}", file.size));
   }
@@ -251,7 +259,8 @@ void Session::answer_file(const handlers::Validators& file, std::string_view con
   if (request_.method == bhttp::verb::head || plan.length == 0) return write();
   if (content) {
     out_.append(*content, plan.offset, plan.length);
-  } else if (plan.length > kInlineBody || !append_file_part(out_, open_file->fd(), plan.offset, plan.length)) {
+  } else if (plan.length > kInlineBody ||
+             !append_file_part(out_, open_file->fd(), plan.offset, plan.length)) {
     file_ = std::move(*open_file);
     file_offset_ = plan.offset;
     file_left_ = plan.length;
@@ -355,7 +364,8 @@ void Session::linger_read() {
 }
 
 void Session::log_request() {
-  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - request_start_).count();
+  auto elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - request_start_).count();
   AccessRecord r;
   r.date_time = worker_.clock().w3c_date_time();
   r.server_ip = local_ip_text_;

@@ -47,8 +47,8 @@ class Session
   void process();
   void answer_static(const SiteRoutes& site, const MountMatch& match);
   // The body comes from `content` (a cached small file) or from `open_file`.
-  void answer_file(const handlers::Validators& file, std::string_view content_type, const std::string* content,
-                   handlers::OpenFile* open_file);
+  void answer_file(const handlers::Validators& file, std::string_view content_type,
+                   const std::string* content, handlers::OpenFile* open_file);
   void answer_script(const SiteRoutes& site);
   void answer_error(unsigned status, unsigned substatus, std::string_view detail, bool close);
   void answer_redirect(const std::string& target);

@@ -1,10 +1,11 @@
 // Worker thread: accept loop, deadline sweep, log flushing, drain.
 #include "http/worker.hpp"
 
-#include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/post.hpp>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 
 #include "common/log.hpp"
 
@@ -31,9 +32,11 @@ Status Worker::listen(const ListenAddress& address) {
   ip::tcp::endpoint endpoint(address.ip, address.port);
   ip::tcp::acceptor acceptor(io_);
   boost::system::error_code ec;
-  auto target = fmt::format("{}:{}", address.ip.is_v6() ? "[" + address.ip.to_string() + "]" : address.ip.to_string(),
-                            address.port);
-  if (acceptor.open(endpoint.protocol(), ec)) return std::unexpected(Error::sys("socket", target, ec.value()));
+  auto target =
+      fmt::format("{}:{}", address.ip.is_v6() ? "[" + address.ip.to_string() + "]" : address.ip.to_string(),
+                  address.port);
+  if (acceptor.open(endpoint.protocol(), ec))
+    return std::unexpected(Error::sys("socket", target, ec.value()));
   int one = 1;
   ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
@@ -51,20 +54,21 @@ void Worker::run() {
 }
 
 void Worker::do_accept(std::size_t index) {
-  acceptors_[index].async_accept([this, index](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
-    if (draining_) return;
-    if (ec) {
-      // EMFILE and friends: keep accepting; the error log says why connections fail.
-      if (ec != boost::asio::error::operation_aborted) log::warn("accept failed: {}", ec.message());
-    } else {
-      int one = 1;
-      ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      auto* session = new Session(*this, std::move(socket));
-      sessions_.push_back(*session);
-      session->start();
-    }
-    do_accept(index);
-  });
+  acceptors_[index].async_accept(
+      [this, index](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
+        if (draining_) return;
+        if (ec) {
+          // EMFILE and friends: keep accepting; the error log says why connections fail.
+          if (ec != boost::asio::error::operation_aborted) log::warn("accept failed: {}", ec.message());
+        } else {
+          int one = 1;
+          ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+          auto* session = new Session(*this, std::move(socket));
+          sessions_.push_back(*session);
+          session->start();
+        }
+        do_accept(index);
+      });
 }
 
 void Worker::tick() {
@@ -111,7 +115,8 @@ void Worker::log(std::size_t slot, const AccessRecord& record) {
 void Worker::flush_logs() {
   for (std::size_t i = 0; i < buffers_.size(); ++i) {
     if (buffers_[i].empty()) continue;
-    if (auto ok = logs_[i]->write(buffers_[i], std::time(nullptr)); !ok) log::error("{}", ok.error().message());
+    if (auto ok = logs_[i]->write(buffers_[i], std::time(nullptr)); !ok)
+      log::error("{}", ok.error().message());
     buffers_[i].clear();
   }
 }

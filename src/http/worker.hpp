@@ -26,16 +26,17 @@ namespace gatehouse::http {
 class Worker {
  public:
   // `logs` has one entry per site, then one for requests no site took.
-  Worker(const Router& router, const config::Server& server, const std::vector<std::unique_ptr<AccessLog>>& logs);
+  Worker(const Router& router, const config::Server& server,
+         const std::vector<std::unique_ptr<AccessLog>>& logs);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   ~Worker();
 
   // Opens this worker's acceptor on `address` (SO_REUSEPORT); before threads start.
   Status listen(const ListenAddress& address);
-  void run();  // the thread's body: returns when drained or stopped
-  void drain();  // thread-safe: stop accepting, finish in-flight, close idle
-  void stop();   // thread-safe: stop now
+  void run();         // the thread's body: returns when drained or stopped
+  void drain();       // thread-safe: stop accepting, finish in-flight, close idle
+  void stop();        // thread-safe: stop now
   void flush_logs();  // only from this worker's thread, or after it ended
 
   // For sessions.
