@@ -1,6 +1,7 @@
 // `gatehouse serve --config FILE`: loads the configuration, starts the HTTP
 // server, and stops it gracefully on SIGTERM or SIGINT (exit 0).
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <filesystem>
@@ -26,6 +27,16 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+// Each connection is a descriptor, and the usual soft limit (1024) would cap
+// concurrent clients: raise the soft limit to the hard one.
+void raise_file_limit() {
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 int wait_for_stop(const sigset_t& set) {
   int sig = 0;
   while (sigwait(&set, &sig) != 0) {
@@ -48,6 +59,7 @@ int serve(const std::string& config_file) {
   }
   log::init(config.server.log_dir / "error.log", spdlog::level::info);
   auto signals = block_stop_signals();
+  raise_file_limit();
   auto server = http::Server::create(config);
   if (!server) {
     log::error("{}", server.error().message());

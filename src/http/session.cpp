@@ -13,7 +13,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cerrno>
+#include <cstring>
 
+#include "common/log.hpp"
 #include "http/path.hpp"
 #include "http/response.hpp"
 #include "http/worker.hpp"
@@ -226,6 +228,9 @@ void Session::answer_static(const SiteRoutes& site, const MountMatch& match) {
       return answer_script(site);
     case handlers::Outcome::Error:
       win32_ = resolved.win32;
+      if (resolved.status == 500)
+        log::error("[site {}] open {} failed: {}", site.site->name,
+                   (root.path() / std::string(match.relative)).string(), std::strerror(resolved.win32));
       return answer_error(resolved.status, resolved.substatus, "The resource cannot be served.", false);
   }
 }

@@ -14,6 +14,7 @@ namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(250);
 constexpr std::size_t kLogBufferFlush = 64 * 1024;
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 }  // namespace
 
@@ -56,19 +57,26 @@ void Worker::run() {
 void Worker::do_accept(std::size_t index) {
   acceptors_[index].async_accept(
       [this, index](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
-        if (draining_) return;
-        if (ec) {
-          // EMFILE and friends: keep accepting; the error log says why connections fail.
-          if (ec != boost::asio::error::operation_aborted) log::warn("accept failed: {}", ec.message());
-        } else {
-          int one = 1;
-          ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-          auto* session = new Session(*this, std::move(socket));
-          sessions_.push_back(*session);
-          session->start();
-        }
+        if (draining_ || ec == boost::asio::error::operation_aborted) return;
+        if (ec) return retry_accept(index, ec);
+        int one = 1;
+        ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        auto* session = new Session(*this, std::move(socket));
+        sessions_.push_back(*session);
+        session->start();
         do_accept(index);
       });
+}
+
+void Worker::retry_accept(std::size_t index, boost::system::error_code ec) {
+  // EMFILE and friends: pause before accepting again, so a full descriptor
+  // table does not spin this thread (and logs at most 10 lines a second).
+  log::warn("accept failed: {}", ec.message());
+  auto timer = std::make_unique<boost::asio::steady_timer>(io_, kAcceptRetry);
+  auto& t = *timer;
+  t.async_wait([this, index, timer = std::move(timer)](boost::system::error_code) {
+    if (!draining_) do_accept(index);
+  });
 }
 
 void Worker::tick() {

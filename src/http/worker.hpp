@@ -53,6 +53,7 @@ class Worker {
  private:
   using SessionList = boost::intrusive::list<Session, boost::intrusive::constant_time_size<false>>;
   void do_accept(std::size_t index);
+  void retry_accept(std::size_t index, boost::system::error_code ec);
   void tick();
   void on_drain();
 
