@@ -58,6 +58,33 @@ std::string rwx(unsigned bits) {
   return std::string{(bits & 4) ? 'r' : '-', (bits & 2) ? 'w' : '-', (bits & 1) ? 'x' : '-'};
 }
 
+bool add_entry(acl_t* acl, acl_tag_t tag, const void* qualifier, unsigned bits) {
+  acl_entry_t entry = nullptr;
+  acl_permset_t set = nullptr;
+  if (acl_create_entry(acl, &entry) != 0 || acl_set_tag_type(entry, tag) != 0) return false;
+  if (qualifier != nullptr && acl_set_qualifier(entry, qualifier) != 0) return false;
+  if (acl_get_permset(entry, &set) != 0 || acl_clear_perms(set) != 0) return false;
+  if ((bits & 4) && acl_add_perm(set, ACL_READ) != 0) return false;
+  if ((bits & 2) && acl_add_perm(set, ACL_WRITE) != 0) return false;
+  if ((bits & 1) && acl_add_perm(set, ACL_EXECUTE) != 0) return false;
+  return acl_set_permset(entry, set) == 0;
+}
+
+// Built entry by entry: no text parsing, no user database lookups.
+AclPtr to_acl(const AclSpec& spec) {
+  acl_t acl = acl_init(static_cast<int>(4 + spec.users.size() + spec.groups.size()));
+  if (acl == nullptr) return nullptr;
+  AclPtr owned(acl);
+  bool ok = add_entry(&acl, ACL_USER_OBJ, nullptr, spec.user_obj) &&
+            add_entry(&acl, ACL_GROUP_OBJ, nullptr, spec.group_obj) && add_entry(&acl, ACL_OTHER, nullptr, spec.other);
+  for (const auto& [uid, bits] : spec.users) ok = ok && add_entry(&acl, ACL_USER, &uid, bits);
+  for (const auto& [gid, bits] : spec.groups) ok = ok && add_entry(&acl, ACL_GROUP, &gid, bits);
+  if (spec.mask) ok = ok && add_entry(&acl, ACL_MASK, nullptr, *spec.mask);
+  owned.release();
+  owned.reset(acl);  // acl_create_entry may have moved it
+  return ok ? std::move(owned) : nullptr;
+}
+
 Result<AclPtr> from_text(const std::string& text, int fd) {
   AclPtr acl(acl_from_text(text.c_str()));
   if (!acl) return std::unexpected(Error::sys("parse ACL", text + " for " + fd_path(fd)));
@@ -97,8 +124,11 @@ std::string AclSpec::text() const {
   return out;
 }
 
+// acl_get_fd/acl_set_fd work on descriptors opened for reading; an O_PATH
+// descriptor answers EBADF and goes through its /proc/self/fd path instead.
 Result<AclSpec> read_access_acl(int fd) {
-  AclPtr acl(acl_get_file(fd_path(fd).c_str(), ACL_TYPE_ACCESS));
+  AclPtr acl(acl_get_fd(fd));
+  if (!acl && errno == EBADF) acl.reset(acl_get_file(fd_path(fd).c_str(), ACL_TYPE_ACCESS));
   if (!acl) return std::unexpected(Error::sys("read access ACL", fd_path(fd)));
   return to_spec(acl.get());
 }
@@ -110,10 +140,21 @@ Result<std::optional<AclSpec>> read_default_acl(int fd) {
   return std::optional<AclSpec>{to_spec(acl.get())};
 }
 
-Status write_access_acl(int fd, const AclSpec& spec) { return write_acl_text(fd, false, spec.text()); }
+Status write_access_acl(int fd, const AclSpec& spec) {
+  AclPtr acl = to_acl(spec);
+  if (!acl) return std::unexpected(Error::sys("build ACL", spec.text()));
+  if (acl_set_fd(fd, acl.get()) == 0) return {};
+  if (errno == EBADF && acl_set_file(fd_path(fd).c_str(), ACL_TYPE_ACCESS, acl.get()) == 0) return {};
+  return std::unexpected(Error::sys("set access ACL", fd_path(fd)));
+}
 
 Status write_default_acl(int fd, const std::optional<AclSpec>& spec) {
-  return write_acl_text(fd, true, spec ? spec->text() : "-");
+  const std::string path = fd_path(fd);
+  if (!spec) return write_acl_text(fd, true, "-");
+  AclPtr acl = to_acl(*spec);
+  if (!acl) return std::unexpected(Error::sys("build ACL", spec->text()));
+  if (acl_set_file(path.c_str(), ACL_TYPE_DEFAULT, acl.get()) != 0) return std::unexpected(Error::sys("set default ACL", path));
+  return {};
 }
 
 Result<std::string> read_acl_text(int fd, bool default_acl) {

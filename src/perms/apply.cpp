@@ -1,13 +1,17 @@
 // Apply walks each root of the plan once, computes each path's target ACLs,
 // and queues the paths that differ; each batch is journaled and fsynced, then
-// changed. Restore replays a journal backwards.
+// changed. The fsync of one batch runs on a helper thread while the walk
+// fills the next (a batch is changed only once its own fsync returned).
+// Restore replays a journal backwards.
 #include "perms/apply.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
 
 #include "perms/journal.hpp"
 #include "perms/target.hpp"
@@ -16,7 +20,18 @@
 namespace gatehouse::perms {
 namespace {
 
-constexpr std::size_t kBatch = 512;  // paths per journal fsync
+// Paths per journal fsync: fsync latency dominates a large apply, but each
+// queued path holds a descriptor, so the batch stays well inside RLIMIT_NOFILE.
+constexpr std::size_t kMaxBatch = 4096;
+constexpr std::size_t kMinBatch = 64;
+constexpr std::size_t kSpareFds = 256;
+
+std::size_t batch_size() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return kMaxBatch;
+  const std::size_t room = limit.rlim_cur > kSpareFds + kMinBatch ? limit.rlim_cur - kSpareFds : kMinBatch;
+  return std::clamp(room / 2, kMinBatch, kMaxBatch);  // two batches hold descriptors at once
+}
 
 std::string describe(const AclSpec& access, const std::optional<AclSpec>& def) {
   return "access " + access.text() + " default " + (def ? def->text() : "-");
@@ -51,7 +66,8 @@ class Applier {
         return std::unexpected(done.error());
       }
     }
-    if (auto s = flush(); !s) return std::unexpected(s.error());
+    if (auto s = rotate(); !s) return std::unexpected(s.error());
+    if (auto s = finish_inflight(); !s) return std::unexpected(s.error());
     return std::move(report_);
   }
 
@@ -102,25 +118,40 @@ class Applier {
     writer_->add(BackupRecord{node.path, node.st.st_mode, node.st.st_uid, node.st.st_gid, access->text(),
                               def ? def->text() : "-"});
     pending_.push_back(Pending{node.path, std::move(node.fd), std::move(t), access_differs});
-    return pending_.size() >= kBatch ? flush() : Status{};
+    return pending_.size() >= batch_ ? rotate() : Status{};
   }
 
-  // Journal first (fsynced), then the changes.
-  Status flush() {
+  // The batch in flight is changed once its fsync is done; the filled one is
+  // written to the journal and its fsync started in the background.
+  Status rotate() {
+    if (auto s = finish_inflight(); !s) return s;
     if (pending_.empty()) return {};
-    if (auto s = writer_->sync(); !s) return s;
-    for (auto& p : pending_) {
-      if (p.access_differs) {
-        if (auto s = write_access_acl(p.fd.get(), p.target.access); !s) return std::unexpected(at(s.error(), p.path));
-      }
-      if (p.target.manage_default) {
-        if (auto s = write_default_acl(p.fd.get(), p.target.default_acl); !s) {
-          return std::unexpected(at(s.error(), p.path));
-        }
-      }
+    if (auto s = writer_->write_pending(); !s) return s;
+    const BackupWriter* writer = &*writer_;
+    sync_ = std::async(std::launch::async, [writer] { return writer->datasync(); });
+    inflight_ = std::move(pending_);
+    pending_.clear();
+    return {};
+  }
+
+  Status finish_inflight() {
+    if (!sync_.valid()) return {};
+    if (auto s = sync_.get(); !s) return s;
+    for (auto& p : inflight_) {
+      if (auto s = change(p); !s) return s;
       if (options_.after_change) options_.after_change(++applied_);
     }
-    pending_.clear();
+    inflight_.clear();
+    return {};
+  }
+
+  Status change(const Pending& p) {
+    if (p.access_differs) {
+      if (auto s = write_access_acl(p.fd.get(), p.target.access); !s) return std::unexpected(at(s.error(), p.path));
+    }
+    if (p.target.manage_default) {
+      if (auto s = write_default_acl(p.fd.get(), p.target.default_acl); !s) return std::unexpected(at(s.error(), p.path));
+    }
     return {};
   }
 
@@ -130,7 +161,10 @@ class Applier {
   ApplyReport report_;
   std::optional<BackupWriter> writer_;
   std::vector<Pending> pending_;
+  std::vector<Pending> inflight_;
+  std::future<Status> sync_;
   std::size_t applied_ = 0;
+  std::size_t batch_ = batch_size();
 };
 
 // Owner first (chown clears set-id bits), then ACLs, then the full mode.

@@ -105,6 +105,16 @@ void BackupWriter::add(const BackupRecord& r) {
 }
 
 Status BackupWriter::sync() {
+  if (auto s = write_pending(); !s) return s;
+  return datasync();
+}
+
+Status BackupWriter::datasync() const {
+  if (fdatasync(fd_.get()) != 0) return std::unexpected(Error::sys("fsync", file_.string()));
+  return {};
+}
+
+Status BackupWriter::write_pending() {
   std::string_view rest = pending_;
   while (!rest.empty()) {
     const ssize_t n = write(fd_.get(), rest.data(), rest.size());
@@ -115,7 +125,6 @@ Status BackupWriter::sync() {
     rest.remove_prefix(static_cast<std::size_t>(n));
   }
   pending_.clear();
-  if (fdatasync(fd_.get()) != 0) return std::unexpected(Error::sys("fsync", file_.string()));
   return {};
 }
 

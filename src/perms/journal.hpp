@@ -35,6 +35,9 @@ class BackupWriter {
   void add(const BackupRecord& record);
   // Writes what add() buffered and fsyncs it: call before changing those paths.
   Status sync();
+  // sync() in two steps, so the fsync can run while the caller does other work.
+  Status write_pending();
+  Status datasync() const;
 
  private:
   BackupWriter(std::string id, Path file, UniqueFd fd) : id_(std::move(id)), file_(std::move(file)), fd_(std::move(fd)) {}

@@ -15,8 +15,13 @@ struct DirClose {
   void operator()(DIR* d) const { closedir(d); }
 };
 
-// The names in a folder, read through a descriptor of it.
-Result<std::vector<std::string>> list_names(int opath_fd, const std::string& path) {
+struct Entry {
+  std::string name;
+  unsigned char type;  // DT_REG, DT_DIR, ... or DT_UNKNOWN
+};
+
+// The entries of a folder, read through a descriptor of it.
+Result<std::vector<Entry>> list_names(int opath_fd, const std::string& path) {
   const int fd = openat(opath_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return std::unexpected(Error::sys("open folder", path));
   std::unique_ptr<DIR, DirClose> dir(fdopendir(fd));
@@ -25,22 +30,37 @@ Result<std::vector<std::string>> list_names(int opath_fd, const std::string& pat
     ::close(fd);
     return std::unexpected(Error::sys("read folder", path, err));
   }
-  std::vector<std::string> names;
+  std::vector<Entry> names;
   errno = 0;
   while (const dirent* e = readdir(dir.get())) {
     const std::string_view name = e->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
+    if (name != "." && name != "..") names.push_back(Entry{std::string(name), e->d_type});
   }
   if (errno != 0) return std::unexpected(Error::sys("read folder", path));
   return names;
+}
+
+// Regular files and folders are opened for reading so libacl can use the
+// descriptor itself (fgetxattr/fsetxattr, no path lookup); anything else
+// (devices, FIFOs, sockets, links, unknown) only as O_PATH, which opens nothing.
+UniqueFd open_entry(int dir_fd, const std::string& name, unsigned char type) {
+  constexpr int kFlags = O_NOFOLLOW | O_CLOEXEC;
+  if (type == DT_REG) {
+    UniqueFd fd(openat(dir_fd, name.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOATIME | kFlags));
+    if (fd || (errno != EPERM && errno != EACCES)) return fd;
+  } else if (type == DT_DIR) {
+    UniqueFd fd(openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | kFlags));
+    if (fd || (errno != EPERM && errno != EACCES)) return fd;
+  }
+  return UniqueFd(openat(dir_fd, name.c_str(), O_PATH | kFlags));
 }
 
 Status visit_children(int dir_fd, const std::string& path, Depth depth, const Visit& visit) {
   auto names = list_names(dir_fd, path);
   if (!names) return std::unexpected(names.error());
   const std::string prefix = path == "/" ? path : path + "/";
-  for (const auto& name : *names) {
-    UniqueFd fd(openat(dir_fd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  for (const auto& [name, type] : *names) {
+    UniqueFd fd = open_entry(dir_fd, name, type);
     if (!fd) {
       if (errno == ENOENT) continue;  // removed while we walk
       return std::unexpected(Error::sys("open", prefix + name));
