@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -38,6 +39,7 @@ struct ChildPlan {
   gid_t gid;
   const gid_t* groups;
   size_t ngroups;
+  pid_t parent;
 };
 
 [[noreturn]] void child_fail(int report_fd, ChildStep step, int errnum, int drop_step = 0) {
@@ -81,6 +83,11 @@ int child_setup_fds(const ChildPlan& p) {
     auto dropped = accounts::drop_privileges(p.uid, p.gid, p.groups, p.ngroups);
     if (!dropped.ok()) child_fail(report, ChildStep::DropPrivileges, dropped.errnum, static_cast<int>(dropped.step));
   }
+  // A server that dies without stopping its pools must not leave workers
+  // behind. Set after the drop, which clears it; the manager thread that
+  // forks lives as long as the pools. Then catch a parent that died already.
+  if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) child_fail(report, ChildStep::ParentDeathSignal, errno);
+  if (::getppid() != p.parent) child_fail(report, ChildStep::ParentDeathSignal, ESRCH);
   ::execve(p.path, p.argv, p.envp);
   child_fail(report, ChildStep::Exec, errno);
 }
@@ -193,6 +200,7 @@ const char* child_step_name(std::int32_t step) {
     case ChildStep::Dup: return "set up fds";
     case ChildStep::Chdir: return "chdir /";
     case ChildStep::Setsid: return "setsid";
+    case ChildStep::ParentDeathSignal: return "prctl(PR_SET_PDEATHSIG)";
     case ChildStep::DropPrivileges: return "drop privileges";
     case ChildStep::Exec: return "execve";
   }
@@ -241,7 +249,7 @@ Result<SpawnedWorker> spawn_worker(const SpawnSpec& spec, const std::filesystem:
   const auto& cred = spec.credentials;
   ChildPlan plan{spec.php_cgi.c_str(), argv.data(), envp.data(), listener->get(), write_end->get(),
                  static_cast<mode_t>(spec.umask & 0777), cred.uid.has_value(), cred.uid.value_or(0), cred.gid,
-                 cred.groups.data(), cred.groups.size()};
+                 cred.groups.data(), cred.groups.size(), ::getpid()};
 
   auto [pid, fork_errno] = fork_child(plan);
   if (pid < 0) return with_pool(Error::sys("fork", spec.php_cgi, fork_errno));

@@ -67,7 +67,7 @@ struct ChildReport {
 };
 
 enum class ChildStep : std::int32_t {
-  Dup = 1, Chdir, Setsid, DropPrivileges, Exec,
+  Dup = 1, Chdir, Setsid, DropPrivileges, ParentDeathSignal, Exec,
 };
 
 const char* child_step_name(std::int32_t step);
