@@ -88,7 +88,12 @@ Target TargetModel::target(const std::string& path, const struct stat& st, const
   const bool owner_exec = (st.st_mode & S_IXUSR) != 0;
   std::map<uid_t, unsigned> named;
   std::map<uid_t, unsigned> inherited;
+  // Outside the application trees, a folder whose mode already lets every
+  // account through needs no traverse entry: apply leaves such system
+  // folders (/, /srv, /var/lib) as they are.
+  const bool open_to_all = !closed && (access.other & 1) && (access.group_obj & 1) && access.mask.value_or(1) & 1;
   for (const auto& e : entries_) {
+    if (open_to_all && e.rights == kTraverseOnly && !access.users.contains(e.uid)) continue;
     if (covers(e, path, is_dir)) {
       // Like setfacl's X: files get x only when their owner already has it.
       const unsigned file = e.rights.file_bits() | (owner_exec && e.rights.file_bits() != 0 ? 1u : 0u);
