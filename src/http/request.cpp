@@ -16,7 +16,7 @@ void Request::clear() {
   header_bytes = body_bytes = 0;
   has_body = false;
   reject_status = reject_substatus = 0;
-  host = user_agent = referer = range = {};
+  host = user_agent = referer = range = expect = {};
   if_match = if_none_match = if_modified_since = if_unmodified_since = if_range = {};
 }
 
@@ -108,6 +108,9 @@ void RequestParser::on_header_impl(boost::beast::error_code&) {
         break;
       case F::if_range:
         request_.if_range = v;
+        break;
+      case F::expect:
+        request_.expect = v;
         break;
       default:
         break;

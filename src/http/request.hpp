@@ -34,7 +34,7 @@ struct Request {
   unsigned reject_substatus = 0;
 
   // The commonly used fields, captured while parsing (views into `arena`).
-  std::string_view host, user_agent, referer, range;
+  std::string_view host, user_agent, referer, range, expect;
   std::string_view if_match, if_none_match, if_modified_since, if_unmodified_since, if_range;
 
   void clear();

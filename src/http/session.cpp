@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cerrno>
 #include <cstring>
@@ -133,7 +134,11 @@ void Session::parse() {
       phase_ = Phase::Write;
       return process();
     }
-    if (phase_ == Phase::Head && parser_->is_header_done()) on_header_done();
+    if (phase_ == Phase::Head && parser_->is_header_done()) {
+      on_header_done();
+      continue;
+    }
+    if (used == 0) return do_read();  // a body part is still to come (Beast does not say need_more here)
   }
 }
 
@@ -144,6 +149,13 @@ void Session::on_header_done() {
   phase_ = Phase::Body;
   parser_->eager(true);
   deadline_ = Steady::now() + worker_.limits().body_timeout;
+  if (boost::beast::iequals({request_.expect.data(), request_.expect.size()}, "100-continue") && buffer_.size() == 0) {
+    // The client waits for this before sending its body. 25 bytes into an
+    // idle socket buffer: a short write is not worth handling, the client
+    // then sends the body after its own wait.
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    (void)::send(fd_, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
+  }
 }
 
 void Session::on_parse_error(boost::system::error_code ec) {

@@ -127,6 +127,30 @@ body_timeout = "2s"
             s.sendall(build_request("/ok.txt"))
             self.assertEqual(reader.response().body, b"fine")
 
+    def test_body_arriving_later_does_not_block_others(self):
+        bystander = Bystander(self.server)
+        with self.server.connect() as s:
+            reader = Reader(s)
+            s.sendall(build_request("/ok.txt", "POST", headers={"Content-Length": "5"}))
+            time.sleep(0.5)
+            s.sendall(b"hel")
+            time.sleep(0.2)
+            s.sendall(b"lo")
+            self.assertEqual(reader.response().status, 405)
+        ok, errors = bystander.finish()
+        self.assertEqual(errors, [])
+        self.assertGreater(ok, 10)
+
+    def test_expect_100_continue(self):
+        with self.server.connect() as s:
+            reader = Reader(s)
+            s.sendall(build_request("/ok.txt", "POST", headers={"Content-Length": "5", "Expect": "100-continue"}))
+            self.assertEqual(reader.response().status, 100)
+            s.sendall(b"hello")
+            self.assertEqual(reader.response().status, 405)
+            s.sendall(build_request("/ok.txt"))
+            self.assertEqual(reader.response().body, b"fine")
+
     def test_slowloris_cut_at_header_timeout(self):
         bystander = Bystander(self.server)
         with self.server.connect() as s:
