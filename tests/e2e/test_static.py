@@ -7,6 +7,7 @@ import unittest
 from ghtest import ServerTest, Reader, build_request
 
 KIB = b"".join(bytes([65 + i % 26]) for i in range(1024))
+BIG = bytes(range(256)) * 1024  # 256 KiB: past the inline limit, sent with sendfile
 
 
 class StaticFiles(ServerTest):
@@ -15,6 +16,7 @@ class StaticFiles(ServerTest):
         "docs/index.htm": "<p>docs</p>",
         "empty/.keep.txt": "",
         "style.css": "body{}",
+        "big.bin.zip": BIG,
         "index.php": "<?php echo 'PHP-SOURCE';",
         "app/x.php": "<?php echo 'PHP-SOURCE';",
         "notes.inc": "INC-SECRET",
@@ -63,6 +65,16 @@ class StaticFiles(ServerTest):
         self.assertEqual((r.status, r.body), (206, KIB[-4:]))
         r = self.server.request("/static.html", headers={"Range": "bytes=1000-"})
         self.assertEqual((r.status, r.body), (206, KIB[1000:]))
+
+    def test_large_file_whole_and_ranges_via_sendfile(self):
+        r = self.server.request("/big.bin.zip")
+        self.assertEqual((r.status, r.header("content-type")), (200, "application/zip"))
+        self.assertEqual(r.body, BIG)
+        r = self.server.request("/big.bin.zip", headers={"Range": "bytes=100000-199999"})
+        self.assertEqual((r.status, r.body), (206, BIG[100000:200000]))
+        self.assertEqual(r.header("content-range"), "bytes 100000-199999/%d" % len(BIG))
+        r = self.server.request("/big.bin.zip", method="HEAD")
+        self.assertEqual((r.status, r.header("content-length"), r.body), (200, str(len(BIG)), b""))
 
     def test_unsatisfiable_range_gives_416_and_several_ranges_the_whole_file(self):
         r = self.server.request("/static.html", headers={"Range": "bytes=2000-3000"})
