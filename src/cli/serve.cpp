@@ -1,4 +1,4 @@
-// `gatehouse serve --config FILE`: loads the configuration, starts the HTTP
+// `gatehouse serve [--config FILE]`: loads the configuration (or the embedded demo), starts the HTTP
 // server, and stops it gracefully on SIGTERM or SIGINT (exit 0).
 #include <pthread.h>
 #include <sys/resource.h>
@@ -8,8 +8,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/config_source.hpp"
 #include "common/log.hpp"
-#include "config/load.hpp"
 #include "http/server.hpp"
 
 namespace gatehouse::cli {
@@ -45,11 +45,8 @@ int wait_for_stop(const sigset_t& set) {
 }
 
 int serve(const std::string& config_file) {
-  if (config_file.empty()) {
-    std::cerr << "gatehouse serve: --config FILE is required (the embedded demo is not built in yet)\n";
-    return 1;
-  }
-  auto config = config::load_file(config_file);  // throws ConfigError: reported by cli::run
+  // --config FILE, or the embedded demo; a bad file prints its problems and exits 1.
+  auto config = load_config(config_file);
   std::error_code ec;
   std::filesystem::create_directories(config.server.log_dir, ec);
   if (ec) {
@@ -80,7 +77,7 @@ int serve(const std::string& config_file) {
 void add_serve(CLI::App& app) {
   auto* cmd = app.add_subcommand("serve", "serve the configured sites over HTTP");
   auto config_file = std::make_shared<std::string>();
-  cmd->add_option("--config", *config_file, "configuration file (TOML)");
+  cmd->add_option("--config", *config_file, "configuration file (TOML); without it, the embedded demo site");
   cmd->callback([config_file] {
     int rc = serve(*config_file);
     if (rc != 0) throw CLI::RuntimeError(rc);
