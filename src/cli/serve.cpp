@@ -1,16 +1,22 @@
-// `gatehouse serve [--config FILE]`: loads the configuration (or the embedded demo), starts the HTTP
-// server, and stops it gracefully on SIGTERM or SIGINT (exit 0).
+// `gatehouse serve [--config FILE] [--single-user]`: loads the configuration (or the embedded demo),
+// provisions its accounts, starts the HTTP server, and stops it gracefully on SIGTERM or SIGINT (exit 0).
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
+#include "accounts/provision.hpp"
+#include "accounts/registry.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
 #include "common/log.hpp"
+#include "http/auth_gate.hpp"
 #include "http/server.hpp"
+#include "pool/pool_set.hpp"
 
 namespace gatehouse::cli {
 namespace {
@@ -44,7 +50,65 @@ int wait_for_stop(const sigset_t& set) {
   return sig;
 }
 
-int serve(const std::string& config_file) {
+struct ServeOptions {
+  std::string config_file;
+  bool single_user = false;
+};
+
+// As root: creates the accounts the configuration needs (recorded in the
+// registry) and checks they resolve. Returns false when it cannot.
+bool provision_accounts(const config::Config& config) {
+  auto registry = accounts::Registry::load_locked(accounts::Registry::file_in(config.server.state_dir));
+  if (!registry) {
+    log::error("cannot read the accounts registry: {}", registry.error().message());
+    return false;
+  }
+  auto set = accounts::ensure_accounts(config, *registry);
+  if (!set) {
+    log::error("cannot provision the accounts this configuration needs: {}", set.error().message());
+    return false;
+  }
+  for (const auto& name : set->created) log::info("created account {}", name);
+  return true;
+}
+
+// Not root: credentials cannot be switched, so a configuration whose pools or
+// anonymous user are other accounts is refused unless the administrator
+// accepts running everything as the invoking user (--single-user; the
+// embedded demo implies it, so `make run` works for anyone).
+std::optional<bool> single_user_mode(const config::Config& config, const ServeOptions& options) {
+  if (::geteuid() == 0) {
+    if (options.single_user) {
+      log::error("--single-user as root would run every PHP worker as root: refused");
+      return std::nullopt;
+    }
+    return false;
+  }
+  auto me = accounts::resolve_identity(::geteuid());
+  const std::string my_name = me ? me->name : std::to_string(::geteuid());
+  auto needs = accounts::plan_accounts(config);
+  std::string others;
+  if (needs)
+    for (const auto& need : *needs)
+      if (need.account != my_name) others += (others.empty() ? "" : ", ") + need.account;
+  if (!needs) others = needs.error().message();
+  if (!options.single_user && options.config_file.empty()) {
+    log::warn("the embedded demo is served in single-user mode: not running as root");
+  } else if (!options.single_user && !others.empty()) {
+    log::error(
+        "this configuration runs sites and pools as their own accounts ({}), which needs root. "
+        "Run `gatehouse serve` as root, or pass --single-user to run everything as {} without isolation",
+        others, my_name);
+    return std::nullopt;
+  }
+  log::warn("SINGLE-USER MODE: every static file, PHP worker and authenticated user acts as {} (uid {}); "
+            "pools, the anonymous account and users are NOT isolated from each other",
+            my_name, ::geteuid());
+  return true;
+}
+
+int serve(const ServeOptions& options) {
+  const std::string& config_file = options.config_file;
   // --config FILE, or the embedded demo; a bad file prints its problems and exits 1.
   auto config = load_config(config_file);
   std::error_code ec;
@@ -57,17 +121,27 @@ int serve(const std::string& config_file) {
   log::init(config.server.log_dir / "error.log", spdlog::level::info);
   auto signals = block_stop_signals();
   raise_file_limit();
+  auto single_user = single_user_mode(config, options);
+  if (!single_user) return 1;
+  if (!*single_user && !provision_accounts(config)) return 1;
+  auto gate = http::AuthGate::create(config, http::AuthGateOptions{.single_user = *single_user});
+  if (!gate) {
+    log::error("cannot resolve the identities requests act as: {}", gate.error().message());
+    return 1;
+  }
   auto server = http::Server::create(config);
   if (!server) {
     log::error("{}", server.error().message());
     return 1;
   }
+  (*server)->set_auth_gate(**gate);
   for (const auto& url : (*server)->urls()) log::info("listening on {}", url);
   (*server)->start();
   int sig = wait_for_stop(signals);
   log::info("{} received: stopping (in-flight requests get {}s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
             config.server.shutdown_timeout.count());
   (*server)->stop(config.server.shutdown_timeout);
+  (*gate)->stop();  // password checks in flight post to the I/O threads' io_contexts
   log::info("stopped");
   return 0;
 }
@@ -76,10 +150,13 @@ int serve(const std::string& config_file) {
 
 void add_serve(CLI::App& app) {
   auto* cmd = app.add_subcommand("serve", "serve the configured sites over HTTP");
-  auto config_file = std::make_shared<std::string>();
-  cmd->add_option("--config", *config_file, "configuration file (TOML); without it, the embedded demo site");
-  cmd->callback([config_file] {
-    int rc = serve(*config_file);
+  auto options = std::make_shared<ServeOptions>();
+  cmd->add_option("--config", options->config_file,
+                  "configuration file (TOML); without it, the embedded demo site");
+  cmd->add_flag("--single-user", options->single_user,
+                "not root: run every site, pool and user as the invoking account (NO isolation)");
+  cmd->callback([options] {
+    int rc = serve(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
 }

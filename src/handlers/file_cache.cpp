@@ -9,7 +9,9 @@ std::string_view FileCache::key(const RootDir& root, std::string_view relative, 
   scratch_.clear();
   auto add = [&](std::uint64_t v) { scratch_.append(reinterpret_cast<const char*>(&v), sizeof v); };
   add(static_cast<std::uint64_t>(root.fd()));
-  add(who.cache_key());
+  auto who_key = who.cache_key();
+  add(who_key.size());
+  scratch_.append(who_key);
   scratch_.append(relative);
   return scratch_;
 }

@@ -9,10 +9,13 @@
 
 #include <cerrno>
 
+#include "accounts/credentials.hpp"
 #include "handlers/mime.hpp"
 
 namespace gatehouse::handlers {
 namespace {
+
+constexpr std::string_view kAssumeOp = "assume credentials";
 
 int openat2_beneath(int dirfd, const char* path, int flags) {
   struct open_how how {};
@@ -36,6 +39,10 @@ bool iends_with(std::string_view s, std::string_view suffix) {
 Resolved error_for(const Error& e) {
   Resolved r;
   r.win32 = e.errnum;
+  if (e.op == kAssumeOp) {  // not a denial: the server could not act as the identity at all
+    r.status = 500;
+    return r;
+  }
   switch (e.errnum) {
     case EACCES:
     case EPERM:
@@ -135,9 +142,10 @@ OpenFile::~OpenFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<OpenFile> open_for_request(const RootDir& root, std::string_view relative,
-                                  const RequestIdentity& who) {
-  (void)who;  // the identities issue switches fsuid/fsgid/groups here (RAII guard)
+namespace {
+
+// Opens beneath `root` with the calling thread's current credentials.
+Result<OpenFile> open_beneath(const RootDir& root, std::string_view relative) {
   char path[4096];
   if (relative.size() + 2 > sizeof path)
     return std::unexpected(Error::sys("open", std::string(relative), ENAMETOOLONG));
@@ -156,6 +164,43 @@ Result<OpenFile> open_for_request(const RootDir& root, std::string_view relative
     return std::unexpected(Error::sys("fstat", (root.path() / std::string(relative)).string(), e));
   }
   return OpenFile(fd, st);
+}
+
+}  // namespace
+
+RequestIdentity::RequestIdentity(std::string account, uid_t uid, gid_t gid, std::vector<gid_t> groups)
+    : account_(std::move(account)), switches_(true), uid_(uid), gid_(gid), groups_(std::move(groups)) {
+  build_key();
+}
+
+void RequestIdentity::build_key() {
+  key_.clear();
+  auto add = [&](std::uint32_t v) { key_.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  key_.push_back(switches_ ? 'u' : 's');  // "as the server" never equals any account
+  if (!switches_) return;
+  add(uid_);
+  add(gid_);
+  add(static_cast<std::uint32_t>(groups_.size()));
+  for (gid_t g : groups_) add(g);
+}
+
+Result<OpenFile> open_for_request(const RootDir& root, std::string_view relative,
+                                  const RequestIdentity& who) {
+  if (!who.switches()) return open_beneath(root, relative);
+  auto guard = accounts::ThreadCredentials::assume(who.uid(), who.gid(), who.groups());
+  if (!guard) {
+    Error e = guard.error();
+    e.detail = e.op + " failed";
+    e.op = std::string(kAssumeOp);
+    e.target = who.account();
+    return std::unexpected(std::move(e));
+  }
+  // The kernel walks root's path as the identity: search permission on every
+  // ancestor and on root itself (AT_EACCESS: fsuid/fsgid and groups, not the real ids).
+  // Raw faccessat2: glibc may emulate AT_EACCESS from the effective uid, which stays 0 here.
+  if (::syscall(SYS_faccessat2, AT_FDCWD, root.path().c_str(), X_OK, AT_EACCESS) != 0)
+    return std::unexpected(Error::sys("open", (root.path() / std::string(relative)).string()));
+  return open_beneath(root, relative);
 }
 
 bool names_script(std::string_view url_path, const std::vector<std::string>& extensions) {

@@ -97,6 +97,10 @@ std::vector<std::string> Server::urls() const {
   return out;
 }
 
+void Server::set_auth_gate(AuthGate& gate) {
+  for (auto& w : workers_) w->set_auth_gate(&gate);
+}
+
 void Server::start() {
   for (auto& w : workers_) {
     threads_.emplace_back([this, worker = w.get()] {

@@ -32,6 +32,10 @@ class Server {
   std::vector<std::string> urls() const;
   const std::vector<ListenAddress>& addresses() const { return addresses_; }
 
+  // Every request goes through `gate` (which must outlive the server's
+  // threads: call gate.stop() after stop()). Before start().
+  void set_auth_gate(AuthGate& gate);
+
   void start();
   // Stops accepting, closes idle keep-alive connections, lets in-flight
   // requests finish for up to `grace`, then stops the rest; flushes the logs.

@@ -86,6 +86,8 @@ void Session::begin_request() {
   log_slot_ = worker_.unrouted_slot();
   status_ = substatus_ = 0;
   win32_ = 0;
+  grant_ = nullptr;
+  user_grant_.reset();
   if (buffer_.size() == 0) {
     phase_ = Phase::Idle;
     if (!first_request_) deadline_ = Steady::now() + worker_.limits().keepalive_timeout;
@@ -203,9 +205,61 @@ void Session::process() {
   }
   canonical_ = std::move(*canonical);
   auto match = Router::find_mount(*site, canonical_);
-  if (handlers::names_script(canonical_, site->site->php_extensions)) return answer_script(*site);
-  answer_static(*site, match);
+  if (!authorize(*site, match)) return;
+  route(*site, match);
 }
+
+void Session::route(const SiteRoutes& site, const MountMatch& match) {
+  if (handlers::names_script(canonical_, site.site->php_extensions)) return answer_script(site);
+  answer_static(site, match);
+}
+
+bool Session::authorize(const SiteRoutes& site, const MountMatch& match) {
+  AuthGate* gate = worker_.auth_gate();
+  if (!gate) return true;
+  if (!match.mount || !match.mount->application) {
+    answer_error(500, 0, "The request has no application.", false);
+    return false;
+  }
+  const config::Application& app = *match.mount->application;
+  Verdict verdict = gate->decide(*site.site, app, request_);
+  if (verdict.kind != Verdict::Kind::CheckPassword) return admit(verdict);
+  // Wait out the throttle first, so a guesser learns nothing sooner; the
+  // connection's deadline covers the wait and the check.
+  auth_site_ = &site;
+  auth_match_ = match;
+  auto delay = gate->delay_for(remote_ip_text_);
+  deadline_ = Steady::now() + delay + worker_.limits().header_timeout;
+  auth_timer_.expires_after(delay);
+  auth_timer_.async_wait([this, gate, credentials = std::move(verdict.credentials)](
+                             boost::system::error_code) mutable {
+    if (!socket_.is_open()) return destroy();
+    gate->check_password(socket_.get_executor(), *auth_site_->site, *auth_match_.mount->application,
+                         std::move(credentials), remote_ip_text_,
+                         [this](Verdict v) { on_verdict(std::move(v)); });
+  });
+  return false;
+}
+
+void Session::on_verdict(Verdict verdict) {
+  if (!socket_.is_open()) return destroy();  // closed by its deadline or a stop meanwhile
+  if (admit(verdict)) route(*auth_site_, auth_match_);
+}
+
+bool Session::admit(Verdict& verdict) {
+  if (verdict.kind == Verdict::Kind::Granted) {
+    user_grant_ = std::move(verdict.owned);
+    grant_ = verdict.grant;
+    return true;
+  }
+  if (verdict.status == 500)
+    answer_error(500, 0, "The credentials could not be checked.", false);
+  else
+    answer_error(verdict.status, verdict.substatus, "Access is denied: valid credentials are required.", false,
+                 verdict.challenge);
+  return false;
+}
+
 
 void Session::answer_static(const SiteRoutes& site, const MountMatch& match) {
   if (request_.method != bhttp::verb::get && request_.method != bhttp::verb::head) {
@@ -221,7 +275,8 @@ void Session::answer_static(const SiteRoutes& site, const MountMatch& match) {
   }
   handlers::StaticRequest req{canonical_, match.relative, &site.site->default_documents,
                               &site.site->php_extensions};
-  handlers::RequestIdentity who;
+  static const handlers::RequestIdentity kAsServer;  // no gate: the server's own account
+  const handlers::RequestIdentity& who = grant_ ? grant_->who : kAsServer;
   auto& cache = worker_.file_cache();
   const auto& root = match.mount->root;
   if (const auto* hit = cache.find(root, match.relative, who))
@@ -304,7 +359,8 @@ void Session::answer_redirect(const std::string& target) {
   write();
 }
 
-void Session::answer_error(unsigned status, unsigned substatus, std::string_view detail, bool close) {
+void Session::answer_error(unsigned status, unsigned substatus, std::string_view detail, bool close,
+                           std::string_view challenge) {
   if (close) keep_alive_ = false;
   status_ = status;
   substatus_ = substatus;
@@ -312,6 +368,7 @@ void Session::answer_error(unsigned status, unsigned substatus, std::string_view
   auto page = error_page(scratch_, status, substatus, detail);
   add_header(out_, "Content-Type", "text/html; charset=utf-8");
   add_header(out_, "Content-Length", page.size());
+  if (!challenge.empty()) add_header(out_, "WWW-Authenticate", challenge);
   end_head(out_, keep_alive_, request_.version);
   if (request_.method != bhttp::verb::head) out_.append(page);
   write();
@@ -390,6 +447,7 @@ void Session::log_request() {
   r.uri_stem = canonical_;
   r.uri_query = request_.query().substr(0, 2048);
   r.server_port = local_port_;
+  if (grant_) r.username = grant_->remote_user;
   r.client_ip = remote_ip_text_;
   r.user_agent = request_.user_agent;
   r.referer = request_.referer;

@@ -5,13 +5,16 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/intrusive/list_hook.hpp>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "handlers/static_file.hpp"
+#include "http/auth_gate.hpp"
 #include "http/request.hpp"
 #include "http/router.hpp"
 
@@ -45,12 +48,21 @@ class Session
   void on_header_done();
   void on_parse_error(boost::system::error_code ec);
   void process();
+  // The authentication step: true when the request may go on now (grant_
+  // set); false when it was answered (401) or waits for a password check,
+  // which continues in on_verdict.
+  bool authorize(const SiteRoutes& site, const MountMatch& match);
+  void on_verdict(Verdict verdict);
+  bool admit(Verdict& verdict);
+  void route(const SiteRoutes& site, const MountMatch& match);
   void answer_static(const SiteRoutes& site, const MountMatch& match);
   // The body comes from `content` (a cached small file) or from `open_file`.
   void answer_file(const handlers::Validators& file, std::string_view content_type,
                    const std::string* content, handlers::OpenFile* open_file);
   void answer_script(const SiteRoutes& site);
-  void answer_error(unsigned status, unsigned substatus, std::string_view detail, bool close);
+  // `challenge`: a WWW-Authenticate value for 401, or empty.
+  void answer_error(unsigned status, unsigned substatus, std::string_view detail, bool close,
+                    std::string_view challenge = {});
   void answer_redirect(const std::string& target);
   void write();
   void wait_writable();
@@ -72,6 +84,16 @@ class Session
   bool first_request_ = true;
   bool keep_alive_ = true;
   bool draining_ = false;
+
+  // Who the request acts as (auth_gate.hpp): grant_->who opens static files
+  // and checks the PHP script, grant_->ids.worker names the PHP worker set,
+  // grant_->remote_user / auth_type are REMOTE_USER / AUTH_TYPE. nullptr
+  // (no gate): the server's own account.
+  const Grant* grant_ = nullptr;
+  std::unique_ptr<Grant> user_grant_;  // an authenticated request's grant
+  boost::asio::steady_timer auth_timer_{socket_.get_executor()};  // the throttle's wait before a password check
+  const SiteRoutes* auth_site_ = nullptr;               // where the request goes once authenticated
+  MountMatch auth_match_;
 
   // The response being written: head (and small body) in out_, then a file part.
   std::string out_;

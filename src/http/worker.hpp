@@ -23,6 +23,8 @@
 
 namespace gatehouse::http {
 
+class AuthGate;
+
 class Worker {
  public:
   // `logs` has one entry per site, then one for requests no site took.
@@ -46,6 +48,9 @@ class Worker {
   Clock& clock() { return clock_; }
   handlers::FileCache& file_cache() { return file_cache_; }
   bool draining() const { return draining_; }
+  // The authentication step; nullptr: every request acts as the server itself.
+  AuthGate* auth_gate() const { return auth_gate_; }
+  void set_auth_gate(AuthGate* gate) { auth_gate_ = gate; }  // before run()
   std::size_t unrouted_slot() const { return buffers_.size() - 1; }
   void log(std::size_t slot, const AccessRecord& record);
   void destroy(Session* session);
@@ -69,6 +74,7 @@ class Worker {
   std::vector<std::string> buffers_;  // per log slot
   std::time_t last_flush_ = 0;
   bool draining_ = false;
+  AuthGate* auth_gate_ = nullptr;
 };
 
 }  // namespace gatehouse::http

@@ -40,6 +40,9 @@ class Server:
         self.root = self.tmp.name
         self.www = os.path.join(self.root, "www")
         self.log_dir = os.path.join(self.root, "log")
+        # As root, static files are opened as the anonymous account (gh-iusr):
+        # it must be able to walk into the temporary folder (0700 by default).
+        os.chmod(self.root, 0o711)
         os.makedirs(self.www)
         self.port = free_port()
         self.config = os.path.join(self.root, "gatehouse.toml")

@@ -1,0 +1,202 @@
+// The authentication step: anonymous grants computed once per application at
+// start-up, Basic credentials checked by PAM off the I/O threads.
+#include "http/auth_gate.hpp"
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+
+#include "accounts/names.hpp"
+#include "accounts/pam_auth.hpp"
+#include "common/log.hpp"
+
+namespace gatehouse::http {
+namespace {
+
+std::optional<std::string_view> authorization(const Request& request) {
+  for (const auto& f : request.fields)
+    if (f.name == beast_http::field::authorization) return request.field_value(f);
+  return std::nullopt;
+}
+
+Verdict denied(unsigned status, unsigned substatus, std::string_view challenge = {}) {
+  Verdict v;
+  v.kind = Verdict::Kind::Denied;
+  v.status = status;
+  v.substatus = substatus;
+  v.challenge = challenge;
+  return v;
+}
+
+}  // namespace
+
+Result<pool::Credentials> worker_credentials(const std::string& account) {
+  auto id = accounts::resolve_identity(account);
+  if (!id) return std::unexpected(id.error());
+  if (id->uid == 0)  // a worker must never keep root, whatever the configuration says
+    return std::unexpected(Error::logic("run worker as", account, "uid 0 is refused"));
+  return pool::Credentials{id->name, id->uid, id->gid, id->groups};
+}
+
+AuthGate::AuthGate(const config::Config& config, AuthGateOptions options)
+    : config_(config), options_(options), throttle_(options.throttle), pam_(options.pam_threads) {}
+
+AuthGate::~AuthGate() { stop(); }
+
+Result<std::unique_ptr<AuthGate>> AuthGate::create(const config::Config& config, AuthGateOptions options) {
+  std::unique_ptr<AuthGate> gate(new AuthGate(config, options));
+  bool basic_anywhere = false;
+  for (const auto& site : config.sites) {
+    for (const auto& app : site.applications) {
+      if (auto ok = gate->add_application(site, app); !ok) return std::unexpected(ok.error());
+      basic_anywhere = basic_anywhere || app.authentication.basic_enabled;
+    }
+  }
+  if (basic_anywhere) {
+    if (auto pam = accounts::find_pam_service(); !pam) {
+      Error e = pam.error();
+      e.detail = "Basic authentication is enabled but PAM has no service file for gatehouse: run `make install-pam` as root";
+      return std::unexpected(std::move(e));
+    }
+  }
+  return gate;
+}
+
+Result<handlers::RequestIdentity> AuthGate::identity_for(const std::string& account) {
+  if (options_.single_user) return handlers::RequestIdentity{};
+  if (auto it = resolved_.find(account); it != resolved_.end()) return it->second;
+  auto id = accounts::resolve_identity(account);
+  if (!id) return std::unexpected(id.error());
+  handlers::RequestIdentity who(id->name, id->uid, id->gid, id->groups);
+  resolved_.emplace(account, who);
+  return who;
+}
+
+Status AuthGate::add_application(const config::Site& site, const config::Application& app) {
+  AppAccess access;
+  access.basic = app.authentication.basic_enabled;
+  if (access.basic)
+    access.challenge =
+        accounts::basic_challenge(app.authentication.basic_realm.empty() ? site.name : app.authentication.basic_realm);
+  auto ids = accounts::resolve_request_identities(config_, site, app, std::nullopt);
+  if (!ids && ids.error().errnum != EACCES) return std::unexpected(ids.error());
+  if (ids) {
+    auto who = identity_for(ids->static_as);
+    if (!who) {
+      Error e = who.error();
+      e.context = "[site " + site.name + "]";
+      e.detail = "anonymous requests to " + app.path + " read static files as " + ids->static_as;
+      return std::unexpected(std::move(e));
+    }
+    // The PHP workers' account must exist too, so the first PHP request does not find out.
+    if (!options_.single_user) {
+      if (auto creds = worker_credentials(ids->php_as); !creds) {
+        Error e = creds.error();
+        e.context = "[site " + site.name + "]";
+        e.detail = "PHP for " + app.path + " runs as " + ids->php_as;
+        return std::unexpected(std::move(e));
+      }
+    }
+    access.anonymous = Grant{std::move(*ids), std::move(*who), {}, {}};
+  }
+  apps_.emplace(&app, std::move(access));
+  return {};
+}
+
+Verdict AuthGate::decide(const config::Site& site, const config::Application& app, const Request& request) const {
+  auto it = apps_.find(&app);
+  if (it == apps_.end()) {  // an application of another configuration: refuse rather than guess
+    log::error("[site {}] no authentication settings for {}", site.name, app.path);
+    return denied(500, 0);
+  }
+  const AppAccess& access = it->second;
+  auto header = authorization(request);
+  if (access.basic && header) {
+    auto credentials = accounts::parse_basic_authorization(*header);
+    if (!credentials) return denied(401, 1, access.challenge);
+    Verdict v;
+    v.kind = Verdict::Kind::CheckPassword;
+    v.credentials = std::move(*credentials);
+    return v;
+  }
+  // Credentials for an application without Basic are ignored, as IIS does.
+  if (access.anonymous) {
+    Verdict v;
+    v.kind = Verdict::Kind::Granted;
+    v.grant = &*access.anonymous;
+    return v;
+  }
+  return denied(401, 2, access.challenge);  // IIS: no authentication method accepts the request
+}
+
+std::chrono::milliseconds AuthGate::delay_for(std::string_view client_ip) {
+  return throttle_.delay_for(accounts::throttle_key(client_ip));
+}
+
+void AuthGate::check_password(boost::asio::any_io_executor executor, const config::Site& site,
+                              const config::Application& app, accounts::BasicCredentials credentials,
+                              std::string client_ip, std::move_only_function<void(Verdict)> done) {
+  boost::asio::post(pam_, [this, executor = std::move(executor), &site, &app,
+                           credentials = std::move(credentials), client_ip = std::move(client_ip),
+                           done = std::move(done)]() mutable {
+    Verdict v = finish_check(site, app, credentials, client_ip);
+    boost::asio::post(executor, [v = std::move(v), done = std::move(done)]() mutable { done(std::move(v)); });
+  });
+}
+
+// Runs on the PAM thread pool.
+Verdict AuthGate::finish_check(const config::Site& site, const config::Application& app,
+                               const accounts::BasicCredentials& credentials, const std::string& client_ip) {
+  const std::string& challenge = apps_.at(&app).challenge;
+  const auto key = accounts::throttle_key(client_ip);
+  auto outcome = accounts::authenticate(credentials.user, credentials.password, client_ip);
+  if (!outcome) {
+    log::error("[site {}] cannot check a password: {}", site.name, outcome.error().message());
+    return denied(500, 0);
+  }
+  if (!outcome->granted) {
+    throttle_.record_failure(key);
+    log::warn("[site {}] Basic authentication failed for user {} from {}: {}", site.name, credentials.user,
+              client_ip, outcome->reason);
+    return denied(401, 1, challenge);
+  }
+  throttle_.record_success(key);
+  auto ids = accounts::resolve_request_identities(config_, site, app, outcome->identity.name);
+  if (!ids) {
+    log::error("{}", ids.error().message());
+    return denied(500, 0);
+  }
+  const auto& id = outcome->identity;
+  auto grant = std::make_unique<Grant>();
+  grant->ids = std::move(*ids);
+  if (!options_.single_user) grant->who = handlers::RequestIdentity(id.name, id.uid, id.gid, id.groups);
+  grant->remote_user = id.name;
+  grant->auth_type = "Basic";
+  Verdict v;
+  v.kind = Verdict::Kind::Granted;
+  v.grant = grant.get();
+  v.owned = std::move(grant);
+  return v;
+}
+
+pool::CredentialResolver AuthGate::credential_resolver() const {
+  const bool single_user = options_.single_user;
+  return [single_user](const config::Pool& pool, const std::string& identity) -> Result<pool::Credentials> {
+    if (single_user) return pool::Credentials{};  // the server's own account, as announced at start-up
+    const std::string account = identity.empty() ? accounts::pool_account(pool) : identity;
+    auto creds = worker_credentials(account);
+    if (!creds) {
+      Error e = creds.error();
+      e.context = "[pool " + pool.name + "]";
+      return std::unexpected(std::move(e));
+    }
+    return creds;
+  };
+}
+
+void AuthGate::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  pam_.join();
+}
+
+}  // namespace gatehouse::http

@@ -1,0 +1,123 @@
+// The authentication step of every request (IIS's anonymous and Basic
+// authentication modules): who the request acts as, decided before routing to
+// static files or PHP. Passwords are checked by PAM on a small thread pool,
+// never on an I/O thread; failures are slowed down per client address.
+#pragma once
+
+#include <utility>  // before Asio (see design.md)
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "accounts/basic_auth.hpp"
+#include "accounts/identity.hpp"
+#include "accounts/security_model.hpp"
+#include "accounts/throttle.hpp"
+#include "common/error.hpp"
+#include "config/model.hpp"
+#include "handlers/static_file.hpp"
+#include "http/request.hpp"
+#include "pool/pool_set.hpp"
+
+namespace gatehouse::http {
+
+// What a request may do once authenticated: design.md's table for it, with
+// the static-file identity resolved to uid/gid/groups.
+struct Grant {
+  accounts::RequestIdentities ids;  // ids.worker is the PHP worker set (pool, account)
+  handlers::RequestIdentity who;    // static files and the PHP script check open as this
+  std::string remote_user;          // REMOTE_USER; empty when anonymous
+  std::string auth_type;            // AUTH_TYPE: "Basic", or empty when anonymous
+};
+
+// The answer of the authentication step.
+struct Verdict {
+  enum class Kind { Granted, Denied, CheckPassword };
+  Kind kind = Kind::Denied;
+  const Grant* grant = nullptr;  // Granted: owned by the gate, or by `owned`
+  std::unique_ptr<Grant> owned;  // Granted after a password check
+  unsigned status = 401;         // Denied: 401.1 bad credentials, 401.2 none accepted, 500
+  unsigned substatus = 0;
+  std::string_view challenge;            // Denied: WWW-Authenticate value, empty for none
+  accounts::BasicCredentials credentials;  // CheckPassword
+};
+
+struct AuthGateOptions {
+  // Everything runs as the server's own account: no credential switching,
+  // workers not dropped to other accounts. Authenticated users are still
+  // checked by PAM and reach PHP as REMOTE_USER.
+  bool single_user = false;
+  accounts::ThrottleOptions throttle;
+  unsigned pam_threads = 2;
+};
+
+class AuthGate {
+ public:
+  // Resolves, once, every account the configuration's anonymous requests act
+  // as (static files, PHP workers): an account that does not exist is an
+  // error. With Basic authentication anywhere, the PAM service must be
+  // installed. `config` must outlive the gate.
+  static Result<std::unique_ptr<AuthGate>> create(const config::Config& config, AuthGateOptions options);
+  AuthGate(const AuthGate&) = delete;
+  AuthGate& operator=(const AuthGate&) = delete;
+  ~AuthGate();  // stop()
+
+  // Pure and fast: Granted (anonymous), Denied, or CheckPassword when the
+  // request carries Basic credentials for an application that accepts them.
+  Verdict decide(const config::Site& site, const config::Application& app, const Request& request) const;
+
+  // How long to wait before checking a password from `client_ip` (0 mostly):
+  // the caller waits with a timer BEFORE calling check_password.
+  std::chrono::milliseconds delay_for(std::string_view client_ip);
+
+  // Checks `credentials` through PAM on the gate's thread pool; `done` runs
+  // on `executor` with Granted (owned) or Denied (401.1, or 500 when PAM
+  // itself failed). `site` and `app` must be those given to decide().
+  void check_password(boost::asio::any_io_executor executor, const config::Site& site,
+                      const config::Application& app, accounts::BasicCredentials credentials,
+                      std::string client_ip, std::move_only_function<void(Verdict)> done);
+
+  // For PoolSetOptions::resolve: (pool, identity) to the account its workers
+  // run as, looked up at each call (a removed account is an error, never
+  // root). identity "" is the pool's own identity. Single-user: the server's.
+  pool::CredentialResolver credential_resolver() const;
+
+  // Waits for password checks in flight. Call before the I/O threads'
+  // io_contexts are destroyed: their results are posted there.
+  void stop();
+
+ private:
+  struct AppAccess {
+    std::optional<Grant> anonymous;  // nullopt: anonymous access disabled
+    bool basic = false;
+    std::string challenge;  // WWW-Authenticate for Basic
+  };
+
+  AuthGate(const config::Config& config, AuthGateOptions options);
+  Status add_application(const config::Site& site, const config::Application& app);
+  Result<handlers::RequestIdentity> identity_for(const std::string& account);
+  Verdict finish_check(const config::Site& site, const config::Application& app,
+                       const accounts::BasicCredentials& credentials, const std::string& client_ip);
+
+  const config::Config& config_;
+  AuthGateOptions options_;
+  std::unordered_map<const config::Application*, AppAccess> apps_;
+  std::map<std::string, handlers::RequestIdentity, std::less<>> resolved_;  // by account, at start-up
+  accounts::FailureThrottle throttle_;
+  boost::asio::thread_pool pam_;
+  bool stopped_ = false;
+};
+
+// pool::Credentials for `account`, or an error naming it (op "look up
+// account"); uid 0 is refused.
+Result<pool::Credentials> worker_credentials(const std::string& account);
+
+}  // namespace gatehouse::http
