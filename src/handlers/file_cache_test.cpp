@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "accounts/test_support.hpp"
+
 namespace gatehouse::handlers {
 namespace {
 
@@ -38,6 +40,38 @@ TEST(FileCache, KeepsSmallFilesUntilCleared) {
   ASSERT_TRUE(big.has_value());
   EXPECT_EQ(cache.insert(*root, "big.txt", who, *big, "text/plain"), nullptr);
   EXPECT_EQ(cache.find(*root, "big.txt", who), nullptr);
+  fs::remove_all(dir);
+}
+
+// The cache must never hand one identity a file only another may read.
+TEST(FileCache, EntriesAreKeptApartPerIdentity) {
+  ASSERT_EQ(::geteuid(), 0u) << "switching identities needs root";
+  accounts::testing::TestAccount reader;
+  accounts::testing::TestAccount other;
+  auto dir = fs::temp_directory_path() / ("gh-cache-id-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::others_exec);
+  std::ofstream(dir / "mine.txt") << "private";
+  ASSERT_EQ(::chown((dir / "mine.txt").c_str(), reader.identity().uid, reader.identity().gid), 0);
+  fs::permissions(dir / "mine.txt", fs::perms::owner_read);
+  auto root = RootDir::open(dir);
+  ASSERT_TRUE(root.has_value());
+  const auto& r = reader.identity();
+  const auto& o = other.identity();
+  RequestIdentity as_reader(r.name, r.uid, r.gid, r.groups);
+  RequestIdentity as_other(o.name, o.uid, o.gid, o.groups);
+  EXPECT_NE(as_reader.cache_key(), as_other.cache_key());
+  EXPECT_NE(as_reader.cache_key(), RequestIdentity{}.cache_key());
+
+  FileCache cache;
+  auto file = open_for_request(*root, "mine.txt", as_reader);
+  ASSERT_TRUE(file.has_value()) << file.error().message();
+  ASSERT_NE(cache.insert(*root, "mine.txt", as_reader, *file, "text/plain"), nullptr);
+  EXPECT_NE(cache.find(*root, "mine.txt", as_reader), nullptr);
+  EXPECT_EQ(cache.find(*root, "mine.txt", as_other), nullptr);
+  auto denied = open_for_request(*root, "mine.txt", as_other);
+  ASSERT_FALSE(denied.has_value());
+  EXPECT_EQ(denied.error().errnum, EACCES);
   fs::remove_all(dir);
 }
 

@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "accounts/credentials.hpp"
+#include "accounts/test_support.hpp"
+
 namespace gatehouse::handlers {
 namespace {
 
@@ -130,6 +133,43 @@ TEST(PlanResponse, FullPartialNotModifiedUnsatisfiable) {
   Conditions stale;
   stale.if_range = "\"old\"";
   EXPECT_EQ(plan_response(v, stale, "bytes=10-19").status, 200u);  // If-Range mismatch: whole file
+}
+
+// Opening as an account: the kernel decides, including on the folders above
+// the root (which the root's descriptor, opened by the server, would skip),
+// and the thread gets its own credentials back afterwards.
+TEST(OpenForRequest, OpensAsTheIdentityAndChecksTheWayToTheRoot) {
+  ASSERT_EQ(::geteuid(), 0u) << "switching identities needs root";
+  accounts::testing::TestAccount account;
+  const auto& id = account.identity();
+  RequestIdentity who(id.name, id.uid, id.gid, id.groups);
+  auto base = fs::temp_directory_path() / ("gh-open-as-" + std::to_string(::getpid()));
+  fs::create_directories(base / "root");
+  std::ofstream(base / "root/public.txt") << "public";
+  std::ofstream(base / "root/secret.txt") << "secret";
+  fs::permissions(base, fs::perms::owner_all | fs::perms::others_exec);
+  fs::permissions(base / "root", fs::perms::owner_all | fs::perms::others_exec);
+  fs::permissions(base / "root/public.txt", fs::perms::owner_read | fs::perms::others_read);
+  fs::permissions(base / "root/secret.txt", fs::perms::owner_read);
+  auto root = RootDir::open(base / "root");
+  ASSERT_TRUE(root.has_value());
+
+  EXPECT_TRUE(open_for_request(*root, "public.txt", who).has_value());
+  auto secret = open_for_request(*root, "secret.txt", who);
+  ASSERT_FALSE(secret.has_value());
+  EXPECT_EQ(secret.error().errnum, EACCES);
+  EXPECT_TRUE(open_for_request(*root, "secret.txt", RequestIdentity{}).has_value());  // as the server (root)
+  EXPECT_EQ(accounts::current_fsuid(), 0u);
+
+  fs::permissions(base, fs::perms::owner_all);  // the account can no longer walk to the root
+  auto blocked = open_for_request(*root, "public.txt", who);
+  ASSERT_FALSE(blocked.has_value());
+  EXPECT_EQ(blocked.error().errnum, EACCES);
+  std::vector<std::string> docs, scripts{".php"};
+  auto resolved = resolve_static(*root, {"/public.txt", "public.txt", &docs, &scripts}, who);
+  EXPECT_EQ(resolved.status, 401u);
+  EXPECT_EQ(resolved.substatus, 3u);
+  fs::remove_all(base);
 }
 
 }  // namespace
