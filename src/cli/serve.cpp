@@ -129,18 +129,33 @@ int serve(const ServeOptions& options) {
     log::error("cannot resolve the identities requests act as: {}", gate.error().message());
     return 1;
   }
+  // The PHP worker sets, declared before the server so they outlive its threads.
+  std::filesystem::create_directories(config.server.state_dir, ec);  // its sockets/ folder is made 0700 below
+  if (ec) {
+    log::error("cannot create state_dir {}: {}", config.server.state_dir.string(), ec.message());
+    return 1;
+  }
+  pool::PoolSetOptions pool_options;
+  pool_options.resolve = (*gate)->credential_resolver();
+  auto pools = pool::PoolSet::create(config, std::move(pool_options));
+  if (!pools) {
+    log::error("cannot set up the application pools: {}", pools.error().message());
+    return 1;
+  }
   auto server = http::Server::create(config);
   if (!server) {
     log::error("{}", server.error().message());
     return 1;
   }
   (*server)->set_auth_gate(**gate);
+  (*server)->set_pools(**pools);
   for (const auto& url : (*server)->urls()) log::info("listening on {}", url);
   (*server)->start();
   int sig = wait_for_stop(signals);
   log::info("{} received: stopping (in-flight requests get {}s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
             config.server.shutdown_timeout.count());
   (*server)->stop(config.server.shutdown_timeout);
+  (*pools)->stop();  // after in-flight requests finished: their workers end cleanly
   (*gate)->stop();  // password checks in flight post to the I/O threads' io_contexts
   log::info("stopped");
   return 0;

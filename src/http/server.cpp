@@ -101,6 +101,10 @@ void Server::set_auth_gate(AuthGate& gate) {
   for (auto& w : workers_) w->set_auth_gate(&gate);
 }
 
+void Server::set_pools(pool::PoolSet& pools) {
+  for (auto& w : workers_) w->set_php(std::make_unique<PhpRouting>(config_, pools));
+}
+
 void Server::start() {
   for (auto& w : workers_) {
     threads_.emplace_back([this, worker = w.get()] {

@@ -36,6 +36,11 @@ class Server {
   // threads: call gate.stop() after stop()). Before start().
   void set_auth_gate(AuthGate& gate);
 
+  // PHP requests go to the worker sets of `pools`, which must outlive the
+  // server's threads: stop it after stop(). Before start(). Without it,
+  // scripts are answered 404.3.
+  void set_pools(pool::PoolSet& pools);
+
   void start();
   // Stops accepting, closes idle keep-alive connections, lets in-flight
   // requests finish for up to `grace`, then stops the rest; flushes the logs.

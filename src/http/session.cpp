@@ -55,7 +55,9 @@ Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket)
   local_ip_ = local.address();
   local_port_ = local.port();
   local_ip_text_ = local_ip_.to_string();
-  remote_ip_text_ = socket_.remote_endpoint(ec).address().to_string();
+  auto remote = socket_.remote_endpoint(ec);
+  remote_ip_text_ = remote.address().to_string();
+  remote_port_ = remote.port();
   socket_.native_non_blocking(true, ec);
 }
 
@@ -66,6 +68,7 @@ void Session::start() {
 }
 
 void Session::close() {
+  if (php_ && php_->on_deadline()) return;  // a PHP timeout: the exchange answers 500
   boost::system::error_code ec;
   socket_.close(ec);
 }
@@ -75,7 +78,11 @@ void Session::drain() {
   if (phase_ == Phase::Idle) close();
 }
 
-void Session::destroy() { worker_.destroy(this); }
+void Session::destroy() {
+  // A PHP exchange with I/O pending on its worker calls destroy() again once that I/O has ended.
+  if (php_ && !php_->may_destroy()) return;
+  worker_.destroy(this);
+}
 
 void Session::begin_request() {
   request_.clear();
@@ -88,6 +95,7 @@ void Session::begin_request() {
   win32_ = 0;
   grant_ = nullptr;
   user_grant_.reset();
+  deferred_site_ = nullptr;
   if (buffer_.size() == 0) {
     phase_ = Phase::Idle;
     if (!first_request_) deadline_ = Steady::now() + worker_.limits().keepalive_timeout;
@@ -130,17 +138,19 @@ void Session::parse() {
     boost::system::error_code ec;
     auto used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);
-    if (ec == bhttp::error::need_more) return do_read();
+    if (ec == bhttp::error::need_more) return body_wanted();
     if (ec) return on_parse_error(ec);
     if (parser_->is_done()) {
+      if (php_ && php_->in_body()) return php_->body_wanted();
       phase_ = Phase::Write;
+      if (deferred_site_) {  // a static answer that waited for the body to be drained
+        const SiteRoutes& site = *std::exchange(deferred_site_, nullptr);
+        return answer_static(site, Router::find_mount(site, canonical_));
+      }
       return process();
     }
-    if (phase_ == Phase::Head && parser_->is_header_done()) {
-      on_header_done();
-      continue;
-    }
-    if (used == 0) return do_read();  // a body part is still to come (Beast does not say need_more here)
+    if (phase_ == Phase::Head && parser_->is_header_done()) return on_header_done();
+    if (used == 0) return body_wanted();  // a body part is still to come (Beast does not say need_more here)
   }
 }
 
@@ -158,9 +168,18 @@ void Session::on_header_done() {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     (void)::send(fd_, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
   }
+  // Routed as soon as the head is complete: a PHP request streams its body
+  // to the worker; a static one drains it first (route defers it).
+  process();
+}
+
+void Session::body_wanted() {
+  if (php_ && php_->in_body()) return php_->body_wanted();  // STDIN first, then more from the client
+  do_read();
 }
 
 void Session::on_parse_error(boost::system::error_code ec) {
+  php_.reset();  // a worker that got part of a body is abandoned (recycled), never reused
   unsigned status = 400, sub = 0;
   std::string_view detail = "The request could not be parsed.";
   if (request_.reject_status) {
@@ -211,6 +230,10 @@ void Session::process() {
 
 void Session::route(const SiteRoutes& site, const MountMatch& match) {
   if (handlers::names_script(canonical_, site.site->php_extensions)) return answer_script(site);
+  if (!parser_->is_done()) {
+    deferred_site_ = &site;  // answered once the body is drained (parse)
+    return parse();
+  }
   answer_static(site, match);
 }
 
@@ -259,7 +282,6 @@ bool Session::admit(Verdict& verdict) {
                  verdict.challenge);
   return false;
 }
-
 
 void Session::answer_static(const SiteRoutes& site, const MountMatch& match) {
   if (request_.method != bhttp::verb::get && request_.method != bhttp::verb::head) {
@@ -341,10 +363,12 @@ void Session::answer_file(const handlers::Validators& file, std::string_view con
 }
 
 void Session::answer_script(const SiteRoutes& site) {
-  // The seam for the PHP handler (next issue): until it exists, scripts are
-  // refused like IIS refuses an extension without a handler, and never sent as text.
-  (void)site;
-  answer_error(404, 3, "No handler is configured for scripts.", false);
+  // Without a pool set (unit tests of the static side) scripts are refused
+  // like IIS refuses an extension without a handler, and never sent as text.
+  if (!worker_.php()) return answer_error(404, 3, "No handler is configured for scripts.", false);
+  static const handlers::RequestIdentity kAsServer;  // no gate: the server's own account
+  php_ = std::make_unique<PhpExchange>(*this);
+  php_->start(site, canonical_, grant_ ? grant_->who : kAsServer);
 }
 
 void Session::answer_redirect(const std::string& target) {
@@ -361,7 +385,8 @@ void Session::answer_redirect(const std::string& target) {
 
 void Session::answer_error(unsigned status, unsigned substatus, std::string_view detail, bool close,
                            std::string_view challenge) {
-  if (close) keep_alive_ = false;
+  // A body still on its way cannot be skipped reliably: close after the answer.
+  if (close || !parser_->is_done()) keep_alive_ = false;
   status_ = status;
   substatus_ = substatus;
   begin_head(out_, status, worker_.clock().http_date());

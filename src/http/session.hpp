@@ -15,6 +15,7 @@
 
 #include "handlers/static_file.hpp"
 #include "http/auth_gate.hpp"
+#include "http/php_exchange.hpp"
 #include "http/request.hpp"
 #include "http/router.hpp"
 
@@ -46,6 +47,7 @@ class Session
   void on_read(boost::system::error_code ec, std::size_t n);
   void parse();
   void on_header_done();
+  void body_wanted();  // the parser needs more body bytes
   void on_parse_error(boost::system::error_code ec);
   void process();
   // The authentication step: true when the request may go on now (grant_
@@ -85,6 +87,11 @@ class Session
   bool keep_alive_ = true;
   bool draining_ = false;
 
+  // The PHP request in progress (php_exchange.hpp drives the session while it runs).
+  friend class PhpExchange;
+  std::unique_ptr<PhpExchange> php_;
+  const SiteRoutes* deferred_site_ = nullptr;  // a static answer waiting for the body to drain
+
   // Who the request acts as (auth_gate.hpp): grant_->who opens static files
   // and checks the PHP script, grant_->ids.worker names the PHP worker set,
   // grant_->remote_user / auth_type are REMOTE_USER / AUTH_TYPE. nullptr
@@ -113,6 +120,7 @@ class Session
   std::uint16_t local_port_ = 0;
   std::string local_ip_text_;
   std::string remote_ip_text_;
+  std::uint16_t remote_port_ = 0;
 };
 
 }  // namespace gatehouse::http
