@@ -34,7 +34,7 @@ class IdentityServer(Server):
     parallel runs never share accounts; both are deleted by close(). The
     temporary folder is 0700: only ACL entries let an account in."""
 
-    def __init__(self, site="", extra="", **kw):
+    def __init__(self, site="", extra="", pool="", **kw):
         tag = secrets.token_hex(3)
         self.pool_name = "idt" + tag
         self.pool_account = "gh-pool-" + self.pool_name
@@ -43,7 +43,7 @@ class IdentityServer(Server):
         super().__init__(site=site, extra=extra + f'\n[accounts]\nanonymous = "{self.anonymous}"\n', **kw)
         with open(self.config) as f:
             text = f.read()
-        text = text.replace('[[pools]]\nname = "main"', f'[[pools]]\nname = "{self.pool_name}"')
+        text = text.replace('[[pools]]\nname = "main"', f'[[pools]]\nname = "{self.pool_name}"\n{pool}')
         text = text.replace('pool = "main"', f'pool = "{self.pool_name}"')
         with open(self.config, "w") as f:
             f.write(text)
