@@ -7,7 +7,10 @@
 #include <fstream>
 
 #include "cli/demo_content.hpp"
+#include "common/log.hpp"
 #include "config/load.hpp"
+#include "perms/apply.hpp"
+#include "perms/plan.hpp"
 
 namespace gatehouse::cli {
 namespace fs = std::filesystem;
@@ -84,6 +87,18 @@ config::Config embedded_default() {
   const fs::path state_dir = default_state_dir();
   write_demo_content(state_dir);
   return config::load_string(embedded_config_text(state_dir), "<embedded default>");
+}
+
+void apply_demo_permissions(const config::Config& demo) {
+  if (geteuid() != 0) return;
+  const perms::Plan plan = perms::make_plan(demo);
+  auto report = perms::apply(plan, perms::ApplyOptions{.state_dir = demo.server.state_dir});
+  if (!report) {
+    log::warn("[site demo] applying the demo's permissions failed: {}", report.error().message());
+  } else if (report->changed > 0) {
+    log::info("[site demo] permissions applied to {} paths (undo: gatehouse perms restore {})", report->changed,
+              report->backup_id);
+  }
 }
 
 }  // namespace gatehouse::cli

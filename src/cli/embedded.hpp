@@ -20,4 +20,9 @@ std::string embedded_config_text(const std::filesystem::path& state_dir);
 // Throws config::ConfigError or std::filesystem::filesystem_error.
 config::Config embedded_default();
 
+// As root, once the accounts exist: applies the permission plan to the demo
+// folders (perms apply), so the anonymous account reads www, the pool writes
+// uploads, tmp, sessions and log, and nothing else. A no-op when already applied.
+void apply_demo_permissions(const config::Config& demo);
+
 }  // namespace gatehouse::cli
