@@ -98,7 +98,10 @@ Result<std::vector<NameValue>> build_params(const RequestMeta& meta) {
   add("SCRIPT_FILENAME", meta.script_filename);
   add("SCRIPT_NAME", meta.script_name);
   add("PATH_INFO", meta.path_info);
-  if (!meta.path_info.empty()) add("PATH_TRANSLATED", meta.document_root + meta.path_info);
+  // php-cgi with cgi.fix_pathinfo = 0 runs PATH_TRANSLATED rather than
+  // SCRIPT_FILENAME, so RFC 3875's DOCUMENT_ROOT + PATH_INFO would let
+  // /x.php/uploads/evil.jpg run an upload. IIS sends the script's own path; so do we.
+  if (!meta.path_info.empty()) add("PATH_TRANSLATED", meta.script_filename);
   add("DOCUMENT_ROOT", meta.document_root);
   add("REQUEST_URI", meta.request_uri);
   add("QUERY_STRING", meta.query_string);

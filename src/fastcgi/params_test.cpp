@@ -53,7 +53,7 @@ TEST(Params, Cgi11Variables) {
       {"SCRIPT_FILENAME", "/srv/site/a/b.php"},
       {"SCRIPT_NAME", "/a/b.php"},
       {"PATH_INFO", "/x/y"},
-      {"PATH_TRANSLATED", "/srv/site/x/y"},
+      {"PATH_TRANSLATED", "/srv/site/a/b.php"},  // never DOCUMENT_ROOT + PATH_INFO: see params.cpp
       {"DOCUMENT_ROOT", "/srv/site"},
       {"REQUEST_URI", "/a/b.php/x/y?q=1"},
       {"QUERY_STRING", "q=1"},

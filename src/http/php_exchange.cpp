@@ -169,11 +169,6 @@ Result<std::vector<fastcgi::NameValue>> PhpExchange::params(const SiteRoutes& si
     log::info("[site {}] {}: refused: {}", site.site->name, script_url_, out.error().message());
     return out;
   }
-  // php-cgi with cgi.fix_pathinfo = 0 runs PATH_TRANSLATED instead of
-  // SCRIPT_FILENAME: RFC 3875's DOCUMENT_ROOT + PATH_INFO would let
-  // /x.php/uploads/evil.jpg run an upload. IIS sends the script's own path, so do we.
-  for (auto& p : *out)
-    if (p.name == "PATH_TRANSLATED") p.value = script_file_;
   // What the demo's whoami.php shows: the accounts Gatehouse chose, by name.
   out->push_back({"GATEHOUSE_POOL", pool_->name});
   out->push_back({"GATEHOUSE_PHP_AS", ids_->php_as});
