@@ -3,8 +3,16 @@
 // changed. The fsync of one batch runs on a helper thread while the walk
 // fills the next (a batch is changed only once its own fsync returned).
 // Restore replays a journal backwards.
+//
+// Folders are opened (to list them) and handled through libacl on their
+// descriptor. Files are never opened: one fstatat and one getxattrat on their
+// name, relative to the held folder descriptor and without following a
+// symlink; files of one folder that carry the same mode and ACL bytes share
+// one computed target (the plan cannot tell them apart), so an unchanged file
+// costs two syscalls and a changed one a third (setxattrat).
 #include "perms/apply.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -12,19 +20,23 @@
 
 #include <algorithm>
 #include <future>
+#include <unordered_set>
 
 #include "perms/journal.hpp"
 #include "perms/target.hpp"
 #include "perms/walk.hpp"
+#include "perms/xattr.hpp"
 
 namespace gatehouse::perms {
 namespace {
 
 // Paths per journal fsync: fsync latency dominates a large apply, but each
-// queued path holds a descriptor, so the batch stays well inside RLIMIT_NOFILE.
+// queued folder holds a descriptor, so the batch stays well inside RLIMIT_NOFILE.
 constexpr std::size_t kMaxBatch = 4096;
 constexpr std::size_t kMinBatch = 64;
 constexpr std::size_t kSpareFds = 256;
+// Distinct (mode, ACL) shapes remembered per folder; real folders have a few.
+constexpr std::size_t kMaxShapes = 16;
 
 std::size_t batch_size() {
   rlimit limit{};
@@ -42,29 +54,77 @@ Error at(Error e, const std::string& path) {
   return e;
 }
 
+struct DirClose {
+  void operator()(DIR* d) const { closedir(d); }
+};
+
+struct DirEntry {
+  std::string name;
+  unsigned char type;  // DT_REG, DT_DIR, ... or DT_UNKNOWN
+};
+
+// The entries of a folder, read (getdents64) through a descriptor of it.
+Result<std::vector<DirEntry>> list_entries(int dir_fd, const std::string& path) {
+  const int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected(Error::sys("open folder", path));
+  std::unique_ptr<DIR, DirClose> dir(fdopendir(fd));
+  if (!dir) {
+    const int err = errno;
+    ::close(fd);
+    return std::unexpected(Error::sys("read folder", path, err));
+  }
+  std::vector<DirEntry> entries;
+  errno = 0;
+  while (const dirent* e = readdir(dir.get())) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..") entries.push_back(DirEntry{std::string(name), e->d_type});
+  }
+  if (errno != 0) return std::unexpected(Error::sys("read folder", path));
+  return entries;
+}
+
+// One path to change. Folders: `name` is empty and fds[slot] is the folder
+// itself; files: fds[slot] is their folder and `name` their entry in it.
 struct Pending {
   std::string path;
-  UniqueFd fd;
-  Target target;
+  std::size_t slot = 0;
+  std::string name;
+  Target target;         // folders
+  std::string xattr;     // files: the access ACL bytes to set
   bool access_differs = false;
+};
+
+struct Batch {
+  std::vector<UniqueFd> fds;
+  std::vector<Pending> items;
+  std::uint64_t folder = 0;  // the folder listing whose descriptor is fds[folder_slot]
+  std::size_t folder_slot = 0;
+};
+
+// What a file of a given shape (mode, ACL bytes) in the folder being listed
+// needs: computed for the first such file, reused for the others.
+struct Shape {
+  mode_t mode = 0;
+  bool has_acl = false;
+  std::string acl;
+  bool differs = false;
+  std::string target_xattr;
+  std::string before_text;            // for the journal
+  std::string before_desc, after_desc;  // for a dry run
 };
 
 class Applier {
  public:
   Applier(const Plan& plan, TargetModel model, const ApplyOptions& options)
-      : plan_(plan), model_(std::move(model)), options_(options) {}
+      : plan_(plan), model_(std::move(model)), options_(options) {
+    for (const auto& g : plan.grants) exact_.insert(g.path.string());
+    for (const auto& c : plan.closed) exact_.insert(c.path.string());
+  }
 
   Result<ApplyReport> run() {
     if (auto s = create_relocations(); !s) return std::unexpected(s.error());
     for (const auto& [root, depth] : model_.roots()) {
-      auto done = walk(root, depth, [this](Node& node) { return visit(node); });
-      if (!done) {
-        if (done.error().errnum == ENOENT && done.error().target == root.string()) {
-          report_.missing.push_back(root.string());
-          continue;
-        }
-        return std::unexpected(done.error());
-      }
+      if (auto s = visit_root(root, depth); !s) return std::unexpected(s.error());
     }
     if (auto s = rotate(); !s) return std::unexpected(s.error());
     if (auto s = finish_inflight(); !s) return std::unexpected(s.error());
@@ -88,69 +148,202 @@ class Applier {
     return {};
   }
 
-  Status visit(Node& node) {
+  Status visit_root(const Path& root, Depth depth) {
+    const std::string path = root.string();
+    auto fd = open_nofollow(root);
+    if (!fd && fd.error().errnum == ENOENT) {
+      report_.missing.push_back(path);
+      return {};
+    }
+    if (!fd) return std::unexpected(fd.error());
+    struct stat st {};
+    if (fstat(fd->get(), &st) != 0) return std::unexpected(Error::sys("stat", path));
+    UniqueFd dir;
+    if (S_ISDIR(st.st_mode) && depth != Depth::Self) {
+      dir = UniqueFd(openat(fd->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dir) return std::unexpected(Error::sys("open folder", path));
+    }
+    if (auto s = visit_node(path, std::move(*fd), st); !s) return s;
+    return dir ? list_folder(dir.get(), path, depth) : Status{};
+  }
+
+  // A root or a folder, through libacl on its own descriptor.
+  Status visit_node(const std::string& path, UniqueFd fd, const struct stat& st) {
     ++report_.examined;
-    const bool is_dir = S_ISDIR(node.st.st_mode);
-    auto access = read_access_acl(node.fd.get());
-    if (!access) return std::unexpected(at(access.error(), node.path));
+    auto access = read_access_acl(fd.get());
+    if (!access) return std::unexpected(at(access.error(), path));
     std::optional<AclSpec> def;
-    if (is_dir) {
-      auto d = read_default_acl(node.fd.get());
-      if (!d) return std::unexpected(at(d.error(), node.path));
+    if (S_ISDIR(st.st_mode)) {
+      auto d = read_default_acl(fd.get());
+      if (!d) return std::unexpected(at(d.error(), path));
       def = *d;
     }
-    Target t = model_.target(node.path, node.st, *access, def);
+    Target t = model_.target(path, st, *access, def);
     const bool access_differs = !(t.access == *access);
     const bool default_differs = t.manage_default && t.default_acl != def;
     if (!access_differs && !default_differs) return {};
     if (!t.manage_default) t.default_acl = def;
     ++report_.changed;
     if (options_.dry_run) {
-      report_.changes.push_back(PathChange{node.path, describe(*access, def), describe(t.access, t.default_acl)});
+      report_.changes.push_back(PathChange{path, describe(*access, def), describe(t.access, t.default_acl)});
       return {};
     }
+    if (auto s = journal(BackupRecord{path, st.st_mode, st.st_uid, st.st_gid, access->text(), def ? def->text() : "-"});
+        !s) {
+      return s;
+    }
+    pending_.fds.push_back(std::move(fd));
+    pending_.items.push_back(Pending{path, pending_.fds.size() - 1, {}, std::move(t), {}, access_differs});
+    return pending_.items.size() >= batch_ ? rotate() : Status{};
+  }
+
+  Status list_folder(int dir_fd, const std::string& path, Depth depth) {
+    auto entries = list_entries(dir_fd, path);
+    if (!entries) return std::unexpected(entries.error());
+    const std::uint64_t listing = ++listings_;
+    const std::string prefix = path == "/" ? path : path + "/";
+    std::vector<Shape> shapes;
+    std::string child;
+    for (const auto& [name, type] : *entries) {
+      if (type == DT_DIR && depth != Depth::Tree) continue;
+      child.assign(prefix).append(name);
+      if (type == DT_DIR || type == DT_UNKNOWN) {
+        auto s = visit_folder(dir_fd, name, child, depth);
+        if (!s) return std::unexpected(s.error());
+        if (*s) continue;  // it was a folder
+      }
+      struct stat st {};
+      if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) continue;  // removed while we walk
+        return std::unexpected(Error::sys("stat", child));
+      }
+      if (S_ISLNK(st.st_mode)) continue;  // never followed, and links carry no ACL on Linux
+      if (S_ISDIR(st.st_mode)) continue;  // became a folder since listed: a concurrent change, left alone
+      if (auto s = visit_file(dir_fd, listing, name, child, st, shapes); !s) return s;
+    }
+    return {};
+  }
+
+  // Opens `name` as a folder (never through a symlink), visits it and what
+  // lies below; false when it is not a folder (the caller takes it as a file).
+  Result<bool> visit_folder(int dir_fd, const std::string& name, const std::string& path, Depth depth) {
+    UniqueFd fd(openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) {
+      if (errno == ENOTDIR || errno == ELOOP || errno == ENOENT) return false;
+      return std::unexpected(Error::sys("open folder", path));
+    }
+    if (depth != Depth::Tree) return true;
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0) return std::unexpected(Error::sys("stat", path));
+    UniqueFd node(dup(fd.get()));
+    if (!node) return std::unexpected(Error::sys("dup", path));
+    if (auto s = visit_node(path, std::move(node), st); !s) return std::unexpected(s.error());
+    if (auto s = list_folder(fd.get(), path, depth); !s) return std::unexpected(s.error());
+    return true;
+  }
+
+  Status visit_file(int dir_fd, std::uint64_t listing, const std::string& name, const std::string& path,
+                    const struct stat& st, std::vector<Shape>& shapes) {
+    ++report_.examined;
+    auto has_acl = xattr_.get(dir_fd, name.c_str(), kAccessXattr, acl_);
+    if (!has_acl && has_acl.error().errnum == ENOENT) return {};  // removed while we walk
+    if (!has_acl) return std::unexpected(at(has_acl.error(), path));
+    auto shape = shape_of(path, st, *has_acl, shapes);
+    if (!shape) return std::unexpected(shape.error());
+    const Shape& s = **shape;
+    if (!s.differs) return {};
+    ++report_.changed;
+    if (options_.dry_run) {
+      report_.changes.push_back(PathChange{path, s.before_desc, s.after_desc});
+      return {};
+    }
+    if (auto j = journal(BackupRecord{path, st.st_mode, st.st_uid, st.st_gid, s.before_text, "-"}); !j) return j;
+    if (pending_.fds.empty() || pending_.folder != listing) {
+      UniqueFd fd(dup(dir_fd));
+      if (!fd) return std::unexpected(Error::sys("dup", path));
+      pending_.fds.push_back(std::move(fd));
+      pending_.folder = listing;
+      pending_.folder_slot = pending_.fds.size() - 1;
+    }
+    pending_.items.push_back(Pending{path, pending_.folder_slot, name, {}, s.target_xattr, true});
+    return pending_.items.size() >= batch_ ? rotate() : Status{};
+  }
+
+  // The shape of a file as it is now (acl_ holds its ACL bytes when has_acl),
+  // computed once per folder unless the path is one the plan names itself.
+  Result<const Shape*> shape_of(const std::string& path, const struct stat& st, bool has_acl,
+                                std::vector<Shape>& shapes) {
+    const mode_t mode = st.st_mode & 07777;
+    const bool named = exact_.contains(path);
+    if (!named) {
+      for (const auto& s : shapes) {
+        if (s.mode == mode && s.has_acl == has_acl && (!has_acl || s.acl == acl_)) return &s;
+      }
+    }
+    std::optional<AclSpec> access = has_acl ? decode_acl(acl_) : acl_from_mode(st.st_mode);
+    if (!access) return std::unexpected(Error::logic("read ACL", path, "not a POSIX ACL"));
+    const Target t = model_.target(path, st, *access, std::nullopt);
+    Shape s{mode, has_acl, has_acl ? acl_ : std::string(), !(t.access == *access), encode_acl(t.access),
+            access->text(), {}, {}};
+    if (options_.dry_run) {
+      s.before_desc = describe(*access, std::nullopt);
+      s.after_desc = describe(t.access, std::nullopt);
+    }
+    if (named || shapes.size() >= kMaxShapes) {
+      scratch_ = std::move(s);
+      return &scratch_;
+    }
+    shapes.push_back(std::move(s));
+    return &shapes.back();
+  }
+
+  Status journal(const BackupRecord& record) {
     if (!writer_) {
       auto w = BackupWriter::create(options_.state_dir);
       if (!w) return std::unexpected(w.error());
       writer_.emplace(std::move(*w));
       report_.backup_id = writer_->id();
     }
-    writer_->add(BackupRecord{node.path, node.st.st_mode, node.st.st_uid, node.st.st_gid, access->text(),
-                              def ? def->text() : "-"});
-    pending_.push_back(Pending{node.path, std::move(node.fd), std::move(t), access_differs});
-    return pending_.size() >= batch_ ? rotate() : Status{};
+    writer_->add(record);
+    return {};
   }
 
   // The batch in flight is changed once its fsync is done; the filled one is
   // written to the journal and its fsync started in the background.
   Status rotate() {
     if (auto s = finish_inflight(); !s) return s;
-    if (pending_.empty()) return {};
+    if (pending_.items.empty()) return {};
     if (auto s = writer_->write_pending(); !s) return s;
     const BackupWriter* writer = &*writer_;
     sync_ = std::async(std::launch::async, [writer] { return writer->datasync(); });
     inflight_ = std::move(pending_);
-    pending_.clear();
+    pending_ = Batch{};
     return {};
   }
 
   Status finish_inflight() {
     if (!sync_.valid()) return {};
     if (auto s = sync_.get(); !s) return s;
-    for (auto& p : inflight_) {
+    for (const auto& p : inflight_.items) {
       if (auto s = change(p); !s) return s;
       if (options_.after_change) options_.after_change(++applied_);
     }
-    inflight_.clear();
+    inflight_ = Batch{};
     return {};
   }
 
   Status change(const Pending& p) {
+    const int fd = inflight_.fds[p.slot].get();
+    if (!p.name.empty()) {
+      auto s = xattr_.set(fd, p.name.c_str(), kAccessXattr, p.xattr);
+      if (!s && s.error().errnum == ENOENT) return {};  // removed since: nothing left to change
+      return s ? s : std::unexpected(at(s.error(), p.path));
+    }
     if (p.access_differs) {
-      if (auto s = write_access_acl(p.fd.get(), p.target.access); !s) return std::unexpected(at(s.error(), p.path));
+      if (auto s = write_access_acl(fd, p.target.access); !s) return std::unexpected(at(s.error(), p.path));
     }
     if (p.target.manage_default) {
-      if (auto s = write_default_acl(p.fd.get(), p.target.default_acl); !s) return std::unexpected(at(s.error(), p.path));
+      if (auto s = write_default_acl(fd, p.target.default_acl); !s) return std::unexpected(at(s.error(), p.path));
     }
     return {};
   }
@@ -158,11 +351,16 @@ class Applier {
   const Plan& plan_;
   TargetModel model_;
   const ApplyOptions& options_;
+  std::unordered_set<std::string> exact_;  // paths the plan names: their own target, never shared
+  XattrAt xattr_;
+  std::string acl_;  // the ACL bytes of the file being visited
+  Shape scratch_;
   ApplyReport report_;
   std::optional<BackupWriter> writer_;
-  std::vector<Pending> pending_;
-  std::vector<Pending> inflight_;
+  Batch pending_;
+  Batch inflight_;
   std::future<Status> sync_;
+  std::uint64_t listings_ = 0;
   std::size_t applied_ = 0;
   std::size_t batch_ = batch_size();
 };
