@@ -13,6 +13,7 @@
 #include "accounts/registry.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
+#include "cli/embedded.hpp"
 #include "common/log.hpp"
 #include "http/auth_gate.hpp"
 #include "http/server.hpp"
@@ -124,6 +125,7 @@ int serve(const ServeOptions& options) {
   auto single_user = single_user_mode(config, options);
   if (!single_user) return 1;
   if (!*single_user && !provision_accounts(config)) return 1;
+  if (!*single_user && config_file.empty()) apply_demo_permissions(config);
   auto gate = http::AuthGate::create(config, http::AuthGateOptions{.single_user = *single_user});
   if (!gate) {
     log::error("cannot resolve the identities requests act as: {}", gate.error().message());
@@ -150,6 +152,7 @@ int serve(const ServeOptions& options) {
   (*server)->set_auth_gate(**gate);
   (*server)->set_pools(**pools);
   for (const auto& url : (*server)->urls()) log::info("listening on {}", url);
+  if (config_file.empty()) log::info("the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser");
   (*server)->start();
   int sig = wait_for_stop(signals);
   log::info("{} received: stopping (in-flight requests get {}s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
