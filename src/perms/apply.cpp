@@ -20,8 +20,10 @@
 
 #include <algorithm>
 #include <future>
+#include <mutex>
 #include <unordered_set>
 
+#include "perms/helper_thread.hpp"
 #include "perms/journal.hpp"
 #include "perms/target.hpp"
 #include "perms/walk.hpp"
@@ -37,6 +39,9 @@ constexpr std::size_t kMinBatch = 64;
 constexpr std::size_t kSpareFds = 256;
 // Distinct (mode, ACL) shapes remembered per folder; real folders have a few.
 constexpr std::size_t kMaxShapes = 16;
+// Below this many entries (or changes) a folder (or batch) is not split
+// between the two threads: the hand-over would cost more than it saves.
+constexpr std::size_t kSplitAt = 64;
 
 std::size_t batch_size() {
   rlimit limit{};
@@ -82,6 +87,15 @@ Result<std::vector<DirEntry>> list_entries(int dir_fd, const std::string& path) 
   if (errno != 0) return std::unexpected(Error::sys("read folder", path));
   return entries;
 }
+
+// A file as probed (fstatat, then its access ACL xattr), by either thread.
+struct Probe {
+  struct stat st {};
+  const char* failed = nullptr;  // the operation that failed, errno in `err`
+  int err = 0;
+  bool has_acl = false;
+  std::string acl;
+};
 
 // One path to change. Folders: `name` is empty and fds[slot] is the folder
 // itself; files: fds[slot] is their folder and `name` their entry in it.
@@ -202,26 +216,67 @@ class Applier {
     if (!entries) return std::unexpected(entries.error());
     const std::uint64_t listing = ++listings_;
     const std::string prefix = path == "/" ? path : path + "/";
+    std::vector<Probe> probes(entries->size());
+    split(entries->size(), [&](std::size_t from, std::size_t to, XattrAt& xattr) {
+      for (std::size_t i = from; i < to; ++i) {
+        if ((*entries)[i].type != DT_DIR) probe(dir_fd, (*entries)[i].name, probes[i], xattr);
+      }
+    });
     std::vector<Shape> shapes;
     std::string child;
-    for (const auto& [name, type] : *entries) {
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+      const auto& [name, type] = (*entries)[i];
       if (type == DT_DIR && depth != Depth::Tree) continue;
       child.assign(prefix).append(name);
-      if (type == DT_DIR || type == DT_UNKNOWN) {
+      Probe& p = probes[i];
+      if (type == DT_DIR) {
         auto s = visit_folder(dir_fd, name, child, depth);
         if (!s) return std::unexpected(s.error());
-        if (*s) continue;  // it was a folder
+        if (*s) continue;
+        probe(dir_fd, name, p, xattr_);  // no longer a folder: a concurrent change
       }
-      struct stat st {};
-      if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno == ENOENT) continue;  // removed while we walk
-        return std::unexpected(Error::sys("stat", child));
+      if (p.err == ENOENT) continue;  // removed while we walk
+      if (p.failed != nullptr) return std::unexpected(Error::sys(p.failed, child, p.err));
+      if (S_ISLNK(p.st.st_mode)) continue;  // never followed, and links carry no ACL on Linux
+      if (S_ISDIR(p.st.st_mode)) {
+        if (depth != Depth::Tree) continue;
+        auto s = visit_folder(dir_fd, name, child, depth);
+        if (!s) return std::unexpected(s.error());
+        continue;  // a folder that is no longer one now: left for the next apply
       }
-      if (S_ISLNK(st.st_mode)) continue;  // never followed, and links carry no ACL on Linux
-      if (S_ISDIR(st.st_mode)) continue;  // became a folder since listed: a concurrent change, left alone
-      if (auto s = visit_file(dir_fd, listing, name, child, st, shapes); !s) return s;
+      if (auto s = visit_file(dir_fd, listing, name, child, p, shapes); !s) return s;
     }
     return {};
+  }
+
+  static void probe(int dir_fd, const std::string& name, Probe& p, XattrAt& xattr) {
+    p = Probe{};
+    if (fstatat(dir_fd, name.c_str(), &p.st, AT_SYMLINK_NOFOLLOW) != 0) {
+      p.failed = "stat";
+      p.err = errno;
+      return;
+    }
+    if (S_ISLNK(p.st.st_mode) || S_ISDIR(p.st.st_mode)) return;
+    auto has = xattr.get(dir_fd, name.c_str(), kAccessXattr, p.acl);
+    if (!has) {
+      p.failed = "read ACL";
+      p.err = has.error().errnum;
+      return;
+    }
+    p.has_acl = *has;
+  }
+
+  // Runs f(from, to, xattr) over [0, n), in two halves on two threads when n is large.
+  template <class F>
+  void split(std::size_t n, F&& f) {
+    if (n < kSplitAt) {
+      f(0, n, xattr_);
+      return;
+    }
+    const std::size_t mid = n / 2;
+    helper_.post([&] { f(mid, n, helper_xattr_); });
+    f(0, mid, xattr_);
+    helper_.wait();
   }
 
   // Opens `name` as a folder (never through a symlink), visits it and what
@@ -243,12 +298,10 @@ class Applier {
   }
 
   Status visit_file(int dir_fd, std::uint64_t listing, const std::string& name, const std::string& path,
-                    const struct stat& st, std::vector<Shape>& shapes) {
+                    const Probe& p, std::vector<Shape>& shapes) {
     ++report_.examined;
-    auto has_acl = xattr_.get(dir_fd, name.c_str(), kAccessXattr, acl_);
-    if (!has_acl && has_acl.error().errnum == ENOENT) return {};  // removed while we walk
-    if (!has_acl) return std::unexpected(at(has_acl.error(), path));
-    auto shape = shape_of(path, st, *has_acl, shapes);
+    const struct stat& st = p.st;
+    auto shape = shape_of(path, p, shapes);
     if (!shape) return std::unexpected(shape.error());
     const Shape& s = **shape;
     if (!s.differs) return {};
@@ -269,21 +322,23 @@ class Applier {
     return pending_.items.size() >= batch_ ? rotate() : Status{};
   }
 
-  // The shape of a file as it is now (acl_ holds its ACL bytes when has_acl),
-  // computed once per folder unless the path is one the plan names itself.
-  Result<const Shape*> shape_of(const std::string& path, const struct stat& st, bool has_acl,
-                                std::vector<Shape>& shapes) {
+  // The shape of a file as it is now, computed once per folder unless the
+  // path is one the plan names itself.
+  Result<const Shape*> shape_of(const std::string& path, const Probe& p, std::vector<Shape>& shapes) {
+    const struct stat& st = p.st;
+    const bool has_acl = p.has_acl;
+    const std::string& acl = p.acl;
     const mode_t mode = st.st_mode & 07777;
     const bool named = exact_.contains(path);
     if (!named) {
       for (const auto& s : shapes) {
-        if (s.mode == mode && s.has_acl == has_acl && (!has_acl || s.acl == acl_)) return &s;
+        if (s.mode == mode && s.has_acl == has_acl && (!has_acl || s.acl == acl)) return &s;
       }
     }
-    std::optional<AclSpec> access = has_acl ? decode_acl(acl_) : acl_from_mode(st.st_mode);
+    std::optional<AclSpec> access = has_acl ? decode_acl(acl) : acl_from_mode(st.st_mode);
     if (!access) return std::unexpected(Error::logic("read ACL", path, "not a POSIX ACL"));
     const Target t = model_.target(path, st, *access, std::nullopt);
-    Shape s{mode, has_acl, has_acl ? acl_ : std::string(), !(t.access == *access), encode_acl(t.access),
+    Shape s{mode, has_acl, has_acl ? acl : std::string(), !(t.access == *access), encode_acl(t.access),
             access->text(), {}, {}};
     if (options_.dry_run) {
       s.before_desc = describe(*access, std::nullopt);
@@ -324,18 +379,26 @@ class Applier {
   Status finish_inflight() {
     if (!sync_.valid()) return {};
     if (auto s = sync_.get(); !s) return s;
-    for (const auto& p : inflight_.items) {
-      if (auto s = change(p); !s) return s;
-      if (options_.after_change) options_.after_change(++applied_);
-    }
+    const auto& items = inflight_.items;
+    Status first{}, second{};
+    split(items.size(), [&](std::size_t from, std::size_t to, XattrAt& xattr) {
+      Status& result = from == 0 ? first : second;
+      for (std::size_t i = from; i < to && result; ++i) {
+        result = change(items[i], xattr);
+        if (result && options_.after_change) {
+          std::lock_guard lock(hook_mutex_);
+          options_.after_change(++applied_);
+        }
+      }
+    });
     inflight_ = Batch{};
-    return {};
+    return first ? second : first;
   }
 
-  Status change(const Pending& p) {
+  Status change(const Pending& p, XattrAt& xattr) {
     const int fd = inflight_.fds[p.slot].get();
     if (!p.name.empty()) {
-      auto s = xattr_.set(fd, p.name.c_str(), kAccessXattr, p.xattr);
+      auto s = xattr.set(fd, p.name.c_str(), kAccessXattr, p.xattr);
       if (!s && s.error().errnum == ENOENT) return {};  // removed since: nothing left to change
       return s ? s : std::unexpected(at(s.error(), p.path));
     }
@@ -352,8 +415,8 @@ class Applier {
   TargetModel model_;
   const ApplyOptions& options_;
   std::unordered_set<std::string> exact_;  // paths the plan names: their own target, never shared
-  XattrAt xattr_;
-  std::string acl_;  // the ACL bytes of the file being visited
+  XattrAt xattr_;         // the caller's thread
+  XattrAt helper_xattr_;  // the helper's
   Shape scratch_;
   ApplyReport report_;
   std::optional<BackupWriter> writer_;
@@ -361,8 +424,10 @@ class Applier {
   Batch inflight_;
   std::future<Status> sync_;
   std::uint64_t listings_ = 0;
-  std::size_t applied_ = 0;
+  std::size_t applied_ = 0;  // counted under hook_mutex_
+  std::mutex hook_mutex_;
   std::size_t batch_ = batch_size();
+  HelperThread helper_;  // last: joined first, while what its tasks use still exists
 };
 
 // Owner first (chown clears set-id bits), then ACLs, then the full mode.
