@@ -152,5 +152,71 @@ TEST(Restore, WithoutABackupIsAnError) {
   EXPECT_THAT(restored.error().message(), ::testing::HasSubstr("no backup"));
 }
 
+// A folder large enough to be split between the two threads, with files of
+// several shapes (modes, an extra ACL entry, a FIFO, a link): the result is
+// what the plan says, a second apply finds nothing, restore is exact, also
+// after a kill in the middle of a batch.
+class LargeFolder : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const Path dir = tree_.at("srv/shop/public/many");
+    std::filesystem::create_directory(dir);
+    for (int i = 0; i < 300; ++i) {
+      const Path file = dir / ("f" + std::to_string(i) + ".php");
+      std::ofstream(file) << i << "\n";
+      chmod(file.c_str(), i % 3 == 0 ? 0755 : i % 3 == 1 ? 0644 : 0600);
+      if (i % 7 == 0) testing_support::shell("setfacl -m u:65534:rw " + file.string());
+    }
+    ASSERT_EQ(mkfifo((dir / "queue").c_str(), 0660), 0);
+    std::filesystem::create_symlink("/etc/shadow", dir / "shadow");
+    before_ = tree_.dump();
+  }
+
+  TestTree tree_;
+  std::string before_;
+};
+
+TEST_F(LargeFolder, EveryShapeGetsThePlanAndRestoreIsExact) {
+  const std::string shadow = testing_support::shell("getfacl -p /etc/shadow");
+  auto first = apply(tree_.plan(), options_for(tree_));
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_GT(first->changed, 300u);
+  EXPECT_EQ(testing_support::shell("getfacl -p /etc/shadow"), shadow);
+  const auto anon = who(tree_.anonymous());
+  EXPECT_TRUE(kernel_allows(anon, tree_.at("srv/shop/public/many/f2.php"), Op::Read)) << "0600 file";
+  EXPECT_FALSE(kernel_allows(anon, tree_.at("srv/shop/public/many/f7.php"), Op::Write)) << "extra entry dropped";
+  EXPECT_FALSE(kernel_allows(*accounts::resolve_identity("nobody"), tree_.at("srv/shop/public/many/f7.php"), Op::Read));
+  EXPECT_EQ(testing_support::shell("getfacl -cp " + tree_.at("srv/shop/public/many/f3.php").string() + " | sort"),
+            testing_support::shell("getfacl -cp " + tree_.at("srv/shop/public/many/f0.php").string() + " | sort"))
+      << "same mode, same result";
+
+  auto second = apply(tree_.plan(), options_for(tree_));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->changed, 0u);
+  EXPECT_EQ(second->examined, first->examined);
+
+  ASSERT_TRUE(restore(tree_.config().server.state_dir, std::nullopt));
+  EXPECT_EQ(tree_.dump(), before_);
+}
+
+TEST_F(LargeFolder, RestoreIsExactAfterAKillInTheMiddleOfASplitBatch) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    ApplyOptions options = options_for(tree_);
+    options.after_change = [](std::size_t changed) {
+      if (changed == 150) _exit(42);
+    };
+    (void)apply(tree_.plan(), options);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 42);
+  ASSERT_NE(tree_.dump(), before_);
+  ASSERT_TRUE(restore(tree_.config().server.state_dir, std::nullopt));
+  EXPECT_EQ(tree_.dump(), before_);
+}
+
 }  // namespace
 }  // namespace gatehouse::perms
