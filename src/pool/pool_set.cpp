@@ -35,6 +35,8 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
   PoolOptions options = options_.pool;
   options.socket_dir = options_.socket_dir;
   options.socket_prefix = identity.empty() ? pool.name : pool.name + "." + identity;
+  if (options_.resolve)  // resolved here once to refuse a bad identity early, then again before each spawn
+    options.resolve_credentials = [resolve = options_.resolve, pool, identity] { return resolve(pool, identity); };
   auto set = std::make_unique<WorkerPool>(manager_.get_executor(), make_spawn_spec(pool, std::move(credentials)),
                                           pool.fastcgi, std::move(options));
   set->start();

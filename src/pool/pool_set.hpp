@@ -28,6 +28,7 @@ struct PoolKey {
 
 // The account a worker set runs as. Supplied by accounts/ (account creation
 // and lookup are theirs); the default runs workers as the server's account.
+// Called when a set is made and again before each of its workers starts.
 using CredentialResolver = std::function<Result<Credentials>(const config::Pool&, const std::string& identity)>;
 
 struct PoolSetOptions {

@@ -126,6 +126,7 @@ void WorkerPool::spawn_for_waiters() {
 }
 
 Status WorkerPool::spawn() {
+  if (auto fresh = refresh_credentials(); !fresh) return fresh;
   std::uint64_t id = next_id_++;
   auto path = options_.socket_dir / fmt::format("{}-{}.sock", options_.socket_prefix, id);
   auto spawned = spawn_worker(spec_, path);
@@ -144,6 +145,24 @@ Status WorkerPool::spawn() {
   ++totals_.spawned;
   workers_.emplace(id, std::move(w));
   return {};
+}
+
+// The account is looked up again for every worker: the one resolved when the
+// pool was made may have been deleted since, and its uid reused by another.
+Status WorkerPool::refresh_credentials() {
+  if (!options_.resolve_credentials) return {};
+  auto fresh = options_.resolve_credentials();
+  if (fresh) {
+    spec_.credentials = std::move(*fresh);
+    return {};
+  }
+  Error why = std::move(fresh.error());
+  why.context.clear();
+  bool missing = why.errnum == ENOENT && why.op == "look up account";
+  std::string account = spec_.credentials.account.empty() ? why.target : spec_.credentials.account;
+  Error e = Error::logic("resolve account", account, missing ? "no such account" : why.message());
+  e.context = ctx();
+  return std::unexpected(std::move(e));
 }
 
 void WorkerPool::hand_out(Worker& w, AcquireHandler handler, asio::any_io_executor caller) {

@@ -45,6 +45,10 @@ struct PoolOptions {
   Millis stop_grace{3000};             // SIGTERM to SIGKILL when recycling or stopping
   std::optional<Millis> idle_timeout;  // overrides fastcgi.idle_timeout
   std::optional<Millis> signal_before_terminate;  // overrides fastcgi.signal_before_terminate
+  // Called before every spawn, so an account deleted (or renumbered) under a
+  // running pool fails the spawn, as a rapid failure, instead of starting a
+  // worker as a stale uid. Empty: the SpawnSpec's credentials, as given.
+  std::function<Result<Credentials>()> resolve_credentials;
 };
 
 enum class AcquireFailure { QueueFull, Offline, Stopped, StartFailed };
@@ -105,6 +109,7 @@ class WorkerPool {
   void serve_waiters();
   void spawn_for_waiters();
   Status spawn();
+  Status refresh_credentials();
   void hand_out(Worker& w, AcquireHandler handler, boost::asio::any_io_executor caller);
   void fail_waiters(AcquireFailure reason, const Error& error, std::size_t how_many);
 
@@ -135,7 +140,7 @@ class WorkerPool {
   };
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
-  const SpawnSpec spec_;
+  SpawnSpec spec_;  // credentials refreshed before each spawn, on strand_
   const config::FastCgi settings_;
   const PoolOptions options_;
   Millis idle_timeout_;
