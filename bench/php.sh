@@ -7,9 +7,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 anchors=${ANCHORS:-$repo/../shared/bench/anchors.sh}
-[ -x "$repo/build/gatehouse" ] || { echo "build first: make" >&2; exit 1; }
+bin=${GATEHOUSE_BIN:-$repo/build/gatehouse}
+[ -x "$bin" ] || { echo "php.sh: $bin not built (make)" >&2; exit 1; }
 out=${OUT:-/tmp/gatehouse-bench/php-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 bash "$anchors" --workloads hello,session,sleep --out "$out" \
-  --extra "gatehouse=GATEHOUSE_BIN=$repo/build/gatehouse exec bash $here/run-gatehouse.sh" "$@"
+  --extra "gatehouse=GATEHOUSE_BIN=$bin exec bash $here/run-gatehouse.sh" "$@"
 bash "$here/ratios.sh" "$out/results.tsv" gatehouse
