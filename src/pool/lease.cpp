@@ -42,7 +42,7 @@ void Lease::end(LeaseEnd how) {
   socket_.reset();
   // A clean end whose connection could not be kept is not clean any more.
   if (how == LeaseEnd::Ok && fd < 0) how = LeaseEnd::Abandon;
-  boost::asio::post(pool->strand_, [pool, id = worker_, fd, how] { pool->on_lease_end(id, fd, how); });
+  pool->end_lease(worker_, fd, how);
 }
 
 }  // namespace gatehouse::pool

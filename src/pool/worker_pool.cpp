@@ -1,5 +1,6 @@
 // WorkerPool: the slot state machine of one (pool, identity). Every member
-// below runs on strand_, except the constructor, async_* entry points and stats().
+// below runs with mutex_ held, except the constructor and the entry points
+// (async_*, recycle, stats, end_lease) that take it; spawning runs on strand_ only.
 #include "pool/worker_pool.hpp"
 
 #include <signal.h>
@@ -70,15 +71,21 @@ WorkerPool::~WorkerPool() = default;
 
 void WorkerPool::start() {
   asio::post(strand_, [this] {
+    std::lock_guard lock(mutex_);
     if (settings_.monitor_changes_to) monitored_file_changed();  // the baseline
     schedule_housekeeping();
   });
 }
 
+// The fast path: with the lock free, an idle worker goes to the caller at once
+// (its handler is posted to the caller's own executor: no thread switch). The
+// manager's strand only takes over when the lock is busy (a spawn under way).
 void WorkerPool::async_acquire(asio::any_io_executor caller, AcquireHandler handler) {
+  if (std::unique_lock lock(mutex_, std::try_to_lock); lock.owns_lock())
+    return do_acquire(std::move(caller), std::move(handler));
   asio::post(strand_, [this, caller = std::move(caller), handler = std::move(handler)]() mutable {
+    std::lock_guard lock(mutex_);
     do_acquire(std::move(caller), std::move(handler));
-    publish();
   });
 }
 
@@ -111,12 +118,21 @@ void WorkerPool::serve_waiters() {
     waiters_.pop_front();
     hand_out(*w, std::move(waiter.handler), std::move(waiter.caller));
   }
-  spawn_for_waiters();
+  // Forks happen on the manager's thread only, never on an I/O thread.
+  if (strand_.running_in_this_thread()) return spawn_for_waiters();
+  if (wants_spawn()) asio::post(strand_, [this] {
+      std::lock_guard lock(mutex_);
+      spawn_for_waiters();
+    });
+}
+
+bool WorkerPool::wants_spawn() const {
+  return !stopped_ && !offline_until_ && waiters_.size() > count(State::Starting) &&
+         count(State::Starting) + count(State::Idle) + count(State::Busy) < settings_.max_instances;
 }
 
 void WorkerPool::spawn_for_waiters() {
-  while (!stopped_ && !offline_until_ && waiters_.size() > count(State::Starting) &&
-         count(State::Starting) + count(State::Idle) + count(State::Busy) < settings_.max_instances) {
+  while (wants_spawn()) {
     if (auto started = spawn(); !started) {
       log::error("{}", started.error().message());
       count_failure(nullptr, started.error());
@@ -136,10 +152,13 @@ Status WorkerPool::spawn() {
   boost::system::error_code ec;
   w->status.non_blocking(true, ec);
   asio::async_read(w->status, asio::buffer(&w->report, sizeof w->report),
-                   [this, id](const boost::system::error_code& e, std::size_t n) { on_status(id, e, n); publish(); });
+                   [this, id](const boost::system::error_code& e, std::size_t n) {
+                     std::lock_guard lock(mutex_);
+                     on_status(id, e, n);
+                   });
   w->pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [this, id](const boost::system::error_code& e) {
+    std::lock_guard lock(mutex_);
     if (!e) on_exit(id);
-    publish();
   });
   log::debug("{} started worker {} (pid {})", ctx(), id, w->pid);
   ++totals_.spawned;
@@ -222,8 +241,8 @@ void WorkerPool::on_exit(std::uint64_t id) {
   pid_t got = ::waitpid(w->pid, &status, WNOHANG);
   if (got == 0) {  // not reapable yet: wait again
     w->pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [this, id](const boost::system::error_code& e) {
+      std::lock_guard lock(mutex_);
       if (!e) on_exit(id);
-      publish();
     });
     return;
   }
@@ -254,13 +273,20 @@ bool WorkerPool::reached_max_requests(const Worker& w) const {
   return settings_.instance_max_requests != 0 && done >= settings_.instance_max_requests;
 }
 
+// From the releasing I/O thread. Handing the worker on from here (inline)
+// corrupted the heap under load (fds closed twice; not understood yet), so the
+// return still goes through the manager's strand.
+void WorkerPool::end_lease(std::uint64_t id, int fd, LeaseEnd how) {
+  asio::post(strand_, [this, id, fd, how] {
+    std::lock_guard lock(mutex_);
+    on_lease_end(id, fd, how);
+  });
+}
+
 void WorkerPool::on_lease_end(std::uint64_t id, int fd, LeaseEnd how) {
   UniqueFd connection(fd);
   Worker* w = find(id);
-  if (!w || w->state != State::Busy) {  // died, or stopped while lent: nothing to return
-    publish();
-    return;
-  }
+  if (!w || w->state != State::Busy) return;  // died, or stopped while lent: nothing to return
   ++w->served;
   switch (how) {
     case LeaseEnd::Ok: {
@@ -286,7 +312,6 @@ void WorkerPool::on_lease_end(std::uint64_t id, int fd, LeaseEnd how) {
       break;
   }
   serve_waiters();
-  publish();
 }
 
 // Closing the connection lets php-cgi return to accept(), where SIGTERM ends
@@ -301,6 +326,7 @@ void WorkerPool::retire(Worker& w, Millis grace, int first_signal) {
   if (first_signal == SIGKILL) return;
   w.kill_timer.expires_after(grace);
   w.kill_timer.async_wait([this, id = w.id](const boost::system::error_code& ec) {
+    std::lock_guard lock(mutex_);
     if (Worker* still = ec ? nullptr : find(id)) ::kill(still->pid, SIGKILL);
   });
 }
@@ -332,8 +358,8 @@ void WorkerPool::go_offline() {
 
 void WorkerPool::recycle() {
   asio::post(strand_, [this] {
+    std::lock_guard lock(mutex_);
     recycle_now();
-    publish();
   });
 }
 
@@ -362,9 +388,9 @@ void WorkerPool::schedule_housekeeping() {
   if (stopped_) return;
   housekeeping_timer_.expires_after(options_.housekeeping_interval);
   housekeeping_timer_.async_wait([this](const boost::system::error_code& ec) {
+    std::lock_guard lock(mutex_);
     if (ec || stopped_) return;
     housekeeping();
-    publish();
     schedule_housekeeping();
   });
 }
@@ -404,6 +430,7 @@ bool WorkerPool::monitored_file_changed() {
 
 void WorkerPool::async_stop(std::move_only_function<void()> done) {
   asio::post(strand_, [this, done = std::move(done)]() mutable {
+    std::lock_guard lock(mutex_);
     stop_done_.push_back(std::move(done));
     if (!stopped_) {
       stopped_ = true;
@@ -413,7 +440,6 @@ void WorkerPool::async_stop(std::move_only_function<void()> done) {
         if (w->state != State::Retiring || !w->signalled) retire(*w, options_.stop_grace, SIGTERM);
     }
     finish_stop_if_done();
-    publish();
   });
 }
 
@@ -421,7 +447,7 @@ void WorkerPool::finish_stop_if_done() {
   if (!stopped_ || !workers_.empty()) return;
   auto done = std::move(stop_done_);
   stop_done_.clear();
-  for (auto& d : done) d();
+  for (auto& d : done) asio::post(strand_, std::move(d));  // run without the lock: they may ask for stats()
 }
 
 unsigned WorkerPool::count(State s) const {
@@ -435,7 +461,8 @@ WorkerPool::Worker* WorkerPool::find(std::uint64_t id) {
   return it == workers_.end() ? nullptr : it->second.get();
 }
 
-void WorkerPool::publish() {
+PoolStats WorkerPool::stats() const {
+  std::lock_guard lock(mutex_);
   PoolStats s = totals_;
   s.starting = count(State::Starting);
   s.idle = count(State::Idle);
@@ -445,13 +472,7 @@ void WorkerPool::publish() {
   s.recent_failures = failures_.size();
   s.offline = offline_until_.has_value();
   for (const auto& [id, w] : workers_) s.pids.push_back(w->pid);
-  std::lock_guard lock(stats_mutex_);
-  published_ = std::move(s);
-}
-
-PoolStats WorkerPool::stats() const {
-  std::lock_guard lock(stats_mutex_);
-  return published_;
+  return s;
 }
 
 }  // namespace gatehouse::pool

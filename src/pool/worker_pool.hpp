@@ -2,10 +2,12 @@
 // max_instances, a FIFO queue of queue_length, recycling, idle timeout,
 // rapid-fail protection, php.ini watching, and a clean stop.
 //
-// Threading: all state lives on one strand of the manager executor (its own
-// thread, see PoolSet), so forks and waitpid never run on an I/O thread.
-// async_acquire may be called from any thread; its handler runs on the
-// caller's executor. Reaping uses one pidfd per worker (no SIGCHLD handler,
+// Threading: the state is guarded by mutex_. Timers, pipes and forks run on
+// one strand of the manager executor (its own thread, see PoolSet), so forks
+// and waitpid never run on an I/O thread. async_acquire and the end of a lease
+// take the lock on the calling I/O thread when it is free and so hand an idle
+// worker out (or back) without a round trip through the manager; only spawning
+// needs the strand. async_acquire's handler runs on the caller's executor. Reaping uses one pidfd per worker (no SIGCHLD handler,
 // no waitpid(-1)), so children forked elsewhere in the process are untouched.
 #pragma once
 
@@ -107,6 +109,7 @@ class WorkerPool {
   void do_acquire(boost::asio::any_io_executor caller, AcquireHandler handler);
   bool admits_one_more() const;
   void serve_waiters();
+  bool wants_spawn() const;
   void spawn_for_waiters();
   Status spawn();
   Status refresh_credentials();
@@ -117,6 +120,7 @@ class WorkerPool {
   void on_exit(std::uint64_t id);
   void on_start_failed(Worker& w, Error error);
   bool reached_max_requests(const Worker& w) const;
+  void end_lease(std::uint64_t id, int fd, LeaseEnd how);  // from Lease, any thread
   void on_lease_end(std::uint64_t id, int fd, LeaseEnd how);
 
   void retire(Worker& w, Millis grace, int first_signal);
@@ -129,7 +133,6 @@ class WorkerPool {
   void housekeeping();
   bool monitored_file_changed();
   void finish_stop_if_done();
-  void publish();
   unsigned count(State s) const;
   Worker* find(std::uint64_t id);
   std::string ctx() const { return "[pool " + spec_.pool + "]"; }
@@ -159,8 +162,9 @@ class WorkerPool {
   boost::asio::steady_timer stop_timer_;
   PoolStats totals_;
 
-  mutable std::mutex stats_mutex_;
-  PoolStats published_;
+  // Held by every strand handler and by the I/O threads' fast paths; never
+  // waited for on an I/O thread (try_lock, else the strand does the work).
+  mutable std::mutex mutex_;
 };
 
 }  // namespace gatehouse::pool
