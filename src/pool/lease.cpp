@@ -32,17 +32,14 @@ Lease::~Lease() { end(LeaseEnd::Abandon); }
 void Lease::end(LeaseEnd how) {
   if (!pool_) return;
   WorkerPool* pool = std::exchange(pool_, nullptr);
-  int fd = -1;
+  std::optional<Socket> kept;
+  if (how == LeaseEnd::Ok && socket_ && socket_->is_open()) kept = std::move(socket_);  // the connection persists
   boost::system::error_code ec;
-  if (how == LeaseEnd::Ok && socket_ && socket_->is_open()) {
-    fd = socket_->release(ec);  // back to the worker: the connection persists
-    if (ec) fd = -1;
-  }
   if (socket_) socket_->close(ec);
   socket_.reset();
   // A clean end whose connection could not be kept is not clean any more.
-  if (how == LeaseEnd::Ok && fd < 0) how = LeaseEnd::Abandon;
-  pool->end_lease(worker_, fd, how);
+  if (how == LeaseEnd::Ok && !kept) how = LeaseEnd::Abandon;
+  pool->end_lease(worker_, std::move(kept), how);
 }
 
 }  // namespace gatehouse::pool

@@ -28,6 +28,9 @@ struct WorkerPool::Worker {
   std::uint64_t id;
   pid_t pid;
   UniqueFd connection;  // empty while lent out
+  // After a lease: the socket, still registered with that I/O thread's reactor,
+  // so the next request on the same thread reuses it without two epoll_ctl calls.
+  std::optional<Lease::Socket> socket;
   std::filesystem::path socket_path;
   asio::posix::stream_descriptor status;
   asio::posix::stream_descriptor pidfd;
@@ -185,21 +188,40 @@ Status WorkerPool::refresh_credentials() {
 }
 
 void WorkerPool::hand_out(Worker& w, AcquireHandler handler, asio::any_io_executor caller) {
-  Lease::Socket socket(caller);
-  boost::system::error_code ec;
-  socket.assign(asio::local::stream_protocol(), w.connection.get(), ec);
+  auto socket = take_socket(w, caller);
   AcquireResult result;
+  if (!socket) {
+    result = std::unexpected(AcquireError{AcquireFailure::StartFailed, socket.error()});
+    retire(w, options_.stop_grace, SIGTERM);
+  } else {
+    w.state = State::Busy;
+    result = Lease(this, w.id, w.pid, w.served, std::move(*socket));
+  }
+  asio::post(caller, [h = std::move(handler), r = std::move(result)]() mutable { h(std::move(r)); });
+}
+
+// The worker's connection as a socket of the caller's reactor: the last
+// lease's socket as is when it ran on the same I/O thread, else the fd moves.
+Result<Lease::Socket> WorkerPool::take_socket(Worker& w, const asio::any_io_executor& caller) {
+  boost::system::error_code ec;
+  if (w.socket && w.socket->get_executor() == caller) {
+    Lease::Socket socket = std::move(*w.socket);
+    w.socket.reset();
+    return socket;
+  }
+  if (w.socket) {
+    w.connection.reset(w.socket->release(ec));
+    w.socket.reset();
+  }
+  Lease::Socket socket(caller);
+  socket.assign(asio::local::stream_protocol(), w.connection.get(), ec);
   if (ec) {
     Error e = Error::sys("assign worker socket", w.socket_path, ec.value());
     e.context = ctx();
-    result = std::unexpected(AcquireError{AcquireFailure::StartFailed, e});
-    retire(w, options_.stop_grace, SIGTERM);
-  } else {
-    w.connection.release();  // owned by the socket until the lease ends
-    w.state = State::Busy;
-    result = Lease(this, w.id, w.pid, w.served, std::move(socket));
+    return std::unexpected(std::move(e));
   }
-  asio::post(caller, [h = std::move(handler), r = std::move(result)]() mutable { h(std::move(r)); });
+  w.connection.release();  // owned by the socket until the lease ends
+  return socket;
 }
 
 void WorkerPool::fail_waiters(AcquireFailure reason, const Error& error, std::size_t how_many) {
@@ -276,21 +298,20 @@ bool WorkerPool::reached_max_requests(const Worker& w) const {
 // From the releasing I/O thread. Handing the worker on from here (inline)
 // corrupted the heap under load (fds closed twice; not understood yet), so the
 // return still goes through the manager's strand.
-void WorkerPool::end_lease(std::uint64_t id, int fd, LeaseEnd how) {
-  asio::post(strand_, [this, id, fd, how] {
+void WorkerPool::end_lease(std::uint64_t id, std::optional<Lease::Socket> socket, LeaseEnd how) {
+  asio::post(strand_, [this, id, socket = std::move(socket), how]() mutable {
     std::lock_guard lock(mutex_);
-    on_lease_end(id, fd, how);
+    on_lease_end(id, std::move(socket), how);
   });
 }
 
-void WorkerPool::on_lease_end(std::uint64_t id, int fd, LeaseEnd how) {
-  UniqueFd connection(fd);
+void WorkerPool::on_lease_end(std::uint64_t id, std::optional<Lease::Socket> socket, LeaseEnd how) {
   Worker* w = find(id);
   if (!w || w->state != State::Busy) return;  // died, or stopped while lent: nothing to return
   ++w->served;
   switch (how) {
     case LeaseEnd::Ok: {
-      w->connection = std::move(connection);
+      w->socket = std::move(socket);
       bool used_up = settings_.instance_max_requests != 0 && w->served >= settings_.instance_max_requests;
       if (used_up || w->generation != generation_ || stopped_) {
         ++totals_.recycles;
@@ -321,6 +342,7 @@ void WorkerPool::on_lease_end(std::uint64_t id, int fd, LeaseEnd how) {
 void WorkerPool::retire(Worker& w, Millis grace, int first_signal) {
   w.state = State::Retiring;
   w.connection.reset();
+  w.socket.reset();
   w.signalled = true;
   ::kill(w.pid, first_signal);  // harmless if it already exited: not reaped yet
   if (first_signal == SIGKILL) return;

@@ -114,14 +114,15 @@ class WorkerPool {
   Status spawn();
   Status refresh_credentials();
   void hand_out(Worker& w, AcquireHandler handler, boost::asio::any_io_executor caller);
+  Result<Lease::Socket> take_socket(Worker& w, const boost::asio::any_io_executor& caller);
   void fail_waiters(AcquireFailure reason, const Error& error, std::size_t how_many);
 
   void on_status(std::uint64_t id, const boost::system::error_code& ec, std::size_t n);
   void on_exit(std::uint64_t id);
   void on_start_failed(Worker& w, Error error);
   bool reached_max_requests(const Worker& w) const;
-  void end_lease(std::uint64_t id, int fd, LeaseEnd how);  // from Lease, any thread
-  void on_lease_end(std::uint64_t id, int fd, LeaseEnd how);
+  void end_lease(std::uint64_t id, std::optional<Lease::Socket> socket, LeaseEnd how);  // from Lease, any thread
+  void on_lease_end(std::uint64_t id, std::optional<Lease::Socket> socket, LeaseEnd how);
 
   void retire(Worker& w, Millis grace, int first_signal);
   void count_failure(Worker* w, const Error& why);
