@@ -369,7 +369,7 @@ class Applier {
     if (auto s = finish_inflight(); !s) return s;
     if (pending_.items.empty()) return {};
     if (auto s = writer_->write_pending(); !s) return s;
-    const BackupWriter* writer = &*writer_;
+    BackupWriter* writer = &*writer_;
     sync_ = std::async(std::launch::async, [writer] { return writer->datasync(); });
     inflight_ = std::move(pending_);
     pending_ = Batch{};

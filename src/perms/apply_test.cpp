@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "accounts/identity.hpp"
+#include "perms/journal.hpp"
 #include "perms/test_tree.hpp"
 
 namespace gatehouse::perms {
@@ -143,6 +144,16 @@ TEST(Restore, AfterAnApplyKilledHalfWay) {
   auto restored = restore(tree.config().server.state_dir, std::nullopt);
   ASSERT_TRUE(restored) << restored.error().message();
   EXPECT_EQ(tree.dump(), before);
+}
+
+TEST(Restore, AnApplyKilledBeforeItsFirstJournalWriteChangedNothing) {
+  TestTree tree;
+  const Path dir = backups_dir(tree.config().server.state_dir) / "20260101T000000.000000Z";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "journal").flush();  // created, header not yet written
+  auto restored = restore(tree.config().server.state_dir, std::nullopt);
+  ASSERT_TRUE(restored) << restored.error().message();
+  EXPECT_EQ(restored->restored, 0u);
 }
 
 TEST(Restore, WithoutABackupIsAnError) {

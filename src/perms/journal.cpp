@@ -91,9 +91,9 @@ Result<BackupWriter> BackupWriter::create(const Path& state_dir) {
   UniqueFd fd(open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600));
   if (!fd) return std::unexpected(Error::sys("create", file.string()));
   BackupWriter writer(std::move(id), std::move(file), std::move(fd));
+  // The header goes out with the first records, and the first datasync()
+  // makes the new file and folder durable: no fsync on the caller's path.
   writer.pending_ = std::string(kHeader) + "\n";
-  if (auto s = writer.sync(); !s) return std::unexpected(s.error());
-  if (auto s = fsync_dir(dir); !s) return std::unexpected(s.error());
   return writer;
 }
 
@@ -109,8 +109,14 @@ Status BackupWriter::sync() {
   return datasync();
 }
 
-Status BackupWriter::datasync() const {
+Status BackupWriter::datasync() {
   if (fdatasync(fd_.get()) != 0) return std::unexpected(Error::sys("fsync", file_.string()));
+  if (!entries_synced_) {  // the journal's name in its folder, and the folder's in backups/
+    for (const Path& dir : {file_.parent_path(), file_.parent_path().parent_path()}) {
+      if (auto s = fsync_dir(dir); !s) return s;
+    }
+    entries_synced_ = true;
+  }
   return {};
 }
 
@@ -146,6 +152,9 @@ Result<std::vector<BackupRecord>> read_backup(const Path& state_dir, const std::
   std::ifstream in(file, std::ios::binary);
   if (!in) return std::unexpected(Error::sys("open", file.string(), errno == 0 ? ENOENT : errno));
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (content.find('\n') == std::string::npos && kHeader.starts_with(content)) {
+    return std::vector<BackupRecord>{};  // killed before its first write: nothing was changed
+  }
   std::istringstream lines(content);
   std::string line;
   if (!std::getline(lines, line) || line != kHeader) {

@@ -35,9 +35,10 @@ class BackupWriter {
   void add(const BackupRecord& record);
   // Writes what add() buffered and fsyncs it: call before changing those paths.
   Status sync();
-  // sync() in two steps, so the fsync can run while the caller does other work.
+  // sync() in two steps, so the fsync can run while the caller does other
+  // work (on another thread, while only add() is called meanwhile).
   Status write_pending();
-  Status datasync() const;
+  Status datasync();
 
  private:
   BackupWriter(std::string id, Path file, UniqueFd fd) : id_(std::move(id)), file_(std::move(file)), fd_(std::move(fd)) {}
@@ -45,6 +46,7 @@ class BackupWriter {
   Path file_;
   UniqueFd fd_;
   std::string pending_;
+  bool entries_synced_ = false;  // the folder entries of the new journal are durable
 };
 
 // Backup ids, oldest first.
