@@ -57,6 +57,33 @@ Result<const accounts::RequestIdentities*> PhpRouting::anonymous(const config::S
   return &anonymous_.emplace(&app, std::move(*ids)).first->second;
 }
 
+std::string_view PhpRouting::script_key(const handlers::RootDir& root, std::string_view relative,
+                                        const handlers::RequestIdentity& who) {
+  key_.assign(root.path().string());
+  key_.push_back('\0');
+  key_.append(who.cache_key());
+  key_.push_back('\0');
+  key_.append(relative);
+  return key_;
+}
+
+bool PhpRouting::script_found_recently(const handlers::RootDir& root, std::string_view relative,
+                                       const handlers::RequestIdentity& who, SteadyTime now) {
+  auto it = scripts_.find(script_key(root, relative, who));
+  if (it == scripts_.end()) return false;
+  if (now - it->second < kScriptMemory) return true;
+  scripts_.erase(it);
+  return false;
+}
+
+void PhpRouting::remember_script(const handlers::RootDir& root, std::string_view relative,
+                                 const handlers::RequestIdentity& who, SteadyTime now) {
+  // Bounded: a crawl over many scripts must not grow this without end.
+  if (scripts_.size() >= 1024) std::erase_if(scripts_, [&](const auto& e) { return now - e.second >= kScriptMemory; });
+  if (scripts_.size() >= 1024) scripts_.clear();
+  scripts_.insert_or_assign(std::string(script_key(root, relative, who)), now);
+}
+
 PhpExchange::~PhpExchange() {
   conn_.reset();
   if (lease_.active()) lease_.abandon();
@@ -105,13 +132,18 @@ Status PhpExchange::resolve_script(const SiteRoutes& site, std::string_view url_
     auto script_url = url_path.substr(0, end);
     auto match = Router::find_mount(site, script_url);
     if (!match.mount) break;
-    auto file = handlers::open_for_request(match.mount->root, match.relative, who);
-    if (!file) {
-      int e = file.error().errnum;
-      if (e == ENOENT || e == ENOTDIR) continue;
-      return std::unexpected(file.error());
+    PhpRouting& php = *s_.worker_.php();
+    const auto now = s_.request_start_;
+    if (!php.script_found_recently(match.mount->root, match.relative, who, now)) {
+      auto file = handlers::open_for_request(match.mount->root, match.relative, who);
+      if (!file) {
+        int e = file.error().errnum;
+        if (e == ENOENT || e == ENOTDIR) continue;
+        return std::unexpected(file.error());
+      }
+      if (!file->is_regular()) continue;
+      php.remember_script(match.mount->root, match.relative, who, now);
     }
-    if (!file->is_regular()) continue;
     script_url_.assign(script_url);
     script_file_ = (match.mount->root.path() / std::string(match.relative)).string();
     path_info_.assign(url_path.substr(end));

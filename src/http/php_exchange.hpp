@@ -41,11 +41,26 @@ class PhpRouting {
   Result<pool::WorkerPool*> workers(const accounts::WorkerKey& key);
   Result<const accounts::RequestIdentities*> anonymous(const config::Site& site, const config::Application& app);
 
+  // Scripts found (regular files, opened as `who`) less than kScriptMemory
+  // ago: a burst of requests for one script costs one open under switched
+  // credentials, not one each, and a change on disk is seen within that
+  // time, as with the static file cache.
+  static constexpr std::chrono::milliseconds kScriptMemory{250};
+  bool script_found_recently(const handlers::RootDir& root, std::string_view relative,
+                             const handlers::RequestIdentity& who, SteadyTime now);
+  void remember_script(const handlers::RootDir& root, std::string_view relative, const handlers::RequestIdentity& who,
+                       SteadyTime now);
+
  private:
+  std::string_view script_key(const handlers::RootDir& root, std::string_view relative,
+                              const handlers::RequestIdentity& who);
+
   const config::Config& config_;
   pool::PoolSet& pools_;
   std::map<accounts::WorkerKey, pool::WorkerPool*> workers_;
   std::map<const config::Application*, accounts::RequestIdentities> anonymous_;
+  std::map<std::string, SteadyTime, std::less<>> scripts_;
+  std::string key_;
 };
 
 class PhpExchange final : public BodySink {
