@@ -59,35 +59,6 @@ Error at(Error e, const std::string& path) {
   return e;
 }
 
-struct DirClose {
-  void operator()(DIR* d) const { closedir(d); }
-};
-
-struct DirEntry {
-  std::string name;
-  unsigned char type;  // DT_REG, DT_DIR, ... or DT_UNKNOWN
-};
-
-// The entries of a folder, read (getdents64) through a descriptor of it.
-Result<std::vector<DirEntry>> list_entries(int dir_fd, const std::string& path) {
-  const int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(Error::sys("open folder", path));
-  std::unique_ptr<DIR, DirClose> dir(fdopendir(fd));
-  if (!dir) {
-    const int err = errno;
-    ::close(fd);
-    return std::unexpected(Error::sys("read folder", path, err));
-  }
-  std::vector<DirEntry> entries;
-  errno = 0;
-  while (const dirent* e = readdir(dir.get())) {
-    const std::string_view name = e->d_name;
-    if (name != "." && name != "..") entries.push_back(DirEntry{std::string(name), e->d_type});
-  }
-  if (errno != 0) return std::unexpected(Error::sys("read folder", path));
-  return entries;
-}
-
 // A file as probed (fstatat, then its access ACL xattr), by either thread.
 struct Probe {
   struct stat st {};

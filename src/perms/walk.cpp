@@ -15,30 +15,6 @@ struct DirClose {
   void operator()(DIR* d) const { closedir(d); }
 };
 
-struct Entry {
-  std::string name;
-  unsigned char type;  // DT_REG, DT_DIR, ... or DT_UNKNOWN
-};
-
-// The entries of a folder, read through a descriptor of it.
-Result<std::vector<Entry>> list_names(int opath_fd, const std::string& path) {
-  const int fd = openat(opath_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(Error::sys("open folder", path));
-  std::unique_ptr<DIR, DirClose> dir(fdopendir(fd));
-  if (!dir) {
-    const int err = errno;
-    ::close(fd);
-    return std::unexpected(Error::sys("read folder", path, err));
-  }
-  std::vector<Entry> names;
-  errno = 0;
-  while (const dirent* e = readdir(dir.get())) {
-    const std::string_view name = e->d_name;
-    if (name != "." && name != "..") names.push_back(Entry{std::string(name), e->d_type});
-  }
-  if (errno != 0) return std::unexpected(Error::sys("read folder", path));
-  return names;
-}
 
 // Regular files and folders are opened for reading so libacl can use the
 // descriptor itself (fgetxattr/fsetxattr, no path lookup); anything else
@@ -56,7 +32,7 @@ UniqueFd open_entry(int dir_fd, const std::string& name, unsigned char type) {
 }
 
 Status visit_children(int dir_fd, const std::string& path, Depth depth, const Visit& visit) {
-  auto names = list_names(dir_fd, path);
+  auto names = list_entries(dir_fd, path);
   if (!names) return std::unexpected(names.error());
   const std::string prefix = path == "/" ? path : path + "/";
   for (const auto& [name, type] : *names) {
@@ -82,6 +58,25 @@ Status visit_children(int dir_fd, const std::string& path, Depth depth, const Vi
 }
 
 }  // namespace
+
+Result<std::vector<DirEntry>> list_entries(int dir_fd, const std::string& path) {
+  const int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected(Error::sys("open folder", path));
+  std::unique_ptr<DIR, DirClose> dir(fdopendir(fd));
+  if (!dir) {
+    const int err = errno;
+    ::close(fd);
+    return std::unexpected(Error::sys("read folder", path, err));
+  }
+  std::vector<DirEntry> entries;
+  errno = 0;
+  while (const dirent* e = readdir(dir.get())) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..") entries.push_back(DirEntry{std::string(name), e->d_type});
+  }
+  if (errno != 0) return std::unexpected(Error::sys("read folder", path));
+  return entries;
+}
 
 Result<UniqueFd> open_nofollow(const Path& path) {
   if (!path.is_absolute()) return std::unexpected(Error::logic("open", path.string(), "not an absolute path"));

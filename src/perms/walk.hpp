@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 #include "perms/acl.hpp"
@@ -29,6 +30,15 @@ using Visit = std::function<Status(Node&)>;
 // Opens `path` (absolute) component by component; a symlink anywhere in it is
 // an error (ELOOP), a missing component is ENOENT.
 Result<UniqueFd> open_nofollow(const Path& path);
+
+// A name in a folder and its d_type (DT_REG, DT_DIR, ... or DT_UNKNOWN).
+struct DirEntry {
+  std::string name;
+  unsigned char type;
+};
+
+// The entries of the folder `dir_fd` refers to (O_PATH is enough), without "." and "..".
+Result<std::vector<DirEntry>> list_entries(int dir_fd, const std::string& path);
 
 // Visits `root` and, by `depth`, what lies below it (symlinks are skipped).
 Status walk(const Path& root, Depth depth, const Visit& visit);
