@@ -33,8 +33,14 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
+# The benchmarks also need the stacks they compare against (../shared/bench/anchors.sh).
+BENCH_PACKAGES = wrk nginx php-fpm lighttpd apache2 libapache2-mod-fcgid h2o libfcgi-bin hyperfine
+
 bench: build
+	@bash scripts/deps.sh $(BENCH_PACKAGES)
 	bash bench/static.sh
+	bash bench/php.sh
+	bash bench/perms.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
