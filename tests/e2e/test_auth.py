@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from test_identity import IdentityServer, log_fields, require_root
+from test_identity import IdentityServerTest, log_fields
 
 REALM = "Staff Only"
 
@@ -23,39 +23,27 @@ def create_user(name, password):
     subprocess.run(["chpasswd"], input=f"{name}:{password}".encode(), check=True)
 
 
-class AuthServerTest(unittest.TestCase):
+class AuthServerTest(IdentityServerTest):
     """A site with Basic authentication (anonymous per `anonymous`) and one real user."""
 
     anonymous = "false"
 
     @classmethod
-    def setUpClass(cls):
-        require_root(cls)
+    def site_config(cls):
         if not os.path.exists("/etc/pam.d/gatehouse"):
             raise AssertionError("/etc/pam.d/gatehouse missing: run `make install-pam` as root")
-        site = (f"[sites.authentication.anonymous]\nenabled = {cls.anonymous}\n"
+        return (f"[sites.authentication.anonymous]\nenabled = {cls.anonymous}\n"
                 f'[sites.authentication.basic]\nenabled = true\nrealm = "{REALM}"\n')
-        cls.server = s = IdentityServer(site=site)
+
+    @classmethod
+    def prepare(cls, s):
         cls.user = "gh-tu-" + secrets.token_hex(3)
         cls.password = "pw:" + secrets.token_hex(8)  # a colon: split at the first one only
         s.users.append(cls.user)
-        try:
-            create_user(cls.user, cls.password)
-            s.start()
-            s.let_in(s.anonymous, s.pool_account, cls.user)
-            s.private_file("mine.txt", "the user's own file", [cls.user])
-            s.private_file("anon.txt", "for visitors", [s.anonymous])
-            s.private_file("pool.txt", "pool secret", [s.pool_account])
-        except BaseException:
-            s.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        out = cls.server.output()
-        cls.server.close()
-        assert code == 0, f"gatehouse exited with {code}: {out}"
+        create_user(cls.user, cls.password)
+        super().prepare(s)
+        s.let_in(cls.user)
+        s.private_file("mine.txt", "the user's own file", [cls.user])
 
 
 class BasicOnly(AuthServerTest):

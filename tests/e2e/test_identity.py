@@ -87,22 +87,29 @@ def log_fields(line):
     return {"stem": f[4], "user": f[7], "status": f[11], "substatus": f[12], "win32": f[13]}
 
 
-class AnonymousIsIusr(unittest.TestCase):
-    """user = "IUSR" (the default): static files are read as the anonymous account."""
+class IdentityServerTest(unittest.TestCase):
+    """One IdentityServer per class, as root: `site_config()` gives its site lines,
+    `prepare(server)` starts it and lays out files; stopped with exit code 0 asserted."""
+
+    @classmethod
+    def site_config(cls):
+        return ""
+
+    @classmethod
+    def prepare(cls, s):
+        s.start()  # creates gh-pool-<name> and the anonymous account
+        s.let_in(s.anonymous, s.pool_account)
+        s.private_file("anon.txt", "for visitors", [s.anonymous])
+        s.private_file("pool.txt", "pool secret", [s.pool_account])
 
     @classmethod
     def setUpClass(cls):
         require_root(cls)
-        cls.server = IdentityServer()
-        s = cls.server
+        cls.server = IdentityServer(site=cls.site_config())
         try:
-            s.start()  # creates gh-pool-<name> and the anonymous account
-            s.let_in(s.anonymous, s.pool_account)
-            s.private_file("anon.txt", "for visitors", [s.anonymous])
-            s.private_file("pool.txt", "pool secret", [s.pool_account])
-            s.private_file("root.txt", "root only", [])
+            cls.prepare(cls.server)
         except BaseException:
-            s.close()
+            cls.server.close()
             raise
 
     @classmethod
@@ -111,6 +118,15 @@ class AnonymousIsIusr(unittest.TestCase):
         out = cls.server.output()
         cls.server.close()
         assert code == 0, f"gatehouse exited with {code}: {out}"
+
+
+class AnonymousIsIusr(IdentityServerTest):
+    """user = "IUSR" (the default): static files are read as the anonymous account."""
+
+    @classmethod
+    def prepare(cls, s):
+        super().prepare(s)
+        s.private_file("root.txt", "root only", [])
 
     def test_serve_created_the_accounts(self):
         for name in (self.server.pool_account, self.server.anonymous):
@@ -150,29 +166,12 @@ class AnonymousIsIusr(unittest.TestCase):
         self.assertEqual(s.request("/anon.txt").status, 200)
 
 
-class AnonymousIsPool(unittest.TestCase):
+class AnonymousIsPool(IdentityServerTest):
     """user = "pool": static files are read as the pool identity."""
 
     @classmethod
-    def setUpClass(cls):
-        require_root(cls)
-        cls.server = IdentityServer(site='[sites.authentication.anonymous]\nuser = "pool"\n')
-        s = cls.server
-        try:
-            s.start()
-            s.let_in(s.anonymous, s.pool_account)
-            s.private_file("anon.txt", "for visitors", [s.anonymous])
-            s.private_file("pool.txt", "pool secret", [s.pool_account])
-        except BaseException:
-            s.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        out = cls.server.output()
-        cls.server.close()
-        assert code == 0, f"gatehouse exited with {code}: {out}"
+    def site_config(cls):
+        return '[sites.authentication.anonymous]\nuser = "pool"\n'
 
     def test_file_only_the_pool_may_read_is_served(self):
         r = self.server.request("/pool.txt")
