@@ -9,6 +9,7 @@
 #include <iostream>
 #include <optional>
 
+#include "accounts/grant.hpp"
 #include "accounts/provision.hpp"
 #include "accounts/registry.hpp"
 #include "cli/commands.hpp"
@@ -16,6 +17,7 @@
 #include "cli/embedded.hpp"
 #include "common/log.hpp"
 #include "http/auth_gate.hpp"
+#include "handlers/php_routing.hpp"
 #include "http/server.hpp"
 #include "pool/pool_set.hpp"
 
@@ -138,7 +140,7 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   pool::PoolSetOptions pool_options;
-  pool_options.resolve = (*gate)->credential_resolver();
+  pool_options.resolve = accounts::worker_resolver(*single_user);
   auto pools = pool::PoolSet::create(config, std::move(pool_options));
   if (!pools) {
     log::error("cannot set up the application pools: {}", pools.error().message());
@@ -150,7 +152,9 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   (*server)->set_auth_gate(**gate);
-  (*server)->set_pools(**pools);
+  (*server)->set_php([&config, &pools](boost::asio::any_io_executor executor) {
+    return std::make_unique<handlers::PhpRouting>(config, **pools, std::move(executor));
+  });
   for (const auto& url : (*server)->urls()) log::info("listening on {}", url);
   if (config_file.empty()) log::info("the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser");
   (*server)->start();

@@ -3,6 +3,7 @@
 
 #include <future>
 
+#include "accounts/names.hpp"
 #include "common/log.hpp"
 
 namespace gatehouse::pool {
@@ -13,7 +14,7 @@ Result<std::unique_ptr<PoolSet>> PoolSet::create(const config::Config& config, P
   std::unique_ptr<PoolSet> set(new PoolSet(config, std::move(options)));
   std::lock_guard lock(set->mutex_);
   for (const auto& pool : set->pools_config_)
-    if (auto made = set->make_locked(pool, ""); !made) return std::unexpected(made.error());
+    if (auto made = set->make_locked(pool, accounts::pool_account(pool)); !made) return std::unexpected(made.error());
   return set;
 }
 
@@ -25,39 +26,44 @@ PoolSet::PoolSet(const config::Config& config, PoolSetOptions options)
 
 PoolSet::~PoolSet() { stop(); }
 
-Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::string& identity) {
-  Credentials credentials;
+Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::string& account) {
+  accounts::Identity credentials;
   if (options_.resolve) {
-    auto resolved = options_.resolve(pool, identity);
+    auto resolved = options_.resolve(pool, account);
     if (!resolved) return std::unexpected(resolved.error());
     credentials = std::move(*resolved);
   }
   PoolOptions options = options_.pool;
   options.socket_dir = options_.socket_dir;
-  options.socket_prefix = identity.empty() ? pool.name : pool.name + "." + identity;
-  if (options_.resolve)  // resolved here once to refuse a bad identity early, then again before each spawn
-    options.resolve_credentials = [resolve = options_.resolve, pool, identity] { return resolve(pool, identity); };
+  const bool own = account == accounts::pool_account(pool);
+  options.socket_prefix = own ? pool.name : pool.name + "." + account;
+  if (options_.resolve)  // resolved here once to refuse a bad account early, then again before each spawn
+    options.resolve_credentials = [resolve = options_.resolve, pool, account] { return resolve(pool, account); };
   auto set = std::make_unique<WorkerPool>(manager_.get_executor(), make_spawn_spec(pool, std::move(credentials)),
                                           pool.fastcgi, std::move(options));
   set->start();
   WorkerPool* raw = set.get();
-  sets_.emplace(PoolKey{pool.name, identity}, std::move(set));
+  sets_.emplace(accounts::WorkerKey{pool.name, account}, std::move(set));
   return raw;
 }
 
-Result<WorkerPool*> PoolSet::get(const PoolKey& key) {
+Result<WorkerPool*> PoolSet::get(const accounts::WorkerKey& key) {
   std::lock_guard lock(mutex_);
   if (auto it = sets_.find(key); it != sets_.end()) return it->second.get();
   if (stopped_) return std::unexpected(Error::logic("get worker set", key.pool, "stopping"));
   for (const auto& pool : pools_config_)
-    if (pool.name == key.pool) return make_locked(pool, key.identity);
+    if (pool.name == key.pool) return make_locked(pool, key.account);
   return std::unexpected(Error::logic("get worker set", key.pool, "no such pool"));
 }
 
 WorkerPool* PoolSet::find(std::string_view pool_name) {
   std::lock_guard lock(mutex_);
-  auto it = sets_.find(PoolKey{std::string(pool_name), ""});
-  return it == sets_.end() ? nullptr : it->second.get();
+  for (const auto& pool : pools_config_) {
+    if (pool.name != pool_name) continue;
+    auto it = sets_.find(accounts::WorkerKey{pool.name, accounts::pool_account(pool)});
+    return it == sets_.end() ? nullptr : it->second.get();
+  }
+  return nullptr;
 }
 
 void PoolSet::stop() {

@@ -169,7 +169,7 @@ std::vector<std::string> worker_environment(const config::FastCgi& fastcgi) {
   return env;
 }
 
-SpawnSpec make_spawn_spec(const config::Pool& pool, Credentials credentials) {
+SpawnSpec make_spawn_spec(const config::Pool& pool, accounts::Identity credentials) {
   SpawnSpec spec;
   spec.pool = pool.name;
   spec.php_cgi = pool.php_cgi;
@@ -212,7 +212,7 @@ Error child_report_error(const SpawnSpec& spec, const ChildReport& report) {
   if (static_cast<ChildStep>(report.step) == ChildStep::DropPrivileges) {
     accounts::DropResult dropped{static_cast<accounts::DropStep>(report.drop_step), report.errnum};
     const auto& cred = spec.credentials;
-    std::string account = cred.account.empty() ? "uid " + std::to_string(cred.uid.value_or(0)) : cred.account;
+    std::string account = cred.switches() ? cred.name : "uid " + std::to_string(::geteuid());
     error = accounts::drop_error(dropped, account);
   }
   error.context = "[pool " + spec.pool + "]";
@@ -248,7 +248,7 @@ Result<SpawnedWorker> spawn_worker(const SpawnSpec& spec, const std::filesystem:
   auto envp = c_strings(env);
   const auto& cred = spec.credentials;
   ChildPlan plan{spec.php_cgi.c_str(), argv.data(), envp.data(), listener->get(), write_end->get(),
-                 static_cast<mode_t>(spec.umask & 0777), cred.uid.has_value(), cred.uid.value_or(0), cred.gid,
+                 static_cast<mode_t>(spec.umask & 0777), cred.switches(), cred.uid, cred.gid,
                  cred.groups.data(), cred.groups.size(), ::getpid()};
 
   auto [pid, fork_errno] = fork_child(plan);

@@ -12,19 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "accounts/identity.hpp"
 #include "common/error.hpp"
 #include "config/model.hpp"
 #include "pool/unique_fd.hpp"
 
 namespace gatehouse::pool {
-
-// The account a worker runs as. Empty uid: the server's own account.
-struct Credentials {
-  std::string account;  // for messages
-  std::optional<uid_t> uid;
-  gid_t gid = 0;
-  std::vector<gid_t> groups;  // supplementary groups, set before gid and uid
-};
 
 // Everything the child needs, prepared before fork (the child may not allocate).
 struct SpawnSpec {
@@ -33,7 +26,7 @@ struct SpawnSpec {
   std::filesystem::path php_ini;  // empty: php-cgi's own default
   unsigned umask = 007;
   std::vector<std::string> environment;  // "NAME=value", the whole environment
-  Credentials credentials;
+  accounts::Identity credentials;  // default: the server's own account
 };
 
 // The environment a pool's workers get: only the pool's `environment` pairs,
@@ -42,7 +35,7 @@ struct SpawnSpec {
 std::vector<std::string> worker_environment(const config::FastCgi& fastcgi);
 
 // A SpawnSpec from a pool's configuration and the account it runs as.
-SpawnSpec make_spawn_spec(const config::Pool& pool, Credentials credentials);
+SpawnSpec make_spawn_spec(const config::Pool& pool, accounts::Identity credentials);
 
 // Creates `dir` (mode 0700) when missing; refuses one that is a symlink, is
 // not a directory, is not owned by the effective uid, or lets anyone else in.
