@@ -40,7 +40,7 @@ FailureThrottle::FailureThrottle(ThrottleOptions options, Now now)
 void FailureThrottle::forget_old(Entry& entry, Clock::time_point now) const {
   const auto horizon = now - options_.window;
   auto& f = entry.failures;
-  f.erase(f.begin(), std::find_if(f.begin(), f.end(), [&](auto t) { return t > horizon; }));
+  f.erase(f.begin(), std::find_if(f.begin(), f.end(), [&](const auto& x) { return x.at > horizon; }));
 }
 
 void FailureThrottle::erase(Map::iterator it) {
@@ -64,7 +64,7 @@ std::chrono::milliseconds FailureThrottle::delay_for(std::string_view address) {
   return std::min(delay, options_.max_delay);
 }
 
-void FailureThrottle::record_failure(std::string_view address) {
+void FailureThrottle::record_failure(std::string_view address, std::string_view user) {
   std::lock_guard lock(mutex_);
   const auto now = now_();
   auto [it, inserted] = entries_.try_emplace(std::string(address));
@@ -76,14 +76,18 @@ void FailureThrottle::record_failure(std::string_view address) {
   }
   Entry& entry = it->second;
   forget_old(entry, now);
-  entry.failures.push_back(now);
+  entry.failures.push_back({now, std::hash<std::string_view>{}(user)});
   if (entry.failures.size() > kept_failures_) entry.failures.erase(entry.failures.begin());
   evict(now);
 }
 
-void FailureThrottle::record_success(std::string_view address) {
+void FailureThrottle::record_success(std::string_view address, std::string_view user) {
   std::lock_guard lock(mutex_);
-  if (auto it = entries_.find(std::string(address)); it != entries_.end()) erase(it);
+  auto it = entries_.find(std::string(address));
+  if (it == entries_.end()) return;
+  const auto h = std::hash<std::string_view>{}(user);
+  std::erase_if(it->second.failures, [&](const auto& x) { return x.user == h; });
+  if (it->second.failures.empty()) erase(it);
 }
 
 // Addresses whose last failure left the window go first (the least recently
@@ -94,7 +98,7 @@ void FailureThrottle::evict(Clock::time_point now) {
   while (!recent_.empty()) {
     auto oldest = entries_.find(recent_.back());
     const auto& f = oldest->second.failures;
-    const bool expired = f.empty() || f.back() <= horizon;
+    const bool expired = f.empty() || f.back().at <= horizon;
     if (!expired && entries_.size() <= options_.max_addresses) break;
     erase(oldest);
   }

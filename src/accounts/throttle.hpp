@@ -1,5 +1,8 @@
-// Slows down password guessing: failed logins per client address in a sliding
-// window decide how long the server waits before it answers the next attempt.
+// Slows down password guessing: failed logins per key (a client address, or a
+// user name) in a sliding window decide how long the server waits before it
+// answers the next attempt. Each failure remembers the user name it was for,
+// so a success clears only that user's failures: an attacker's own valid
+// login does not wipe the record of guesses against someone else.
 #pragma once
 
 #include <chrono>
@@ -46,9 +49,10 @@ class FailureThrottle {
   // first_delay, doubling with each further failure, up to max_delay.
   std::chrono::milliseconds delay_for(std::string_view address);
 
-  void record_failure(std::string_view address);
-  // A successful login clears the address's failures.
-  void record_success(std::string_view address);
+  // `user`: the user name tried ("" when the key is the user name itself).
+  void record_failure(std::string_view address, std::string_view user = {});
+  // A successful login of `user` clears that user's failures under the key.
+  void record_success(std::string_view address, std::string_view user = {});
 
   // Number of addresses currently remembered (for tests and metrics).
   std::size_t tracked() const;
@@ -56,7 +60,11 @@ class FailureThrottle {
  private:
   struct Entry {
     std::list<std::string>::iterator lru;     // position in recent_
-    std::vector<Clock::time_point> failures;  // oldest first, at most kept_failures_
+    struct Failure {
+      Clock::time_point at;
+      std::size_t user;  // hash of the user name tried
+    };
+    std::vector<Failure> failures;  // oldest first, at most kept_failures_
   };
   using Map = std::unordered_map<std::string, Entry>;
 

@@ -60,6 +60,20 @@ TEST(FailureThrottle, SuccessResets) {
   EXPECT_EQ(delays_after_each_failure(t, "192.0.2.1", 3), (std::vector<long>{0, 0, 1000}));
 }
 
+TEST(FailureThrottle, SuccessClearsOnlyThatUsersFailures) {
+  FakeClock clock;
+  FailureThrottle t({}, clock.fn());
+  for (int i = 0; i < 5; ++i) t.record_failure("192.0.2.1", "victim");
+  t.record_failure("192.0.2.1", "mallory");
+  const auto before = t.delay_for("192.0.2.1");
+  EXPECT_GE(before, milliseconds{4000});
+  t.record_success("192.0.2.1", "mallory");  // the attacker's own account logs in
+  EXPECT_EQ(t.delay_for("192.0.2.1"), milliseconds{4000});  // the five guesses against victim stay
+  t.record_success("192.0.2.1", "victim");
+  EXPECT_EQ(t.delay_for("192.0.2.1"), milliseconds{0});
+  EXPECT_EQ(t.tracked(), 0u);
+}
+
 TEST(FailureThrottle, FailuresLeaveTheSlidingWindow) {
   FakeClock clock;
   FailureThrottle t({}, clock.fn());

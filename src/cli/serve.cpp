@@ -139,6 +139,11 @@ int serve(const ServeOptions& options) {
     log::error("cannot create state_dir {}: {}", config.server.state_dir.string(), ec.message());
     return 1;
   }
+  // Request bodies wait there for a PHP worker (handlers/body_buffer.hpp): the server's alone.
+  if (auto ok = pool::ensure_socket_dir(config.server.state_dir / "bodies"); !ok) {
+    log::error("cannot prepare the request body folder: {}", ok.error().message());
+    return 1;
+  }
   pool::PoolSetOptions pool_options;
   pool_options.resolve = accounts::worker_resolver(*single_user);
   auto pools = pool::PoolSet::create(config, std::move(pool_options));

@@ -1,6 +1,8 @@
 // Sets up the error log sinks.
 #include "common/log.hpp"
 
+#include "common/log_escape.hpp"
+
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -15,7 +17,7 @@ void init(const std::filesystem::path& file, spdlog::level::level_enum level) {
   auto logger = std::make_shared<spdlog::logger>("gatehouse", sinks.begin(), sinks.end());
   logger->set_level(level);
   logger->flush_on(spdlog::level::info);
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  logger->set_formatter(line_formatter());  // one line per entry, whatever the message holds
   spdlog::set_default_logger(logger);
 }
 

@@ -55,13 +55,31 @@ void PhpHandler::start(const SiteRoutes& site, std::string_view url_path, const 
     log::error("[site {}] {}", site.site->name, routed.error().message());
     return answer_now(500, 0, "The request could not be routed to its application pool.");
   }
-  // php-cgi reads exactly CONTENT_LENGTH bytes: a chunked body (no length) cannot reach it.
-  if (!port_.body_complete() && !port_.body_length())
-    return answer_now(411, 0, "Scripts need a Content-Length for a request body.");
+  site_ = &site;
+  has_body_ = !port_.body_complete() || port_.body_length();
+  if (port_.body_complete()) return acquire(site);
+  // The whole body first (chunked too: php-cgi needs CONTENT_LENGTH), so a
+  // slow client never holds a worker.
+  stage_ = Stage::Buffer;
+  body_in_.emplace(routing_.body_dir());
+  port_.read_body([this](std::string_view chunk) { on_buffered(chunk); });
+}
+
+void PhpHandler::on_buffered(std::string_view chunk) {
+  if (chunk.empty()) return acquire(*site_);
+  if (auto kept = body_in_->append(chunk); !kept) {
+    log::error("{}: {}", ctx(), kept.error().message());
+    return answer_now(500, 0, "The request body could not be stored.");
+  }
+  port_.read_body([this](std::string_view next) { on_buffered(next); });  // the last step
+}
+
+void PhpHandler::acquire(const SiteRoutes& site) {
   auto built = params(site);
   if (!built) return answer_now(400, 0, "The request headers are ambiguous once mapped to CGI variables.");
   params_ = std::move(*built);
-  request_deadline_ = port_.request_start() + pool_->fastcgi.request_timeout;
+  // request_timeout counts from the moment PHP can start: the body is here.
+  request_deadline_ = Steady::now() + pool_->fastcgi.request_timeout;
   port_.cap_waits(request_deadline_);
   stage_ = Stage::Acquire;
   port_.set_deadline(request_deadline_);  // a queued request waits at most request_timeout
@@ -127,7 +145,7 @@ Result<std::vector<fastcgi::NameValue>> PhpHandler::params(const SiteRoutes& sit
   m.document_root = document_root_;
   m.request_uri = r.target;
   m.query_string.assign(r.query());
-  if (!port_.body_complete() || port_.body_length()) m.content_length = port_.body_length().value_or(0);
+  if (has_body_) m.content_length = body_in_ ? body_in_->size() : 0;
   m.remote_addr = peer.remote_ip;
   m.remote_port = peer.remote_port;
   m.server_addr = peer.local_ip;
@@ -142,7 +160,9 @@ Result<std::vector<fastcgi::NameValue>> PhpHandler::params(const SiteRoutes& sit
   m.headers.reserve(r.fields.size());
   for (const auto& f : r.fields) {
     if (f.name == bhttp::field::content_type) m.content_type.assign(r.field_value(f));
-    m.headers.push_back({std::string(r.field_name(f)), std::string(r.field_value(f))});
+    // Host is the authority that routed the request (absolute-form wins over the header).
+    auto value = f.name == bhttp::field::host ? r.host : r.field_value(f);
+    m.headers.push_back({std::string(r.field_name(f)), std::string(value)});
   }
   auto out = fastcgi::build_params(m);
   if (!out) {
@@ -179,32 +199,37 @@ void PhpHandler::on_acquired(pool::AcquireResult result) {
   activity_deadline_ = Steady::now() + pool_->fastcgi.activity_timeout;
   set_php_deadline();
   php_pending_ = true;
-  conn_->async_begin(params_, !port_.body_complete(), [this](boost::system::error_code ec) { on_begun(ec); });
+  const bool stdin_follows = body_in_ && body_in_->size() > 0;
+  conn_->async_begin(params_, stdin_follows, [this](boost::system::error_code ec) { on_begun(ec); });
 }
 
 void PhpHandler::on_begun(boost::system::error_code ec) {
   php_pending_ = false;
   if (ec) return php_failed(ec);
-  if (port_.body_complete()) {
+  if (!body_in_ || body_in_->size() == 0) {
     stage_ = Stage::Output;
     return read_output();
   }
   stage_ = Stage::Body;
-  port_.read_body([this](std::string_view chunk) { on_body(chunk); });
+  write_stdin();
 }
 
-void PhpHandler::on_body(std::string_view chunk) {
-  if (chunk.empty()) return end_stdin();  // the whole body was sent
-  stdin_.assign(chunk);
+void PhpHandler::write_stdin() {
+  if (stdin_sent_ == body_in_->size()) return end_stdin();  // the whole body was sent
+  auto piece = body_in_->read(stdin_sent_, 64 * 1024, stdin_scratch_);
+  if (!piece || piece->empty()) {
+    log::error("{}: {}", ctx(), piece ? "the request body ended early" : piece.error().message());
+    end_lease(pool::LeaseEnd::Abandon);
+    return answer_now(500, 0, "The request body could not be read back.");
+  }
+  stdin_sent_ += piece->size();
   set_php_deadline();
   php_pending_ = true;
-  conn_->async_write_stdin(boost::asio::buffer(stdin_), [this](boost::system::error_code ec) {
+  conn_->async_write_stdin(boost::asio::buffer(piece->data(), piece->size()), [this](boost::system::error_code ec) {
     php_pending_ = false;
     if (ec) return php_failed(ec);
     activity_deadline_ = Steady::now() + pool_->fastcgi.activity_timeout;
-    stdin_.clear();
-    // May end this exchange (a malformed body): nothing may follow.
-    port_.read_body([this](std::string_view next) { on_body(next); });
+    write_stdin();
   });
 }
 
@@ -257,6 +282,13 @@ void PhpHandler::on_stdout(fastcgi::ByteSpan data) {
     head_parsed_ = true;
     data = data.subspan(used);
     const auto& head = head_parser_.head();
+    if (head.status < 200 || head.status > 599) {
+      // A 1xx as the final answer would desynchronise the connection (and
+      // 101 could switch a proxy to a tunnel): only 200-599 end a request.
+      log::error("{}: PHP sent status {} as its final response: answered 502", ctx(), head.status);
+      end_lease(pool::LeaseEnd::Abandon);
+      return answer_now(502, 0, "The PHP script sent an invalid status.");
+    }
     php_length_ = php_content_length(head);
     discard_body_ = port_.request().method == bhttp::verb::head || !body_allowed(head.status);
   }
@@ -342,6 +374,7 @@ void PhpHandler::php_failed(boost::system::error_code ec) {
 bool PhpHandler::on_deadline() {
   switch (stage_) {
     case Stage::Resolve:
+    case Stage::Buffer:  // the client is slow: the transport closes the connection
     case Stage::Done:
       return false;
     case Stage::Acquire:

@@ -17,6 +17,7 @@
 #include "config/model.hpp"
 #include "fastcgi/cgi_head.hpp"
 #include "fastcgi/client.hpp"
+#include "handlers/body_buffer.hpp"
 #include "handlers/php_routing.hpp"
 #include "handlers/port.hpp"
 #include "handlers/site_map.hpp"
@@ -40,14 +41,16 @@ class PhpHandler final : public Handler {
   bool may_destroy() override;
 
  private:
-  enum class Stage { Resolve, Acquire, Begin, Body, Output, Done };
+  enum class Stage { Resolve, Buffer, Acquire, Begin, Body, Output, Done };
 
   Status resolve_script(const SiteRoutes& site, std::string_view url_path, const accounts::Identity& who);
   Status route_to_pool(const SiteRoutes& site);
   Result<std::vector<fastcgi::NameValue>> params(const SiteRoutes& site);
+  void on_buffered(std::string_view chunk);
+  void acquire(const SiteRoutes& site);
   void on_acquired(pool::AcquireResult result);
   void on_begun(boost::system::error_code ec);
-  void on_body(std::string_view chunk);
+  void write_stdin();
   void end_stdin();
   void read_output();
   void on_stdout(fastcgi::ByteSpan data);
@@ -71,7 +74,11 @@ class PhpHandler final : public Handler {
   pool::Lease lease_;
   std::optional<fastcgi::Connection> conn_;
   std::vector<fastcgi::NameValue> params_;
-  std::string stdin_;  // body bytes between a client read and their STDIN write
+  const SiteRoutes* site_ = nullptr;
+  std::optional<BodyBuffer> body_in_;  // the request body, whole before a worker is taken
+  bool has_body_ = false;              // CONTENT_LENGTH is sent (also "0")
+  std::uint64_t stdin_sent_ = 0;
+  std::string stdin_scratch_;
   fastcgi::CgiHeadParser head_parser_;
   bool head_parsed_ = false;
   bool head_sent_ = false;

@@ -30,7 +30,8 @@ class FakePort final : public Port {
   config::Limits lim;
   std::string body_to_send;  // the request body, given in 1000-byte pieces
   std::size_t body_sent = 0;
-  std::function<void()> before_body_piece;  // runs before each piece after the first
+  bool chunked = false;  // no Content-Length
+  std::size_t reads = 0;
 
   bool manual_writes = false;  // true: write_body waits until ack()
   std::optional<unsigned> head_status;
@@ -48,11 +49,11 @@ class FakePort final : public Port {
   const config::Limits& limits() const override { return lim; }
   bool body_complete() const override { return body_sent == body_to_send.size(); }
   std::optional<std::uint64_t> body_length() const override {
-    if (body_to_send.empty()) return std::nullopt;
+    if (body_to_send.empty() || chunked) return std::nullopt;
     return body_to_send.size();
   }
   void read_body(BodyChunk chunk) override {
-    if (body_sent > 0 && before_body_piece) before_body_piece();
+    ++reads;
     auto piece = std::string_view(body_to_send).substr(body_sent, 1000);
     body_sent += piece.size();
     chunk(piece);
@@ -91,7 +92,10 @@ class PhpHandlerTest : public ::testing::Test {
     fs::create_directories(root_ / "www");
     std::ofstream(root_ / "www/hello.php") << "<?php echo 'hello';";
     std::ofstream(root_ / "www/big.php") << "<?php echo str_repeat('x', 200000);";
-    std::ofstream(root_ / "www/echo.php") << "<?php echo strlen(file_get_contents('php://input'));";
+    std::ofstream(root_ / "www/echo.php")
+        << "<?php echo $_SERVER['CONTENT_LENGTH'], ' ', strlen(file_get_contents('php://input'));";
+    // Dies before it reads its body (php://input is read on demand).
+    std::ofstream(root_ / "www/die.php") << "<?php shell_exec('kill -9 ' . getmypid()); sleep(5);";
     auto text = "[server]\nstate_dir = \"" + (root_ / "state").string() + "\"\nlog_dir = \"" +
                 (root_ / "log").string() +
                 "\"\n[[pools]]\nname = \"t\"\n[pools.fastcgi]\nmax_instances = 1\n[[sites]]\nname = \"s\"\n"
@@ -100,6 +104,8 @@ class PhpHandlerTest : public ::testing::Test {
     config_ = std::make_unique<config::Config>(config::load_string(text, "test.toml"));
     pool::PoolSetOptions options;
     options.socket_dir = root_ / "sockets";
+    fs::create_directories(root_ / "state");
+    ASSERT_TRUE(pool::ensure_socket_dir(root_ / "state/bodies").has_value());
     auto pools = pool::PoolSet::create(*config_, std::move(options));
     ASSERT_TRUE(pools.has_value()) << pools.error().message();
     pools_ = std::move(*pools);
@@ -195,22 +201,28 @@ TEST_F(PhpHandlerTest, ClientThatLeavesFreesTheWorker) {
 }
 
 TEST_F(PhpHandlerTest, WorkerThatDiesMidBodyGives502) {
-  port_.body_to_send = std::string(100000, 'b');
-  port_.before_body_piece = [&] {
-    for (pid_t pid : stats().pids) ::kill(pid, SIGKILL);
-    std::this_thread::sleep_for(300ms);  // gone before the next STDIN write
-  };
-  start("/echo.php", "POST");
+  port_.body_to_send = std::string(4 << 20, 'b');
+  start("/die.php", "POST");
   ASSERT_TRUE(run_until([&] { return port_.error_status != 0 || port_.finished || port_.aborts; }));
   EXPECT_EQ(port_.error_status, 502u);
   EXPECT_FALSE(port_.finished);
 }
 
-TEST_F(PhpHandlerTest, BodyReachesPhpWhole) {
+TEST_F(PhpHandlerTest, BodyIsWholeBeforeAWorkerIsTaken) {
   port_.body_to_send = std::string(100000, 'b');
   start("/echo.php", "POST");
+  EXPECT_EQ(stats().busy + stats().starting, 0u);  // read from the client first: no worker held
   ASSERT_TRUE(run_until([&] { return port_.finished || port_.error_status; }));
-  EXPECT_EQ(port_.body, "100000");
+  EXPECT_EQ(port_.body, "100000 100000");
+  EXPECT_EQ(port_.reads, 101u);  // 100 pieces, then the end
+}
+
+TEST_F(PhpHandlerTest, ChunkedBodyGetsAContentLength) {
+  port_.body_to_send = std::string(5000, 'c');
+  port_.chunked = true;
+  start("/echo.php", "POST");
+  ASSERT_TRUE(run_until([&] { return port_.finished || port_.error_status; }));
+  EXPECT_EQ(port_.body, "5000 5000");
 }
 
 }  // namespace

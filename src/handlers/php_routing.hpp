@@ -31,6 +31,9 @@ class PhpRouting {
 
   const config::Config& config() const { return config_; }
   const boost::asio::any_io_executor& executor() const { return executor_; }
+  // Where request bodies past BodyBuffer::kInMemory go: <state_dir>/bodies,
+  // a folder only the server may enter (serve makes it 0700).
+  std::filesystem::path body_dir() const { return config_.server.state_dir / "bodies"; }
   // Errors: the pool set cannot make the worker set (unknown pool or account).
   Result<pool::WorkerPool*> workers(const accounts::WorkerKey& key);
   Result<const accounts::RequestIdentities*> anonymous(const config::Site& site, const config::Application& app);

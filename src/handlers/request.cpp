@@ -13,6 +13,7 @@ void Request::clear() {
   header_bytes = body_bytes = 0;
   has_body = false;
   reject_status = reject_substatus = 0;
+  reject_detail = {};
   host = user_agent = referer = range = expect = {};
   if_match = if_none_match = if_modified_since = if_unmodified_since = if_range = {};
 }

@@ -29,8 +29,9 @@ struct Request {
   std::uint64_t header_bytes = 0;
   std::uint64_t body_bytes = 0;  // received so far
   bool has_body = false;
-  unsigned reject_status = 0;  // set by the parser for limits it checks itself
+  unsigned reject_status = 0;  // set by the parser for limits and framing it checks itself
   unsigned reject_substatus = 0;
+  std::string_view reject_detail;  // for the error page (static text)
 
   // The commonly used fields, captured while parsing (views into `arena`).
   std::string_view host, user_agent, referer, range, expect;

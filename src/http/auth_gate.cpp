@@ -2,6 +2,8 @@
 // start-up, Basic credentials checked by PAM off the I/O threads.
 #include "http/auth_gate.hpp"
 
+#include <poll.h>
+
 #include <boost/asio/post.hpp>
 #include <cerrno>
 
@@ -11,6 +13,12 @@
 
 namespace gatehouse::http {
 namespace {
+
+// The client closed its end (or the socket failed): its check would be wasted.
+bool client_gone(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
 
 std::optional<std::string_view> authorization(const Request& request) {
   for (const auto& f : request.fields)
@@ -119,17 +127,48 @@ Verdict AuthGate::decide(const config::Site& site, const config::Application& ap
   return denied(401, 2, access.challenge);  // IIS: no authentication method accepts the request
 }
 
+CheckSlot::~CheckSlot() {
+  if (gate_) gate_->release(key_);
+}
+
+AuthGate::Admission AuthGate::admit(std::string_view client_ip) {
+  auto key = accounts::throttle_key(client_ip);
+  std::lock_guard lock(checks_mutex_);
+  if (checks_ >= options_.max_checks) return {std::nullopt, 503};
+  unsigned& mine = checks_by_address_[key];
+  if (mine >= options_.max_checks_per_address) {
+    if (mine == 0) checks_by_address_.erase(key);
+    return {std::nullopt, 429};
+  }
+  ++mine;
+  ++checks_;
+  return {CheckSlot(this, std::move(key)), 0};
+}
+
+void AuthGate::release(const std::string& key) {
+  std::lock_guard lock(checks_mutex_);
+  --checks_;
+  if (auto it = checks_by_address_.find(key); it != checks_by_address_.end() && --it->second == 0)
+    checks_by_address_.erase(it);
+}
+
 std::chrono::milliseconds AuthGate::delay_for(std::string_view client_ip) {
   return throttle_.delay_for(accounts::throttle_key(client_ip));
 }
 
 void AuthGate::check_password(boost::asio::any_io_executor executor, const config::Site& site,
                               const config::Application& app, accounts::BasicCredentials credentials,
-                              std::string client_ip, std::move_only_function<void(Verdict)> done) {
-  boost::asio::post(pam_, [this, executor = std::move(executor), &site, &app,
-                           credentials = std::move(credentials), client_ip = std::move(client_ip),
-                           done = std::move(done)]() mutable {
-    Verdict v = finish_check(site, app, credentials, client_ip);
+                              std::string client_ip, CheckSlot slot, std::weak_ptr<void> alive, int client_fd,
+                              std::move_only_function<void(Verdict)> done) {
+  boost::asio::post(pam_, [this, executor = std::move(executor), &site, &app, credentials = std::move(credentials),
+                           client_ip = std::move(client_ip), slot = std::move(slot), alive = std::move(alive),
+                           client_fd, done = std::move(done)]() mutable {
+    Verdict v;
+    if (auto connection = alive.lock(); !connection || client_gone(client_fd))
+      v = denied(503, 0);  // the client left while queued: PAM is not asked
+    else
+      v = finish_check(site, app, credentials, client_ip);
+    { CheckSlot done_with = std::move(slot); }  // released before the answer, so a retry is admitted
     boost::asio::post(executor, [v = std::move(v), done = std::move(done)]() mutable { done(std::move(v)); });
   });
 }
@@ -145,12 +184,12 @@ Verdict AuthGate::finish_check(const config::Site& site, const config::Applicati
     return denied(500, 0);
   }
   if (!outcome->granted) {
-    throttle_.record_failure(key);
+    throttle_.record_failure(key, credentials.user);
     log::warn("[site {}] Basic authentication failed for user {} from {}: {}", site.name, credentials.user,
               client_ip, outcome->reason);
     return denied(401, 1, challenge);
   }
-  throttle_.record_success(key);
+  throttle_.record_success(key, credentials.user);
   auto ids = accounts::resolve_request_identities(config_, site, app, outcome->identity.name);
   if (!ids) {
     log::error("{}", ids.error().message());

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,29 @@ struct AuthGateOptions {
   bool single_user = false;
   accounts::ThrottleOptions throttle;
   unsigned pam_threads = 2;
+  // Password checks waiting or running: per client address (beyond it 429),
+  // and in all (beyond it 503 at once), so a flood can neither stack delays
+  // in parallel nor keep other clients' logins waiting behind it.
+  unsigned max_checks_per_address = 4;
+  std::size_t max_checks = 64;
+};
+
+class AuthGate;
+
+// One admitted password check, counted against its client address and the
+// gate's bound until it is destroyed (it travels with the check).
+class CheckSlot {
+ public:
+  CheckSlot() = default;
+  CheckSlot(AuthGate* gate, std::string key) : gate_(gate), key_(std::move(key)) {}
+  CheckSlot(CheckSlot&& other) noexcept : gate_(std::exchange(other.gate_, nullptr)), key_(std::move(other.key_)) {}
+  CheckSlot& operator=(CheckSlot&&) = delete;
+  CheckSlot(const CheckSlot&) = delete;
+  ~CheckSlot();
+
+ private:
+  AuthGate* gate_ = nullptr;
+  std::string key_;
 };
 
 class AuthGate {
@@ -66,16 +90,32 @@ class AuthGate {
   // request carries Basic credentials for an application that accepts them.
   Verdict decide(const config::Site& site, const config::Application& app, const Request& request) const;
 
-  // How long to wait before checking a password from `client_ip` (0 mostly):
-  // the caller waits with a timer BEFORE calling check_password.
+  // Admits a password check from `client_ip`, or says why not: 429 (too
+  // many from that address at once) or 503 (too many in all).
+  struct Admission {
+    std::optional<CheckSlot> slot;
+    unsigned status = 0;  // when refused
+  };
+  Admission admit(std::string_view client_ip);
+  void release(const std::string& key);  // by ~CheckSlot
+
+  // How long to wait before checking a password from `client_ip` (0
+  // mostly): failures count per address, each with the user name it was
+  // for, and a success clears only that user's. No delay is kept per user
+  // name across addresses: it would let anyone lock a user out. The caller
+  // waits with a timer BEFORE calling check_password.
   std::chrono::milliseconds delay_for(std::string_view client_ip);
 
   // Checks `credentials` through PAM on the gate's thread pool; `done` runs
   // on `executor` with Granted (owned) or Denied (401.1, or 500 when PAM
   // itself failed). `site` and `app` must be those given to decide().
+  // `alive` expires when the connection ends, and `client_fd` is its socket:
+  // a check whose client has gone is dropped without running PAM (`done`
+  // still runs, with 503).
   void check_password(boost::asio::any_io_executor executor, const config::Site& site,
                       const config::Application& app, accounts::BasicCredentials credentials,
-                      std::string client_ip, std::move_only_function<void(Verdict)> done);
+                      std::string client_ip, CheckSlot slot, std::weak_ptr<void> alive, int client_fd,
+                      std::move_only_function<void(Verdict)> done);
 
   // Waits for password checks in flight. Call before the I/O threads'
   // io_contexts are destroyed: their results are posted there.
@@ -99,6 +139,9 @@ class AuthGate {
   std::unordered_map<const config::Application*, AppAccess> apps_;
   std::map<std::string, accounts::Identity, std::less<>> resolved_;  // by account, at start-up
   accounts::FailureThrottle throttle_;
+  std::mutex checks_mutex_;
+  std::unordered_map<std::string, unsigned> checks_by_address_;
+  std::size_t checks_ = 0;
   boost::asio::thread_pool pam_;
   bool stopped_ = false;
 };

@@ -2,9 +2,32 @@
 // as the head arrives (URL length, query length, header bytes).
 #include "http/request.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 
 namespace gatehouse::http {
+
+FramingReject check_framing(unsigned hosts, unsigned encodings, unsigned lengths, std::string_view encoding) {
+  // One Host only: two let a proxy and the server disagree on the site.
+  if (hosts > 1) return {400, "The request carries more than one Host header."};
+  if (encodings == 0) return {};
+  // RFC 9112 6.3: a request with both is an attempt at smuggling behind a proxy.
+  if (lengths > 0) return {400, "The request carries both Transfer-Encoding and Content-Length."};
+  while (!encoding.empty() && (encoding.front() == ' ' || encoding.front() == '\t')) encoding.remove_prefix(1);
+  while (!encoding.empty() && (encoding.back() == ' ' || encoding.back() == '\t')) encoding.remove_suffix(1);
+  if (encodings > 1 || !boost::beast::iequals({encoding.data(), encoding.size()}, "chunked"))
+    return {501, "Only the chunked transfer coding is accepted."};
+  return {};
+}
+
+bool has_obs_fold(std::string_view data, bool line_parsed) {
+  auto end = data.find("\r\n\r\n");
+  if (end != std::string_view::npos) data = data.substr(0, end + 2);
+  if (line_parsed && !data.empty() && (data.front() == ' ' || data.front() == '\t')) return true;
+  for (auto nl = data.find('\n'); nl != std::string_view::npos; nl = data.find('\n', nl + 1))
+    if (nl + 1 < data.size() && (data[nl + 1] == ' ' || data[nl + 1] == '\t')) return true;
+  return false;
+}
 
 RequestParser::RequestParser(Request& request, const config::Limits& limits)
     : request_(request), limits_(limits) {
@@ -29,7 +52,10 @@ void RequestParser::on_request_impl(beast_http::verb method, boost::beast::strin
   } else if (request_.query().size() > limits_.max_query_string) {
     request_.reject_status = 414, request_.reject_substatus = 15;
   }
-  if (request_.reject_status) ec = beast_http::error::bad_target;
+  if (request_.reject_status) {
+    request_.reject_detail = "The URL or its query string is too long.";
+    ec = beast_http::error::bad_target;
+  }
 }
 
 void RequestParser::on_field_impl(beast_http::field name, boost::beast::string_view name_str,
@@ -37,6 +63,7 @@ void RequestParser::on_field_impl(beast_http::field name, boost::beast::string_v
   request_.header_bytes += name_str.size() + value.size() + 4;  // "name: value\r\n"
   if (request_.header_bytes > limits_.max_request_headers) {
     request_.reject_status = 431;
+    request_.reject_detail = "The request headers are too large.";
     ec = beast_http::error::header_limit;
     return;
   }
@@ -52,13 +79,23 @@ void RequestParser::on_field_impl(beast_http::field name, boost::beast::string_v
   request_.fields.push_back(f);
 }
 
-void RequestParser::on_header_impl(boost::beast::error_code&) {
+void RequestParser::on_header_impl(boost::beast::error_code& ec) {
   using F = beast_http::field;
+  unsigned hosts = 0, encodings = 0, lengths = 0;
+  std::string_view encoding;
   for (const auto& f : request_.fields) {
     auto v = request_.field_value(f);
     switch (f.name) {
       case F::host:
         request_.host = v;
+        ++hosts;
+        break;
+      case F::transfer_encoding:
+        encoding = v;
+        ++encodings;
+        break;
+      case F::content_length:
+        ++lengths;
         break;
       case F::user_agent:
         request_.user_agent = v;
@@ -90,6 +127,11 @@ void RequestParser::on_header_impl(boost::beast::error_code&) {
       default:
         break;
     }
+  }
+  if (auto reject = check_framing(hosts, encodings, lengths, encoding); reject.status) {
+    request_.reject_status = reject.status;
+    request_.reject_detail = reject.detail;
+    ec = beast_http::error::bad_field;
   }
 }
 

@@ -25,6 +25,21 @@ class BodySink {
   virtual void on_body(std::string_view chunk) = 0;
 };
 
+// The framing rules the parser enforces once the head is complete: one Host,
+// and Transfer-Encoding exactly "chunked", never with Content-Length (nginx
+// answers the same: 400, and 501 for an unknown coding). status 0: accepted.
+struct FramingReject {
+  unsigned status = 0;
+  std::string_view detail;
+};
+FramingReject check_framing(unsigned hosts, unsigned encodings, unsigned lengths, std::string_view encoding);
+
+// True when the head in `data` (up to its blank line) folds a field over
+// lines (obs-fold: a line starting with a space or tab), which RFC 9112 lets
+// a server reject and nginx rejects with 400. `line_parsed`: the parser has
+// consumed the request line, so `data` starts at a header line.
+bool has_obs_fold(std::string_view data, bool line_parsed);
+
 class RequestParser : public beast_http::basic_parser<true> {
  public:
   RequestParser(Request& request, const config::Limits& limits);

@@ -146,6 +146,12 @@ void Session::on_read(boost::system::error_code ec, std::size_t n) {
 
 void Session::parse() {
   for (;;) {
+    if (phase_ == Phase::Head && !parser_->is_header_done() &&
+        has_obs_fold({static_cast<const char*>(buffer_.data().data()), buffer_.size()}, !request_.method_text.empty())) {
+      request_.reject_status = 400;
+      request_.reject_detail = "A header field is folded over several lines (obs-fold).";
+      return on_parse_error(bhttp::error::bad_field);
+    }
     boost::system::error_code ec;
     auto used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);
@@ -220,11 +226,13 @@ void Session::on_parse_error(boost::system::error_code ec) {
   std::string_view detail = "The request could not be parsed.";
   if (request_.reject_status) {
     status = request_.reject_status, sub = request_.reject_substatus;
-    detail =
-        status == 431 ? "The request headers are too large." : "The URL or its query string is too long.";
+    detail = request_.reject_detail;
   } else if (ec == bhttp::error::header_limit) {
+    // Beast consumes the request line once it has parsed it: when it did,
+    // what overflowed is a header field, not the URL.
     auto data = static_cast<const char*>(buffer_.data().data());
-    bool line_done = std::string_view(data, buffer_.size()).find('\n') != std::string_view::npos;
+    bool line_done = !request_.method_text.empty() ||
+                     std::string_view(data, buffer_.size()).find('\n') != std::string_view::npos;
     status = line_done ? 431 : 414;
     detail = line_done ? "The request headers are too large." : "The URL is too long.";
   } else if (ec == bhttp::error::body_limit) {
@@ -241,16 +249,18 @@ void Session::on_parse_error(boost::system::error_code ec) {
 void Session::process() {
   keep_alive_ = parser_->keep_alive() && !draining_ && !worker_.draining();
   std::string_view path = request_.path();
-  std::string_view host = request_.host;
-  if (path.starts_with("http://") ||
-      path.starts_with("https://")) {  // absolute-form: its authority is the host
-    auto rest = path.substr(path.find("//") + 2);
-    auto slash = rest.find('/');
-    host = rest.substr(0, slash);
-    path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
-  }
   if (request_.version >= 11 && request_.host.empty())
     return error_response(400, 0, "HTTP/1.1 requests must carry a Host header.", true);
+  if (path.starts_with("http://") || path.starts_with("https://")) {
+    // Absolute-form (RFC 9112 3.2.2): the target's authority is the host and
+    // the received Host is ignored, for routing and for everything PHP sees.
+    auto rest = path.substr(path.find("//") + 2);
+    auto slash = rest.find('/');
+    request_.host = rest.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+    if (request_.host.empty()) return error_response(400, 0, "The request target has no authority.", true);
+  }
+  std::string_view host = request_.host;
   const SiteRoutes* site = worker_.router().find_site(local_ip_, peer_.local_port, host);
   if (!site) return error_response(400, 0, "Invalid Hostname.", true);
   log_slot_ = site->index;
@@ -284,6 +294,14 @@ bool Session::authorize(const SiteRoutes& site, const MountMatch& match) {
   const config::Application& app = *match.mount->application;
   Verdict verdict = gate->decide(*site.site, app, request_);
   if (verdict.kind != Verdict::Kind::CheckPassword) return admit(verdict);
+  auto admission = gate->admit(peer_.remote_ip);
+  if (!admission.slot) {
+    error_response(admission.status, 0,
+                   admission.status == 429 ? "Too many password checks from this address at once."
+                                           : "The server is busy checking passwords; try again shortly.",
+                   false);
+    return false;
+  }
   // Wait out the throttle first, so a guesser learns nothing sooner; the
   // connection's deadline covers the wait and the check.
   auth_site_ = &site;
@@ -291,11 +309,11 @@ bool Session::authorize(const SiteRoutes& site, const MountMatch& match) {
   auto delay = gate->delay_for(peer_.remote_ip);
   deadline_ = Steady::now() + delay + limits().header_timeout;
   auth_timer_.expires_after(delay);
-  auth_timer_.async_wait([this, gate, credentials = std::move(verdict.credentials)](
-                             boost::system::error_code) mutable {
+  auth_timer_.async_wait([this, gate, credentials = std::move(verdict.credentials),
+                          slot = std::move(*admission.slot)](boost::system::error_code) mutable {
     if (!socket_.is_open()) return destroy();
     gate->check_password(socket_.get_executor(), *auth_site_->site, *auth_match_.mount->application,
-                         std::move(credentials), peer_.remote_ip,
+                         std::move(credentials), peer_.remote_ip, std::move(slot), alive_, fd_,
                          [this](Verdict v) { on_verdict(std::move(v)); });
   });
   return false;

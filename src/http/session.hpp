@@ -134,6 +134,7 @@ class Session final
   boost::asio::steady_timer auth_timer_{socket_.get_executor()};  // the throttle's wait before a password check
   const SiteRoutes* auth_site_ = nullptr;  // where the request goes once authenticated
   MountMatch auth_match_;
+  std::shared_ptr<void> alive_ = std::make_shared<int>(0);  // expires with the session: its password check is dropped
 
   // The response being written: head (and body bytes) in out_, then a file part.
   std::string out_;
