@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "config/model.hpp"
-#include "pool/unique_fd.hpp"
 
 namespace gatehouse::pool {
 
