@@ -8,25 +8,10 @@
 
 #include <array>
 
+#include "common/unique_fd.hpp"
+
 namespace gatehouse::accounts {
 namespace {
-
-// Closes a descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 // Owns posix_spawn_file_actions_t.
 class FileActions {
@@ -69,8 +54,8 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv) {
   if (argv.empty()) return std::unexpected(Error::logic("run", "", "empty command"));
   std::array<int, 2> pipe_fds{};
   if (::pipe2(pipe_fds.data(), O_CLOEXEC) < 0) return std::unexpected(Error::sys("pipe", argv[0]));
-  Fd read_end(pipe_fds[0]);
-  Fd write_end(pipe_fds[1]);
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
 
   FileActions actions;
   ::posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);

@@ -47,27 +47,22 @@ RegistryEntry from_json(const json& j) {
   return e;
 }
 
-// Closes a descriptor on scope exit; unlinks the temporary file unless released.
+// Owns the temporary file's descriptor; unlinks the file unless released.
 class TempFile {
  public:
   TempFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
   ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
     if (!path_.empty()) ::unlink(path_.c_str());
   }
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
-  int close() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
+  int close() { return fd_.close(); }
   void release() { path_.clear(); }
 
  private:
-  int fd_;
+  UniqueFd fd_;
   std::string path_;
 };
 
@@ -94,12 +89,9 @@ Result<std::string> read_all(int fd, const std::string& path) {
 }
 
 Status fsync_dir(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(Error::sys("open", dir.string()));
-  const int rc = ::fsync(fd);
-  const int saved = errno;
-  ::close(fd);
-  if (rc < 0) return std::unexpected(Error::sys("fsync", dir.string(), saved));
+  const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return std::unexpected(Error::sys("open", dir.string()));
+  if (::fsync(fd.get()) < 0) return std::unexpected(Error::sys("fsync", dir.string()));
   return {};
 }
 
@@ -118,13 +110,12 @@ std::filesystem::path Registry::file_in(const std::filesystem::path& state_dir) 
 
 Result<Registry> Registry::load(const std::filesystem::path& file) {
   Registry registry(file);
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  const UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     if (errno == ENOENT) return registry;
     return std::unexpected(Error::sys("open", file.string()));
   }
-  auto text = read_all(fd, file.string());
-  ::close(fd);
+  auto text = read_all(fd.get(), file.string());
   if (!text) return std::unexpected(text.error());
   try {
     const json doc = json::parse(*text);
@@ -165,26 +156,14 @@ Result<Registry> Registry::load_locked(const std::filesystem::path& file) {
   const auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
   if (auto ok = ensure_dir(dir); !ok) return std::unexpected(ok.error());
   const std::string lock_path = file.string() + ".lock";
-  LockFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!lock.valid()) return std::unexpected(Error::sys("open", lock_path));
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!lock) return std::unexpected(Error::sys("open", lock_path));
   while (::flock(lock.get(), LOCK_EX) < 0) {
     if (errno != EINTR) return std::unexpected(Error::sys("lock", lock_path));
   }
   auto registry = load(file);
   if (registry) registry->lock_ = std::move(lock);
   return registry;
-}
-
-Registry::LockFd& Registry::LockFd::operator=(LockFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-Registry::LockFd::~LockFd() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 const RegistryEntry* Registry::find(std::string_view name) const {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 
 namespace gatehouse::accounts {
 
@@ -55,28 +56,11 @@ class Registry {
   const std::filesystem::path& file() const { return file_; }
 
  private:
-  // The lock file's descriptor; closing it releases the lock.
-  class LockFd {
-   public:
-    LockFd() = default;
-    explicit LockFd(int fd) : fd_(fd) {}
-    LockFd(LockFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    LockFd& operator=(LockFd&& other) noexcept;
-    LockFd(const LockFd&) = delete;
-    LockFd& operator=(const LockFd&) = delete;
-    ~LockFd();
-    bool valid() const { return fd_ >= 0; }
-    int get() const { return fd_; }
-
-   private:
-    int fd_ = -1;
-  };
-
   explicit Registry(std::filesystem::path file) : file_(std::move(file)) {}
 
   std::filesystem::path file_;
   std::vector<RegistryEntry> entries_;
-  LockFd lock_;
+  UniqueFd lock_;  // the lock file; closing it releases the flock
 };
 
 // The current time as "YYYY-MM-DDTHH:MM:SSZ".

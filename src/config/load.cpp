@@ -21,13 +21,10 @@ std::string join(const std::vector<Problem>& problems) {
 Config build(const toml::table& doc, const std::string& source, const LoadOptions& options) {
   ReadState state{source, {}, {}};
   TableReader root{state, doc, "", ""};
-  root.reject_unknown({"server", "accounts", "pools", "sites"});
+  static const Keys<Config> kTopLevelKeys = {server_key(), accounts_key(), pools_key(), sites_key()};
   Config config;
   config.source = source;
-  read_server(root, config.server);
-  read_accounts(root, config.accounts);
-  read_pools(root, config.pools);
-  read_sites(root, config.sites);
+  read_keys(root, kTopLevelKeys, config);
   check_references(config, state);
   check_paths(config, state, options.check_paths);
   if (state.problems.empty()) return config;

@@ -1,4 +1,5 @@
 // Reads [[pools]] with their [pools.fastcgi] settings and environment.
+#include "config/keys.hpp"
 #include "config/sections.hpp"
 #include "config/values.hpp"
 
@@ -12,10 +13,11 @@ bool is_env_name(std::string_view name) {
   return true;
 }
 
-void read_environment(TableReader& fastcgi, FastCgi& out) {
-  const toml::table* table = fastcgi.table("environment");
+// Free-form names, so no Keys table: each key is a variable.
+void read_environment(TableReader& fastcgi, std::string_view key, FastCgi& out) {
+  const toml::table* table = fastcgi.table(key);
   if (!table) return;
-  TableReader t{*fastcgi.state(), *table, fastcgi.key("environment"), "[pools.fastcgi.environment]"};
+  TableReader t{*fastcgi.state(), *table, fastcgi.key(key), "[pools.fastcgi.environment]"};
   for (auto&& [k, v] : *table) {
     const std::string name{k.str()};
     t.record(name, v);
@@ -34,63 +36,68 @@ void read_environment(TableReader& fastcgi, FastCgi& out) {
   }
 }
 
-void read_fastcgi(TableReader& pool, FastCgi& out) {
-  const toml::table* table = pool.table("fastcgi");
-  if (!table) return;
-  TableReader t{*pool.state(), *table, pool.key("fastcgi"), "[pools.fastcgi]"};
-  t.reject_unknown({"max_instances", "instance_max_requests", "idle_timeout", "activity_timeout", "request_timeout",
-                    "queue_length", "rapid_fails_per_minute", "monitor_changes_to", "stderr_mode",
-                    "signal_before_terminate", "environment"});
-  t.count("max_instances", out.max_instances, 1);
-  t.count("instance_max_requests", out.instance_max_requests, 1);
-  t.duration("idle_timeout", out.idle_timeout, Seconds{1});
-  t.duration("activity_timeout", out.activity_timeout, Seconds{1});
-  t.duration("request_timeout", out.request_timeout, Seconds{1});
-  t.count("queue_length", out.queue_length, 0);
-  t.count("rapid_fails_per_minute", out.rapid_fails_per_minute, 0);
-  t.absolute_path("monitor_changes_to", out.monitor_changes_to);
+void read_stderr_mode(TableReader& t, std::string_view key, FastCgi& out) {
   std::string mode;
-  t.string("stderr_mode", mode);
-  if (t.has("stderr_mode") && t.node("stderr_mode")->is_string()) {
-    if (auto parsed = parse_stderr_mode(mode)) out.stderr_mode = *parsed;
-    else t.problem("stderr_mode", parsed.error());
-  }
-  t.duration("signal_before_terminate", out.signal_before_terminate);
-  read_environment(t, out);
+  t.string(key, mode);
+  if (!t.node(key)->is_string()) return;
+  if (auto parsed = parse_stderr_mode(mode)) out.stderr_mode = *parsed;
+  else t.problem(key, parsed.error());
 }
 
-void read_umask(TableReader& t, unsigned& out) {
-  const toml::node* n = t.node("umask");
-  if (!n) return;
-  t.record("umask", *n);
+const Keys<FastCgi> kFastCgiKeys = {
+    field("max_instances", &FastCgi::max_instances, 1u),
+    field("instance_max_requests", &FastCgi::instance_max_requests, 1u),
+    field("idle_timeout", &FastCgi::idle_timeout, Seconds{1}),
+    field("activity_timeout", &FastCgi::activity_timeout, Seconds{1}),
+    field("request_timeout", &FastCgi::request_timeout, Seconds{1}),
+    field("queue_length", &FastCgi::queue_length, 0u),
+    field("rapid_fails_per_minute", &FastCgi::rapid_fails_per_minute, 0u),
+    field("monitor_changes_to", &FastCgi::monitor_changes_to),
+    custom("stderr_mode", read_stderr_mode),
+    field("signal_before_terminate", &FastCgi::signal_before_terminate),
+    custom("environment", read_environment),
+};
+
+void read_umask(TableReader& t, std::string_view key, Pool& pool) {
+  const toml::node* n = t.node(key);
+  t.record(key, *n);
   if (const auto* s = n->as_string()) {
-    if (auto parsed = parse_umask(s->get())) out = *parsed;
-    else t.problem("umask", parsed.error());
+    if (auto parsed = parse_umask(s->get())) pool.umask = *parsed;
+    else t.problem(key, parsed.error());
   } else if (const auto* i = n->as_integer(); i && i->get() >= 0 && i->get() <= 0777) {
-    out = static_cast<unsigned>(i->get());  // TOML writes octal as 0o007
+    pool.umask = static_cast<unsigned>(i->get());  // TOML writes octal as 0o007
   } else {
-    t.problem("umask", "expected an octal string like \"007\" or an integer from 0 to 0o777, got " + describe(*n));
+    t.problem(key, "expected an octal string like \"007\" or an integer from 0 to 0o777, got " + describe(*n));
   }
 }
 
-Pool read_pool(TableReader& t) {
+void read_name(TableReader& t, std::string_view key, Pool& pool) {
+  t.string(key, pool.name);
+  if (t.node(key)->is_string() && !is_object_name(pool.name))
+    t.problem(key, "expected a name of letters, digits, '-', '_' or '.', got " + in_quotes(pool.name));
+}
+
+void read_identity(TableReader& t, std::string_view key, Pool& pool) {
+  std::string identity;
+  t.string(key, identity);
+  if (!t.node(key)->is_string()) return;
+  if (auto parsed = parse_identity(identity)) pool.identity = *parsed;
+  else t.problem(key, parsed.error());
+}
+
+const Keys<Pool> kPoolKeys = {
+    required(custom("name", read_name), "the pool's name"),
+    custom("identity", read_identity),
+    field("php_cgi", &Pool::php_cgi),
+    field("php_ini", &Pool::php_ini),
+    custom("umask", read_umask),
+    section("fastcgi", "[pools.fastcgi]", &Pool::fastcgi, kFastCgiKeys),
+};
+
+Pool read_pool(TableReader& t, const Config&) {
   Pool pool;
   pool.pos = t.pos();
-  t.reject_unknown({"name", "identity", "php_cgi", "php_ini", "umask", "fastcgi"});
-  t.string("name", pool.name);
-  if (!t.has("name")) t.problem("name", "missing key 'name' (the pool's name)");
-  else if (t.node("name")->is_string() && !is_object_name(pool.name))
-    t.problem("name", "expected a name of letters, digits, '-', '_' or '.', got " + in_quotes(pool.name));
-  std::string identity;
-  t.string("identity", identity);
-  if (t.has("identity") && t.node("identity")->is_string()) {
-    if (auto parsed = parse_identity(identity)) pool.identity = *parsed;
-    else t.problem("identity", parsed.error());
-  }
-  t.absolute_path("php_cgi", pool.php_cgi);
-  t.absolute_path("php_ini", pool.php_ini);
-  read_umask(t, pool.umask);
-  read_fastcgi(t, pool.fastcgi);
+  read_keys(t, kPoolKeys, pool);
   return pool;
 }
 
@@ -105,16 +112,6 @@ bool is_object_name(std::string_view name) {
   return true;
 }
 
-void read_pools(TableReader& root, std::vector<Pool>& pools) {
-  const auto tables = root.tables("pools");
-  for (std::size_t i = 0; i < tables.size(); ++i) {
-    if (!tables[i]) {
-      pools.emplace_back();  // keeps indexes in step with the file; already reported
-      continue;
-    }
-    TableReader t{*root.state(), *tables[i], "pools[" + std::to_string(i) + "]", "[[pools]]"};
-    pools.push_back(read_pool(t));
-  }
-}
+Key<Config> pools_key() { return tables("pools", "[[pools]]", &Config::pools, read_pool); }
 
 }  // namespace gatehouse::config

@@ -1,93 +1,102 @@
 // Reads [[sites]]: bindings, the root application, [[sites.applications]],
 // [[sites.virtual_directories]] and authentication (inherited per field).
+#include "config/keys.hpp"
 #include "config/sections.hpp"
 #include "config/values.hpp"
 
 namespace gatehouse::config {
 namespace {
 
-// Fields given here override `auth`, which starts as the inherited value.
-void read_authentication(TableReader& parent, Authentication& auth) {
-  const toml::table* table = parent.table("authentication");
-  if (!table) return;
-  TableReader t{*parent.state(), *table, parent.key("authentication"), "[sites.authentication]"};
-  t.reject_unknown({"anonymous", "basic"});
-  if (const toml::table* anonymous = t.table("anonymous")) {
-    TableReader a{*t.state(), *anonymous, t.key("anonymous"), "[sites.authentication.anonymous]"};
-    a.reject_unknown({"enabled", "user"});
-    a.boolean("enabled", auth.anonymous_enabled);
-    std::string user;
-    a.string("user", user);
-    if (user == "IUSR") auth.anonymous_user = AnonymousUser::Iusr;
-    else if (user == "pool") auth.anonymous_user = AnonymousUser::Pool;
-    else if (a.has("user") && a.node("user")->is_string())
-      a.problem("user", "expected \"IUSR\" (the anonymous account) or \"pool\" (the pool identity), got " +
-                            in_quotes(user));
-  }
-  if (const toml::table* basic = t.table("basic")) {
-    TableReader b{*t.state(), *basic, t.key("basic"), "[sites.authentication.basic]"};
-    b.reject_unknown({"enabled", "realm"});
-    b.boolean("enabled", auth.basic_enabled);
-    b.string("realm", auth.basic_realm);
-  }
+void read_anonymous_user(TableReader& t, std::string_view key, Authentication& auth) {
+  std::string user;
+  t.string(key, user);
+  if (user == "IUSR") auth.anonymous_user = AnonymousUser::Iusr;
+  else if (user == "pool") auth.anonymous_user = AnonymousUser::Pool;
+  else if (t.node(key)->is_string())
+    t.problem(key, "expected \"IUSR\" (the anonymous account) or \"pool\" (the pool identity), got " +
+                       in_quotes(user));
 }
 
-void read_url_path(TableReader& t, std::string& out) {
+// Fields given here override the authentication inherited from the site.
+const Keys<Authentication> kAnonymousKeys = {
+    field("enabled", &Authentication::anonymous_enabled),
+    custom("user", read_anonymous_user),
+};
+const Keys<Authentication> kBasicKeys = {
+    field("enabled", &Authentication::basic_enabled),
+    field("realm", &Authentication::basic_realm),
+};
+const Keys<Authentication> kAuthenticationKeys = {
+    section("anonymous", "[sites.authentication.anonymous]", kAnonymousKeys),
+    section("basic", "[sites.authentication.basic]", kBasicKeys),
+};
+
+template <class T>
+void read_url_path(TableReader& t, std::string_view key, T& out) {
   std::string text;
-  t.string("path", text);
-  if (!t.has("path")) return t.problem("path", "missing key 'path' (a URL path like \"/blog\")");
-  if (!t.node("path")->is_string()) return;
-  if (auto parsed = parse_url_path(text)) out = *parsed;
-  else t.problem("path", parsed.error());
+  t.string(key, text);
+  if (!t.node(key)->is_string()) return;
+  if (auto parsed = parse_url_path(text)) out.path = *parsed;
+  else t.problem(key, parsed.error());
 }
 
-void require(TableReader& t, std::string_view name, std::string_view what) {
-  if (!t.has(name)) t.problem(name, "missing key '" + std::string{name} + "' (" + std::string{what} + ")");
-}
+constexpr std::string_view kUrlPath = "a URL path like \"/blog\"";
+constexpr std::string_view kServedFolder = "the folder served at this path";
 
-// The fields an application shares with the site's root application.
-void read_application_fields(TableReader& t, Application& app) {
-  require(t, "physical_path", "the folder served at this path");
-  t.absolute_path("physical_path", app.physical_path);
-  t.absolute_path("app_root", app.app_root);
+// The keys an application shares with its site (the site's root application).
+const Key<Application> kAppRoot = field("app_root", &Application::app_root);
+const Key<Application> kPhysicalPath = required(field("physical_path", &Application::physical_path), kServedFolder);
+const Key<Application> kPool = field("pool", &Application::pool);
+const Key<Application> kWritable = field("writable", &Application::writable);
+const Key<Application> kAuthentication =
+    section("authentication", "[sites.authentication]", &Application::authentication, kAuthenticationKeys);
+
+const Keys<Application> kApplicationKeys = {
+    required(custom("path", read_url_path<Application>), kUrlPath),
+    kAppRoot,
+    kPhysicalPath,
+    kPool,
+    kWritable,
+    kAuthentication,
+};
+
+const Keys<VirtualDirectory> kVirtualDirectoryKeys = {
+    required(custom("path", read_url_path<VirtualDirectory>), kUrlPath),
+    required(field("physical_path", &VirtualDirectory::physical_path), kServedFolder),
+};
+
+// app_root defaults to the folder served.
+void default_app_root(const TableReader& t, Application& app) {
   if (!t.has("app_root")) app.app_root = app.physical_path;
-  t.string("pool", app.pool);
-  t.absolute_paths("writable", app.writable);
-  read_authentication(t, app.authentication);
 }
 
-Application read_application(TableReader& t, const Application& site_root) {
+Application read_application(TableReader& t, const Site& site) {
   Application app;
   app.pos = t.pos();
-  app.pool = site_root.pool;
-  app.authentication = site_root.authentication;
-  t.reject_unknown({"path", "app_root", "physical_path", "pool", "writable", "authentication"});
-  read_url_path(t, app.path);
-  read_application_fields(t, app);
+  app.pool = site.root().pool;
+  app.authentication = site.root().authentication;
+  read_keys(t, kApplicationKeys, app);
+  default_app_root(t, app);
   return app;
 }
 
-VirtualDirectory read_virtual_directory(TableReader& t) {
+VirtualDirectory read_virtual_directory(TableReader& t, const Site&) {
   VirtualDirectory dir;
   dir.pos = t.pos();
-  t.reject_unknown({"path", "physical_path"});
-  read_url_path(t, dir.path);
-  require(t, "physical_path", "the folder served at this path");
-  t.absolute_path("physical_path", dir.physical_path);
+  read_keys(t, kVirtualDirectoryKeys, dir);
   return dir;
 }
 
-void read_bindings(TableReader& t, std::vector<Binding>& out) {
+void read_bindings(TableReader& t, std::string_view key, Site& site) {
   std::vector<std::string> texts;
-  t.strings("bindings", texts);
-  if (!t.has("bindings")) return t.problem("bindings", "missing key 'bindings' (like [\"http://*:80:*\"])");
-  if (t.node("bindings")->is_array() && t.node("bindings")->as_array()->empty())
-    return t.problem("bindings", "expected at least one binding like \"http://*:80:*\", got an empty array");
-  const toml::array* array = t.node("bindings")->as_array();
+  t.strings(key, texts);
+  const toml::array* array = t.node(key)->as_array();
+  if (array && array->empty())
+    return t.problem(key, "expected at least one binding like \"http://*:80:*\", got an empty array");
   for (std::size_t i = 0; i < texts.size() && array; ++i) {
-    const std::string item = "bindings[" + std::to_string(i) + "]";
+    const std::string item = std::string{key} + "[" + std::to_string(i) + "]";
     if (auto parsed = parse_binding(texts[i])) {
-      out.push_back(*parsed);
+      site.bindings.push_back(*parsed);
     } else {
       t.state()->add(t.state()->pos(array->get(i)->source()), t.key(item), parsed.error());
     }
@@ -108,47 +117,48 @@ void check_names(TableReader& t, std::string_view name, const std::vector<std::s
   }
 }
 
-Site read_site(TableReader& t) {
+void read_default_documents(TableReader& t, std::string_view key, Site& site) {
+  t.strings(key, site.default_documents);
+  check_names(t, key, site.default_documents, false);
+}
+
+void read_php_extensions(TableReader& t, std::string_view key, Site& site) {
+  t.strings(key, site.php_extensions);
+  check_names(t, key, site.php_extensions, true);
+}
+
+void read_site_name(TableReader& t, std::string_view key, Site& site) {
+  t.string(key, site.name);
+  if (t.node(key)->is_string() && !is_object_name(site.name))
+    t.problem(key, "expected a name of letters, digits, '-', '_' or '.', got " + in_quotes(site.name));
+}
+
+Application& root_of(Site& site) { return site.applications.front(); }
+
+const Keys<Site> kSiteKeys = {
+    required(custom("name", read_site_name), "the site's name"),
+    required(custom("bindings", read_bindings), "like [\"http://*:80:*\"]"),
+    on_part(kAppRoot, root_of),
+    on_part(kPhysicalPath, root_of),
+    required(on_part(kPool, root_of), "the application pool serving the site"),
+    custom("default_documents", read_default_documents),
+    custom("php_extensions", read_php_extensions),
+    on_part(kWritable, root_of),
+    on_part(kAuthentication, root_of),
+    tables("applications", "[[sites.applications]]", &Site::applications, read_application),
+    tables("virtual_directories", "[[sites.virtual_directories]]", &Site::virtual_directories,
+           read_virtual_directory),
+};
+
+Site read_site(TableReader& t, const Config&) {
   Site site;
   site.pos = t.pos();
-  t.reject_unknown({"name", "bindings", "app_root", "physical_path", "pool", "default_documents", "php_extensions",
-                    "writable", "authentication", "applications", "virtual_directories"});
-  t.string("name", site.name);
-  require(t, "name", "the site's name");
-  if (t.has("name") && t.node("name")->is_string() && !is_object_name(site.name))
-    t.problem("name", "expected a name of letters, digits, '-', '_' or '.', got " + in_quotes(site.name));
-  read_bindings(t, site.bindings);
-  t.strings("default_documents", site.default_documents);
-  check_names(t, "default_documents", site.default_documents, false);
-  t.strings("php_extensions", site.php_extensions);
-  check_names(t, "php_extensions", site.php_extensions, true);
-
   Application root;
   root.path = "/";
   root.pos = site.pos;
-  require(t, "pool", "the application pool serving the site");
-  read_application_fields(t, root);
-  site.applications.push_back(root);
-
-  const auto apps = t.tables("applications");
-  for (std::size_t i = 0; i < apps.size(); ++i) {
-    if (!apps[i]) {
-      site.applications.emplace_back();
-      continue;
-    }
-    TableReader a{*t.state(), *apps[i], t.key("applications[" + std::to_string(i) + "]"), "[[sites.applications]]"};
-    site.applications.push_back(read_application(a, site.applications.front()));
-  }
-  const auto dirs = t.tables("virtual_directories");
-  for (std::size_t i = 0; i < dirs.size(); ++i) {
-    if (!dirs[i]) {
-      site.virtual_directories.emplace_back();
-      continue;
-    }
-    TableReader d{*t.state(), *dirs[i], t.key("virtual_directories[" + std::to_string(i) + "]"),
-                  "[[sites.virtual_directories]]"};
-    site.virtual_directories.push_back(read_virtual_directory(d));
-  }
+  site.applications.push_back(root);  // [0]: the keys above read into it
+  read_keys(t, kSiteKeys, site);
+  default_app_root(t, site.applications.front());
   return site;
 }
 
@@ -159,16 +169,6 @@ std::string application_key(std::size_t site, std::size_t app) {
   return app == 0 ? key : key + ".applications[" + std::to_string(app - 1) + "]";
 }
 
-void read_sites(TableReader& root, std::vector<Site>& sites) {
-  const auto tables = root.tables("sites");
-  for (std::size_t i = 0; i < tables.size(); ++i) {
-    if (!tables[i]) {
-      sites.emplace_back();
-      continue;
-    }
-    TableReader t{*root.state(), *tables[i], "sites[" + std::to_string(i) + "]", "[[sites]]"};
-    sites.push_back(read_site(t));
-  }
-}
+Key<Config> sites_key() { return tables("sites", "[[sites]]", &Config::sites, read_site); }
 
 }  // namespace gatehouse::config

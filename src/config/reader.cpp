@@ -140,9 +140,9 @@ void TableReader::count(std::string_view name, std::uint64_t& out, std::uint64_t
   out = static_cast<std::uint64_t>(n);
 }
 
-void TableReader::count(std::string_view name, unsigned& out, unsigned min) {
+void TableReader::count(std::string_view name, unsigned& out, unsigned min, unsigned max) {
   std::uint64_t wide = out;
-  count(name, wide, min, std::numeric_limits<unsigned>::max());
+  count(name, wide, min, max);
   out = static_cast<unsigned>(wide);
 }
 
@@ -179,7 +179,7 @@ std::vector<const toml::table*> TableReader::tables(std::string_view name) {
   return out;
 }
 
-void TableReader::reject_unknown(std::initializer_list<std::string_view> known) {
+void TableReader::reject_unknown(const std::vector<std::string_view>& known) {
   for (auto&& [k, v] : table_) {
     bool found = false;
     for (auto name : known) found = found || name == k.str();

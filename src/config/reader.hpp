@@ -3,7 +3,7 @@
 // Problem instead of stopping, so the user sees every mistake at once.
 #pragma once
 
-#include <initializer_list>
+#include <limits>
 #include <map>
 #include <string>
 #include <toml++/toml.h>
@@ -50,7 +50,25 @@ class TableReader {
   void duration(std::string_view name, Seconds& out, Seconds min = Seconds{0});
   void count(std::string_view name, std::uint64_t& out, std::uint64_t min = 0,
              std::uint64_t max = std::numeric_limits<std::int64_t>::max());
-  void count(std::string_view name, unsigned& out, unsigned min = 0);
+  void count(std::string_view name, unsigned& out, unsigned min = 0,
+             unsigned max = std::numeric_limits<unsigned>::max());
+
+  // The getter for the type of `out`, so a Key (keys.hpp) names only the member.
+  void get(std::string_view name, std::string& out) { string(name, out); }
+  void get(std::string_view name, bool& out) { boolean(name, out); }
+  void get(std::string_view name, Path& out) { absolute_path(name, out); }
+  void get(std::string_view name, std::optional<Path>& out) { absolute_path(name, out); }
+  void get(std::string_view name, std::vector<Path>& out) { absolute_paths(name, out); }
+  void get(std::string_view name, std::vector<std::string>& out) { strings(name, out); }
+  void get(std::string_view name, Seconds& out, Seconds min = Seconds{0}) { duration(name, out, min); }
+  void get(std::string_view name, std::uint64_t& out, std::uint64_t min = 0,
+           std::uint64_t max = std::numeric_limits<std::int64_t>::max()) {
+    count(name, out, min, max);
+  }
+  void get(std::string_view name, unsigned& out, unsigned min = 0,
+           unsigned max = std::numeric_limits<unsigned>::max()) {
+    count(name, out, min, max);
+  }
 
   // A sub-table, or nullptr (a problem when present but not a table).
   const toml::table* table(std::string_view name);
@@ -59,7 +77,7 @@ class TableReader {
   std::vector<const toml::table*> tables(std::string_view name);
 
   // Each key not in `known` is a problem naming the keys that are.
-  void reject_unknown(std::initializer_list<std::string_view> known);
+  void reject_unknown(const std::vector<std::string_view>& known);
 
   // Records a problem on the value of `name` (or on the table when absent).
   void problem(std::string_view name, std::string message);

@@ -1,16 +1,18 @@
-// The loader's internal parts: one reader per section of the file, and the
+// The loader's internal parts: the keys of each section of the file, and the
 // cross-reference checks that run once every section has been read.
 #pragma once
 
+#include "config/keys.hpp"
 #include "config/load.hpp"
 #include "config/reader.hpp"
 
 namespace gatehouse::config {
 
-void read_server(TableReader& root, Server& server);
-void read_accounts(TableReader& root, Accounts& accounts);
-void read_pools(TableReader& root, std::vector<Pool>& pools);
-void read_sites(TableReader& root, std::vector<Site>& sites);
+// The top-level keys of the file, each with the Keys of its section.
+Key<Config> server_key();    // [server], [server.limits]
+Key<Config> accounts_key();  // [accounts]
+Key<Config> pools_key();     // [[pools]]
+Key<Config> sites_key();     // [[sites]]
 
 // Names used as pool and site names: letters, digits, '-', '_', '.'.
 bool is_object_name(std::string_view name);

@@ -93,18 +93,6 @@ Result<AclPtr> from_text(const std::string& text, int fd) {
 
 }  // namespace
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(o.fd_, -1);
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 unsigned AclSpec::group_class() const {

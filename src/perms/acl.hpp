@@ -29,23 +29,6 @@ struct AclSpec {
   std::string text() const;
 };
 
-// A file descriptor closed on scope exit.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
-
 // "/proc/self/fd/N": the path through which libacl reaches exactly the object
 // an O_PATH descriptor holds, whatever happens to its name meanwhile.
 std::string fd_path(int fd);

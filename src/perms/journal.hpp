@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "perms/acl.hpp"
 #include "perms/plan.hpp"
 

@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/unique_fd.hpp"
+
 namespace gatehouse::perms {
 namespace {
 

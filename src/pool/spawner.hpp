@@ -14,8 +14,8 @@
 
 #include "accounts/identity.hpp"
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "config/model.hpp"
-#include "pool/unique_fd.hpp"
 
 namespace gatehouse::pool {
 

@@ -1,12 +1,12 @@
-// A file descriptor owned by one object: closed exactly once, movable, never
-// copied. Used for the fds the spawner hands to the pool.
+// The one owning file-descriptor type: closed exactly once, movable, never
+// copied. Every component holds descriptors through it (no private wrappers).
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace gatehouse::pool {
+namespace gatehouse {
 
 class UniqueFd {
  public:
@@ -23,14 +23,22 @@ class UniqueFd {
 
   int get() const { return fd_; }
   explicit operator bool() const { return fd_ >= 0; }
+  // Gives up ownership: the caller closes the descriptor.
   int release() { return std::exchange(fd_, -1); }
+  // Closes the held descriptor (errors ignored) and takes fd.
   void reset(int fd = -1) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = fd;
+  }
+  // Closes now and reports close(2)'s result, for writers whose data is only
+  // safe once close succeeded; the object is empty afterwards either way.
+  int close() {
+    if (fd_ < 0) return 0;
+    return ::close(std::exchange(fd_, -1));
   }
 
  private:
   int fd_ = -1;
 };
 
-}  // namespace gatehouse::pool
+}  // namespace gatehouse
