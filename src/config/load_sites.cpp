@@ -56,14 +56,16 @@ void read_application_fields(TableReader& t, Application& app) {
   read_authentication(t, app.authentication);
 }
 
-Application read_application(TableReader& t, const Application& site_root) {
+Application read_application(TableReader& t, const Site& site) {
   Application app;
   app.pos = t.pos();
-  app.pool = site_root.pool;
-  app.authentication = site_root.authentication;
-  t.reject_unknown({"path", "app_root", "physical_path", "pool", "writable", "authentication"});
+  app.pool = site.root().pool;
+  app.authentication = site.root().authentication;
+  t.reject_unknown({"path", "app_root", "physical_path", "pool", "writable", "authentication", "front_controller",
+                    "rewrite"});
   read_url_path(t, app.path);
   read_application_fields(t, app);
+  read_rewrite(t, "sites.applications", site.php_extensions, app.rewrite, app.front_controller);
   return app;
 }
 
@@ -112,7 +114,8 @@ Site read_site(TableReader& t) {
   Site site;
   site.pos = t.pos();
   t.reject_unknown({"name", "bindings", "app_root", "physical_path", "pool", "default_documents", "php_extensions",
-                    "writable", "authentication", "applications", "virtual_directories"});
+                    "writable", "authentication", "applications", "virtual_directories", "front_controller",
+                    "rewrite"});
   t.string("name", site.name);
   require(t, "name", "the site's name");
   if (t.has("name") && t.node("name")->is_string() && !is_object_name(site.name))
@@ -129,6 +132,7 @@ Site read_site(TableReader& t) {
   require(t, "pool", "the application pool serving the site");
   read_application_fields(t, root);
   site.applications.push_back(root);
+  read_rewrite(t, "sites", site.php_extensions, site.rewrite, site.front_controller);
 
   const auto apps = t.tables("applications");
   for (std::size_t i = 0; i < apps.size(); ++i) {
@@ -137,7 +141,7 @@ Site read_site(TableReader& t) {
       continue;
     }
     TableReader a{*t.state(), *apps[i], t.key("applications[" + std::to_string(i) + "]"), "[[sites.applications]]"};
-    site.applications.push_back(read_application(a, site.applications.front()));
+    site.applications.push_back(read_application(a, site));
   }
   const auto dirs = t.tables("virtual_directories");
   for (std::size_t i = 0; i < dirs.size(); ++i) {

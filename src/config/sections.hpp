@@ -11,6 +11,9 @@ void read_server(TableReader& root, Server& server);
 void read_accounts(TableReader& root, Accounts& accounts);
 void read_pools(TableReader& root, std::vector<Pool>& pools);
 void read_sites(TableReader& root, std::vector<Site>& sites);
+// `[[header.rewrite]]` rules and front_controller of a site or application.
+void read_rewrite(TableReader& t, const std::string& header, const std::vector<std::string>& php_extensions,
+                  std::vector<RewriteRule>& rules, std::string& front_controller);
 
 // Names used as pool and site names: letters, digits, '-', '_', '.'.
 bool is_object_name(std::string_view name);
