@@ -23,7 +23,7 @@ void Regex::ContextFree::operator()(pcre2_match_context* p) const { pcre2_match_
 
 MatchData::MatchData(std::uint32_t pairs) : data_(pcre2_match_data_create(pairs, nullptr)) {}
 
-Result<Regex> Regex::compile(std::string_view pattern, bool ignore_case, std::string_view where) {
+Result<Regex> Regex::compile(std::string_view pattern, bool ignore_case, std::string_view where, bool jit) {
   int code = 0;
   PCRE2_SIZE offset = 0;
   Regex regex;
@@ -35,7 +35,7 @@ Result<Regex> Regex::compile(std::string_view pattern, bool ignore_case, std::st
                                         message_of(code) + " at offset " + std::to_string(offset)));
   // JIT is an optimisation: where it is missing (or W^X forbids it) the
   // interpreter runs under the same limits.
-  regex.jit_ = pcre2_jit_compile(regex.code_.get(), PCRE2_JIT_COMPLETE) == 0;
+  regex.jit_ = jit && pcre2_jit_compile(regex.code_.get(), PCRE2_JIT_COMPLETE) == 0;
   std::uint32_t groups = 0;
   pcre2_pattern_info(regex.code_.get(), PCRE2_INFO_CAPTURECOUNT, &groups);
   regex.pairs_ = groups + 1;

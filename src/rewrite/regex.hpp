@@ -42,7 +42,9 @@ class MatchData {
 class Regex {
  public:
   // `where` names the pattern in errors ("rule 'wordpress' (match)").
-  static Result<Regex> compile(std::string_view pattern, bool ignore_case, std::string_view where);
+  // `jit` false keeps to the interpreter (tests of the fallback's limits).
+  static Result<Regex> compile(std::string_view pattern, bool ignore_case, std::string_view where,
+                               bool jit = true);
 
   // Capture groups plus one (group 0, the whole match).
   std::uint32_t pairs() const { return pairs_; }
