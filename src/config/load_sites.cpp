@@ -51,6 +51,11 @@ const Key<Application> kWritable = field("writable", &Application::writable);
 const Key<Application> kAuthentication =
     section("authentication", "[sites.authentication]", &Application::authentication, kAuthenticationKeys);
 
+// Rewrite rules and front_controller need the site's php_extensions: the
+// keys are declared here and read by read_rewrite once the table is read.
+template <class T>
+void read_after(TableReader&, std::string_view, T&) {}
+
 const Keys<Application> kApplicationKeys = {
     required(custom("path", read_url_path<Application>), kUrlPath),
     kAppRoot,
@@ -58,6 +63,8 @@ const Keys<Application> kApplicationKeys = {
     kPool,
     kWritable,
     kAuthentication,
+    custom("front_controller", read_after<Application>),
+    custom("rewrite", read_after<Application>),
 };
 
 const Keys<VirtualDirectory> kVirtualDirectoryKeys = {
@@ -77,6 +84,7 @@ Application read_application(TableReader& t, const Site& site) {
   app.authentication = site.root().authentication;
   read_keys(t, kApplicationKeys, app);
   default_app_root(t, app);
+  read_rewrite(t, "sites.applications", site.php_extensions, app.rewrite, app.front_controller);
   return app;
 }
 
@@ -148,6 +156,8 @@ const Keys<Site> kSiteKeys = {
     tables("applications", "[[sites.applications]]", &Site::applications, read_application),
     tables("virtual_directories", "[[sites.virtual_directories]]", &Site::virtual_directories,
            read_virtual_directory),
+    custom("front_controller", read_after<Site>),
+    custom("rewrite", read_after<Site>),
 };
 
 Site read_site(TableReader& t, const Config&) {
@@ -159,6 +169,7 @@ Site read_site(TableReader& t, const Config&) {
   site.applications.push_back(root);  // [0]: the keys above read into it
   read_keys(t, kSiteKeys, site);
   default_app_root(t, site.applications.front());
+  read_rewrite(t, "sites", site.php_extensions, site.rewrite, site.front_controller);
   return site;
 }
 

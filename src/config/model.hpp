@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "config/rewrite_model.hpp"
+
 namespace gatehouse::config {
 
 using Seconds = std::chrono::seconds;
@@ -113,6 +115,10 @@ struct Application {
   std::string pool;
   std::vector<Path> writable;  // folders the application writes, beyond php.ini's
   Authentication authentication;
+  // Run after the site's rules for requests in this application; empty for
+  // the root application (the site's own rules and front controller serve it).
+  std::vector<RewriteRule> rewrite;
+  std::string front_controller;  // "/index.php": below this application's path
   SourcePos pos;
 };
 
@@ -130,6 +136,8 @@ struct Site {
   std::vector<std::string> php_extensions = {".php"};
   std::vector<Application> applications;  // [0] is the root application "/"
   std::vector<VirtualDirectory> virtual_directories;
+  std::vector<RewriteRule> rewrite;  // run first for every request of the site (IIS: inherited)
+  std::string front_controller;      // for the root application's requests only
   SourcePos pos;
 
   const Application& root() const { return applications.front(); }

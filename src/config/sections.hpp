@@ -13,6 +13,9 @@ Key<Config> server_key();    // [server], [server.limits]
 Key<Config> accounts_key();  // [accounts]
 Key<Config> pools_key();     // [[pools]]
 Key<Config> sites_key();     // [[sites]]
+// `[[header.rewrite]]` rules and front_controller of a site or application.
+void read_rewrite(TableReader& t, const std::string& header, const std::vector<std::string>& php_extensions,
+                  std::vector<RewriteRule>& rules, std::string& front_controller);
 
 // Names used as pool and site names: letters, digits, '-', '_', '.'.
 bool is_object_name(std::string_view name);

@@ -31,11 +31,47 @@ std::string anonymous(const Authentication& auth, const Config& config, const st
   return "as " + config.accounts.anonymous + " (IUSR)";
 }
 
+std::string condition_summary(const RewriteCondition& c) {
+  const std::string_view negate = c.negate ? "!" : "";
+  if (c.match_type != MatchType::Pattern) return fmt::format("{} {}{}", c.input.text, negate, to_string(c.match_type));
+  return fmt::format("{} {}~ {}{}", c.input.text, negate, in_quotes(c.pattern), c.ignore_case ? "" : " (case)");
+}
+
+std::string action_summary(const RewriteRule& r) {
+  const std::string_view query = r.append_query_string ? "" : ", query not appended";
+  switch (r.action) {
+    case RewriteAction::Rewrite: return fmt::format("Rewrite {}{}", in_quotes(r.url.text), query);
+    case RewriteAction::Redirect: return fmt::format("Redirect {} {}{}", r.redirect_type, in_quotes(r.url.text), query);
+    case RewriteAction::CustomResponse:
+      return fmt::format("CustomResponse {}.{} {}", r.status_code, r.substatus_code, in_quotes(r.status_reason));
+    default: return std::string{to_string(r.action)};
+  }
+}
+
+// One line per rule: name: [!]"match" if conditions -> action (stop).
+void rewrite_summary(std::string& out, std::string_view indent, const std::vector<RewriteRule>& rules,
+                     const std::string& front_controller) {
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const RewriteRule& r = rules[i];
+    std::string conditions;
+    const std::string_view join = r.logical_grouping == LogicalGrouping::MatchAll ? " and " : " or ";
+    for (const auto& c : r.conditions)
+      conditions += std::string{conditions.empty() ? std::string_view{" if "} : join} + condition_summary(c);
+    out += fmt::format("{}rewrite {}. {}: {}{}{}{} -> {}{}\n", indent, i + 1, r.name, r.negate ? "!" : "",
+                       in_quotes(r.match), r.ignore_case ? "" : " (case)", conditions, action_summary(r),
+                       r.stop_processing ? " (stop)" : "");
+  }
+  if (!front_controller.empty())
+    out += fmt::format("{}front controller {} (paths that are neither a file nor a folder)\n", indent,
+                       front_controller);
+}
+
 void site_summary(std::string& out, const Site& site, const Config& config) {
   out += fmt::format("\nsite {}\n", site.name);
   for (const auto& b : site.bindings) out += fmt::format("  binding {}\n", b.text);
   out += fmt::format("  default documents: {}\n  PHP extensions: {}\n", join(site.default_documents),
                      join(site.php_extensions));
+  rewrite_summary(out, "  ", site.rewrite, site.front_controller);
   for (const auto& app : site.applications) {
     out += fmt::format("  application {}\n", app.path);
     out += fmt::format("    physical path {}\n    app root {}\n    pool {}\n", app.physical_path.string(),
@@ -44,6 +80,7 @@ void site_summary(std::string& out, const Site& site, const Config& config) {
     if (app.authentication.basic_enabled)
       out += fmt::format("    basic authentication: realm {}\n", in_quotes(app.authentication.basic_realm));
     if (!app.writable.empty()) out += fmt::format("    writable: {}\n", join(app.writable));
+    rewrite_summary(out, "    ", app.rewrite, app.front_controller);
   }
   for (const auto& dir : site.virtual_directories)
     out += fmt::format("  virtual directory {} -> {}\n", dir.path, dir.physical_path.string());
