@@ -46,6 +46,43 @@ bool looks_like_windows_path(std::string_view v) {
          v.starts_with("\\\\") || v.starts_with("%");
 }
 
+// What becomes of each pool attribute (path under <add>), with the reason.
+const std::pair<std::string_view, std::pair<Outcome, std::string_view>> kPoolAttributes[] = {
+    {"managedRuntimeVersion", {Outcome::Approximated, "an ASP.NET setting: no meaning for php-cgi, dropped"}},
+    {"managedPipelineMode", {Outcome::Approximated, "an ASP.NET setting: no meaning for php-cgi, dropped"}},
+    {"enable32BitAppOnWin64", {Outcome::Approximated, "w3wp bitness: no meaning on Linux, dropped"}},
+    {"autoStart", {Outcome::Approximated, "Gatehouse starts php-cgi workers on demand, dropped"}},
+    {"startMode", {Outcome::Approximated, "Gatehouse starts php-cgi workers on demand, dropped"}},
+    {"queueLength",
+     {Outcome::Approximated,
+      "http.sys's queue per pool: Gatehouse queues per pool at the FastCGI level (queue_length, "
+      "from fastCgi queueLength); the listen backlog replaces http.sys's queue"}},
+    {"processModel/idleTimeout",
+     {Outcome::Approximated,
+      "the whole worker process's idle timeout: Gatehouse stops idle php-cgi "
+      "processes by FastCGI idle_timeout"}},
+    {"processModel/maxProcesses",
+     {Outcome::Approximated, "a web garden: Gatehouse's max_instances bounds php-cgi"}},
+    {"processModel/loadUserProfile",
+     {Outcome::Approximated, "Windows profiles: no meaning on Linux, dropped"}},
+    {"processModel/pingingEnabled",
+     {Outcome::Approximated, "w3wp health pings: php-cgi is watched by activity_timeout"}},
+    {"failure/rapidFailProtection",
+     {Outcome::Approximated,
+      "w3wp crash protection: php-cgi failures are counted by "
+      "rapid_fails_per_minute (fastCgi rapidFailsPerMinute)"}},
+    {"failure/rapidFailProtectionInterval", {Outcome::Approximated, "see rapidFailProtection"}},
+    {"failure/rapidFailProtectionMaxCrashes", {Outcome::Approximated, "see rapidFailProtection"}},
+    {"recycling/periodicRestart/requests",
+     {Outcome::Approximated, "php-cgi processes recycle after instance_max_requests each"}},
+    {"recycling/periodicRestart/time", {Outcome::NotMapped, "Gatehouse has no timed recycling of a pool"}},
+    {"recycling/periodicRestart/memory",
+     {Outcome::NotMapped, "memory limits need the per-pool cgroup of the confinement work"}},
+    {"recycling/periodicRestart/privateMemory",
+     {Outcome::NotMapped, "memory limits need the per-pool cgroup of the confinement work"}},
+    {"cpu/limit", {Outcome::NotMapped, "CPU limits need the per-pool cgroup of the confinement work"}},
+};
+
 }  // namespace
 
 std::string Importer::pool_attribute(const IisPool& pool, std::string_view child, std::string_view name,
@@ -68,6 +105,9 @@ void Importer::read_pools() {
     }
     pools_.emplace(lower(name), IisPool{name, add, false});
   }
+  // The defaults every pool inherits: reported once, as the pools' own attributes are.
+  pugi::xml_node defaults = tree_.apphost_section(kApphostPools).child("applicationPoolDefaults");
+  if (defaults) report_pool_attributes(defaults, "applicationPools/applicationPoolDefaults");
 }
 
 void Importer::pool_identity(IisPool& pool, config::Pool& out) {
@@ -79,8 +119,8 @@ void Importer::pool_identity(IisPool& pool, config::Pool& out) {
   out.identity = "ApplicationPoolIdentity";
   if (lower_type == "applicationpoolidentity") {
     note(apphost_, at, element + "@identityType", Outcome::Mapped,
-         "ApplicationPoolIdentity (IIS AppPool\\" + pool.name + "): the pool's own account gh-pool-" +
-             out.name);
+         "ApplicationPoolIdentity (IIS AppPool\\" + pool.name +
+             "): the pool's own account, created by Gatehouse (gatehouse check names it)");
   } else if (lower_type == "specificuser") {
     auto it = options_.users.find(lower(user));
     if (it != options_.users.end() && config::is_account_name(it->second)) {
@@ -89,76 +129,43 @@ void Importer::pool_identity(IisPool& pool, config::Pool& out) {
            "SpecificUser " + user + " runs as the existing Linux account " + it->second + " (--user-map)");
     } else {
       note(apphost_, at, element + "@userName", Outcome::Approximated,
-           "SpecificUser " + user + " needs a decision: the pool gets its own account gh-pool-" + out.name +
-               " until --user-map '" + user + "=LINUX_ACCOUNT' names an existing account");
+           "SpecificUser " + user +
+               " needs a decision: the pool gets its own account (as ApplicationPoolIdentity) until "
+               "--user-map '" +
+               user + "=LINUX_ACCOUNT' names an existing account");
     }
     if (pool_attribute(pool, "processModel", "password", "") != "")
       note(apphost_, at, element + "@password", Outcome::Mapped,
            "the password is neither read nor decrypted: Gatehouse switches to Linux accounts without one");
   } else {
-    note(apphost_, at, element + "@identityType", Outcome::Approximated,
-         type +
-             " is a built-in Windows account with wide rights: the pool gets its own unprivileged account "
-             "gh-pool-" +
-             out.name + " instead");
+    note(
+        apphost_, at, element + "@identityType", Outcome::Approximated,
+        type + " is a built-in Windows account with wide rights: the pool gets its own unprivileged account");
   }
 }
 
-// Every pool attribute IIS wrote gets an outcome; a table keeps the reasons together.
 void Importer::pool_settings(IisPool& pool) {
-  static const std::pair<std::string_view, std::pair<Outcome, std::string_view>> kAttributes[] = {
-      {"managedRuntimeVersion",
-       {Outcome::Approximated, "an ASP.NET setting: no meaning for php-cgi, dropped"}},
-      {"managedPipelineMode", {Outcome::Approximated, "an ASP.NET setting: no meaning for php-cgi, dropped"}},
-      {"enable32BitAppOnWin64", {Outcome::Approximated, "w3wp bitness: no meaning on Linux, dropped"}},
-      {"autoStart", {Outcome::Approximated, "Gatehouse starts php-cgi workers on demand, dropped"}},
-      {"startMode", {Outcome::Approximated, "Gatehouse starts php-cgi workers on demand, dropped"}},
-      {"queueLength",
-       {Outcome::Approximated,
-        "http.sys's queue per pool: Gatehouse queues per pool at the FastCGI level (queue_length, "
-        "from fastCgi queueLength); the listen backlog replaces http.sys's queue"}},
-      {"processModel/idleTimeout",
-       {Outcome::Approximated,
-        "the whole worker process's idle timeout: Gatehouse stops idle php-cgi "
-        "processes by FastCGI idle_timeout"}},
-      {"processModel/maxProcesses",
-       {Outcome::Approximated, "a web garden: Gatehouse's max_instances bounds php-cgi"}},
-      {"processModel/loadUserProfile",
-       {Outcome::Approximated, "Windows profiles: no meaning on Linux, dropped"}},
-      {"processModel/pingingEnabled",
-       {Outcome::Approximated, "w3wp health pings: php-cgi is watched by activity_timeout"}},
-      {"failure/rapidFailProtection",
-       {Outcome::Approximated,
-        "w3wp crash protection: php-cgi failures are counted by "
-        "rapid_fails_per_minute (fastCgi rapidFailsPerMinute)"}},
-      {"failure/rapidFailProtectionInterval", {Outcome::Approximated, "see rapidFailProtection"}},
-      {"failure/rapidFailProtectionMaxCrashes", {Outcome::Approximated, "see rapidFailProtection"}},
-      {"recycling/periodicRestart/requests",
-       {Outcome::Approximated, "php-cgi processes recycle after instance_max_requests each"}},
-      {"recycling/periodicRestart/time", {Outcome::NotMapped, "Gatehouse has no timed recycling of a pool"}},
-      {"recycling/periodicRestart/memory",
-       {Outcome::NotMapped, "memory limits need the per-pool cgroup of the confinement work"}},
-      {"recycling/periodicRestart/privateMemory",
-       {Outcome::NotMapped, "memory limits need the per-pool cgroup of the confinement work"}},
-      {"cpu/limit", {Outcome::NotMapped, "CPU limits need the per-pool cgroup of the confinement work"}},
-  };
-  const std::string element = "applicationPools/add[@name='" + pool.name + "']";
+  report_pool_attributes(pool.node, "applicationPools/add[@name='" + pool.name + "']");
+}
+
+// Every pool attribute IIS wrote gets an outcome; a table keeps the reasons together.
+void Importer::report_pool_attributes(pugi::xml_node pool, const std::string& element) {
   auto visit = [&](pugi::xml_node node, const std::string& prefix) {
     for (pugi::xml_attribute a : node.attributes()) {
       const std::string key = prefix + a.name();
       if (key == "name" || key.starts_with("processModel/identityType") || key == "processModel/userName" ||
           key == "processModel/password")
         continue;
-      auto it = std::find_if(std::begin(kAttributes), std::end(kAttributes),
+      auto it = std::find_if(std::begin(kPoolAttributes), std::end(kPoolAttributes),
                              [&](auto& kv) { return kv.first == key; });
-      if (it != std::end(kAttributes))
+      if (it != std::end(kPoolAttributes))
         note(apphost_, node, element + "/" + key, it->second.first, std::string{it->second.second});
       else
         note(apphost_, node, element + "/" + key, Outcome::NotMapped, "Gatehouse has no equivalent");
     }
   };
-  visit(pool.node, "");
-  for (pugi::xml_node child : pool.node.children()) {
+  visit(pool, "");
+  for (pugi::xml_node child : pool.children()) {
     visit(child, std::string{child.name()} + "/");
     for (pugi::xml_node grand : child.children())
       visit(grand, std::string{child.name()} + "/" + grand.name() + "/");

@@ -77,6 +77,9 @@ void Importer::read_authentication(const std::string& config_path, config::Appli
   if (enabled)
     note(enabled.level, enabled.node, "anonymousAuthentication@enabled" + for_app, Outcome::Mapped,
          std::string{"anonymous.enabled = "} + (auth.anonymous_enabled ? "true" : "false"));
+  else
+    note(apphost_, apphost_.doc().document_element(), "anonymousAuthentication" + for_app, Outcome::Mapped,
+         "set nowhere: IIS's schema default, anonymous.enabled = false");
   const auto user = fold_attribute(anonymous, "userName");
   const std::string name = user ? user.value : "IUSR";
   if (lower(name) == "iusr") {

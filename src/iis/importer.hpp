@@ -54,6 +54,7 @@ class Importer {
                                             const XmlFile& file, pugi::xml_node at);
   void pool_identity(IisPool& pool, config::Pool& out);
   void pool_settings(IisPool& pool);
+  void report_pool_attributes(pugi::xml_node pool, const std::string& element);
   void fastcgi_settings(pugi::xml_node app, config::Pool& out);
   void read_environment(pugi::xml_node app, config::Pool& out, const std::string& element, bool report);
   void report_unused_pools();
