@@ -63,6 +63,8 @@ const std::pair<std::string_view, std::pair<Outcome, std::string_view>> kPoolAtt
       "processes by FastCGI idle_timeout"}},
     {"processModel/maxProcesses",
      {Outcome::Approximated, "a web garden: Gatehouse's max_instances bounds php-cgi"}},
+    {"processModel/setProfileEnvironment",
+     {Outcome::Approximated, "Windows profiles: no meaning on Linux, dropped"}},
     {"processModel/loadUserProfile",
      {Outcome::Approximated, "Windows profiles: no meaning on Linux, dropped"}},
     {"processModel/pingingEnabled",
