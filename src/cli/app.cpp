@@ -17,6 +17,7 @@ int run(int argc, char** argv) {
   add_check(app);
   add_perms(app);
   add_accounts(app);
+  add_import(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {  // also CLI::RuntimeError(code): a subcommand's exit code

@@ -9,5 +9,6 @@ void add_serve(CLI::App& app);     // serve.cpp
 void add_check(CLI::App& app);     // check.cpp
 void add_perms(CLI::App& app);     // perms.cpp
 void add_accounts(CLI::App& app);  // accounts.cpp
+void add_import(CLI::App& app);    // import.cpp
 
 }  // namespace gatehouse::cli

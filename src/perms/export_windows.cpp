@@ -142,7 +142,9 @@ class Writer {
   }
 
   static std::string binding(const config::Binding& b) {
-    return b.scheme + "/" + b.ip + ":" + std::to_string(b.port) + ":" + (b.host == "*" ? "" : b.host);
+    // IIS writes an IPv6 address in brackets ("[::1]:80:host"); the model keeps it bare.
+    const std::string ip = b.ip.find(':') != std::string::npos ? "[" + b.ip + "]" : b.ip;
+    return b.scheme + "/" + ip + ":" + std::to_string(b.port) + ":" + (b.host == "*" ? "" : b.host);
   }
 
   void sites() {
