@@ -45,6 +45,41 @@ void require(TableReader& t, std::string_view name, std::string_view what) {
   if (!t.has(name)) t.problem(name, "missing key '" + std::string{name} + "' (" + std::string{what} + ")");
 }
 
+// writable = ["/srv/a/uploads", { path = "/srv/a/cache", execute = true }]:
+// plain paths are folders where scripts never run; execute = true opts out.
+void read_writable(TableReader& t, Application& app) {
+  const toml::node* n = t.node("writable");
+  if (!n) return;
+  t.record("writable", *n);
+  const toml::array* array = n->as_array();
+  if (!array) return t.problem("writable", "expected an array of absolute paths, got " + describe(*n));
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const toml::node& item = *array->get(i);
+    const std::string item_key = t.key("writable[" + std::to_string(i) + "]");
+    auto bad = [&](std::string message) { t.state()->add(t.state()->pos(item.source()), item_key, std::move(message)); };
+    std::string text;
+    bool execute = false;
+    if (const auto* s = item.as_string()) {
+      text = s->get();
+    } else if (const auto* table = item.as_table()) {
+      TableReader w{*t.state(), *table, item_key, "writable item"};
+      w.reject_unknown({"path", "execute"});
+      w.string("path", text);
+      w.boolean("execute", execute);
+      if (!w.has("path")) w.problem("path", "missing key 'path' (the writable folder)");
+    } else {
+      bad("expected an absolute path or { path = \"...\", execute = true }, got " + describe(item));
+      continue;
+    }
+    if (text.empty() || text.front() != '/') {
+      bad("expected an absolute path, got " + in_quotes(text));
+      continue;
+    }
+    app.writable.push_back(clean_path(text));
+    if (execute) app.writable_scripts.push_back(clean_path(text));
+  }
+}
+
 // The fields an application shares with the site's root application.
 void read_application_fields(TableReader& t, Application& app) {
   require(t, "physical_path", "the folder served at this path");
@@ -52,7 +87,7 @@ void read_application_fields(TableReader& t, Application& app) {
   t.absolute_path("app_root", app.app_root);
   if (!t.has("app_root")) app.app_root = app.physical_path;
   t.string("pool", app.pool);
-  t.absolute_paths("writable", app.writable);
+  read_writable(t, app);
   read_authentication(t, app.authentication);
 }
 

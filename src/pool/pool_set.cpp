@@ -1,6 +1,9 @@
 // PoolSet: builds the WorkerPools of a configuration and runs their manager thread.
 #include "pool/pool_set.hpp"
 
+#include <unistd.h>
+
+#include <fmt/ranges.h>
 #include <future>
 
 #include "common/log.hpp"
@@ -12,6 +15,7 @@ Result<std::unique_ptr<PoolSet>> PoolSet::create(const config::Config& config, P
   if (auto ok = ensure_socket_dir(options.socket_dir); !ok) return std::unexpected(ok.error());
   std::unique_ptr<PoolSet> set(new PoolSet(config, std::move(options)));
   std::lock_guard lock(set->mutex_);
+  if (set->options_.cgroups) set->make_cgroups();
   for (const auto& pool : set->pools_config_)
     if (auto made = set->make_locked(pool, ""); !made) return std::unexpected(made.error());
   return set;
@@ -25,6 +29,29 @@ PoolSet::PoolSet(const config::Config& config, PoolSetOptions options)
 
 PoolSet::~PoolSet() { stop(); }
 
+// Limits degrade with a warning rather than stop the server: a host without
+// cgroups (or a container without write access to them) still serves.
+void PoolSet::make_cgroups() {
+  const auto host = sandbox::detect_cgroups();
+  if (host.mode == sandbox::CgroupMode::None) {
+    log::warn("no cgroup controllers are mounted: pools run WITHOUT memory, process or CPU limits");
+    return;
+  }
+  if (!host.missing.empty())
+    log::warn("cgroup controllers missing ({}): those limits are not enforced", fmt::join(host.missing, ", "));
+  const std::string instance = "gatehouse-" + std::to_string(::getpid());
+  for (const auto& pool : pools_config_) {
+    const auto limits = sandbox::limits_of(pool);
+    auto group = sandbox::PoolCgroup::create(host, instance, pool.name, limits);
+    if (!group) {
+      log::warn("[pool {}] cannot set up its cgroup ({}): it runs WITHOUT limits", pool.name, group.error().message());
+      continue;
+    }
+    log::info("[pool {}] {} limits: {}", pool.name, sandbox::to_string(host.mode), sandbox::describe(limits));
+    cgroups_[pool.name] = std::move(*group);
+  }
+}
+
 Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::string& identity) {
   Credentials credentials;
   if (options_.resolve) {
@@ -37,8 +64,15 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
   options.socket_prefix = identity.empty() ? pool.name : pool.name + "." + identity;
   if (options_.resolve)  // resolved here once to refuse a bad identity early, then again before each spawn
     options.resolve_credentials = [resolve = options_.resolve, pool, identity] { return resolve(pool, identity); };
-  auto set = std::make_unique<WorkerPool>(manager_.get_executor(), make_spawn_spec(pool, std::move(credentials)),
-                                          pool.fastcgi, std::move(options));
+  SpawnSpec spec = make_spawn_spec(pool, std::move(credentials));
+  if (options_.sandbox) {
+    auto rules = options_.sandbox(pool, identity);
+    if (!rules) return std::unexpected(rules.error());
+    spec.sandbox = std::move(*rules);
+  }
+  if (auto it = cgroups_.find(pool.name); it != cgroups_.end())
+    spec.cgroup_procs.assign(it->second->procs_fds().begin(), it->second->procs_fds().end());
+  auto set = std::make_unique<WorkerPool>(manager_.get_executor(), std::move(spec), pool.fastcgi, std::move(options));
   set->start();
   WorkerPool* raw = set.get();
   sets_.emplace(PoolKey{pool.name, identity}, std::move(set));

@@ -15,6 +15,8 @@
 #include "common/error.hpp"
 #include "config/model.hpp"
 #include "pool/worker_pool.hpp"
+#include "sandbox/cgroup.hpp"
+#include "sandbox/spec.hpp"
 
 namespace gatehouse::pool {
 
@@ -31,10 +33,19 @@ struct PoolKey {
 // Called when a set is made and again before each of its workers starts.
 using CredentialResolver = std::function<Result<Credentials>(const config::Pool&, const std::string& identity)>;
 
+// The Landlock rules of a worker set, compiled elsewhere (cli: from the
+// permission plan, which pool/ does not know). nullopt: no Landlock.
+using SandboxResolver =
+    std::function<Result<std::optional<sandbox::Spec>>(const config::Pool&, const std::string& identity)>;
+
 struct PoolSetOptions {
   std::filesystem::path socket_dir;  // empty: <state_dir>/sockets
   PoolOptions pool;                  // timings and test overrides for every set
   CredentialResolver resolve;        // empty: the server's own account
+  SandboxResolver sandbox;           // empty: no Landlock
+  // A cgroup per pool with its limits (a process-count limit always). Needs
+  // root; when the host has no usable cgroups the pools run without, loudly.
+  bool cgroups = false;
 };
 
 class PoolSet {
@@ -58,6 +69,7 @@ class PoolSet {
  private:
   PoolSet(const config::Config& config, PoolSetOptions options);
   Result<WorkerPool*> make_locked(const config::Pool& pool, const std::string& identity);
+  void make_cgroups();
 
   std::vector<config::Pool> pools_config_;
   PoolSetOptions options_;
@@ -65,6 +77,8 @@ class PoolSet {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
   std::mutex mutex_;  // guards sets_ (get() runs on I/O threads)
+  // pool name -> its groups; declared before sets_ so they are removed after the workers are gone
+  std::map<std::string, std::unique_ptr<sandbox::PoolCgroup>> cgroups_;
   std::map<PoolKey, std::unique_ptr<WorkerPool>> sets_;
   bool stopped_ = false;
 };

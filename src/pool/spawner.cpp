@@ -18,6 +18,8 @@
 #include <fmt/format.h>
 
 #include "accounts/credentials.hpp"
+#include "sandbox/cgroup.hpp"
+#include "sandbox/landlock.hpp"
 
 namespace gatehouse::pool {
 namespace {
@@ -40,6 +42,9 @@ struct ChildPlan {
   const gid_t* groups;
   size_t ngroups;
   pid_t parent;
+  int ruleset_fd;  // -1: no Landlock
+  const int* cgroup_fds;
+  size_t ncgroups;
 };
 
 [[noreturn]] void child_fail(int report_fd, ChildStep step, int errnum, int drop_step = 0) {
@@ -59,22 +64,30 @@ void reset_signals() {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-// fd 0: the listening socket (php-cgi's FastCGI mode); fd 1: /dev/null;
-// fd 2: the server's stderr (php-cgi's start-up errors land in our log);
-// fd 3: the status pipe until execve; nothing else.
+// fd 0: the listening socket (php-cgi's FastCGI mode); fds 1 and 2:
+// /dev/null (the server's stderr is its log: a worker could truncate or forge
+// it, and PHP's stderr reaches us over FastCGI anyway); fd 3: the status pipe
+// until execve; nothing else.
 int child_setup_fds(const ChildPlan& p) {
   if (::dup2(p.listen_fd, 0) < 0) child_fail(p.report_fd, ChildStep::Dup, errno);
   if (p.report_fd != kReportFd && ::dup2(p.report_fd, kReportFd) < 0) child_fail(p.report_fd, ChildStep::Dup, errno);
   ::fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
   if (::close_range(kReportFd + 1, ~0U, 0) < 0) child_fail(kReportFd, ChildStep::Dup, errno);
   int null_fd = ::open("/dev/null", O_RDWR);
-  if (null_fd < 0 || ::dup2(null_fd, 1) < 0) child_fail(kReportFd, ChildStep::Dup, errno);
-  ::close(null_fd);
+  if (null_fd < 0 || ::dup2(null_fd, 1) < 0 || ::dup2(null_fd, 2) < 0) child_fail(kReportFd, ChildStep::Dup, errno);
+  if (null_fd > 2) ::close(null_fd);
   return kReportFd;
 }
 
+// The cgroups are joined as root (before any fork the worker could make) and
+// Landlock is entered before anything is opened, both with the fd numbers the
+// parent gave, before child_setup_fds closes them. Each worker gets its own
+// Landlock domain.
 [[noreturn]] void run_child(const ChildPlan& p) {
   reset_signals();
+  if (int err = sandbox::join_cgroups(p.cgroup_fds, p.ncgroups); err != 0)
+    child_fail(p.report_fd, ChildStep::JoinCgroup, err);
+  if (int err = sandbox::restrict_self(p.ruleset_fd); err != 0) child_fail(p.report_fd, ChildStep::Landlock, err);
   int report = child_setup_fds(p);
   ::umask(p.umask);
   if (::chdir("/") < 0) child_fail(report, ChildStep::Chdir, errno);
@@ -169,8 +182,16 @@ std::vector<std::string> worker_environment(const config::FastCgi& fastcgi) {
   return env;
 }
 
+std::vector<std::string> worker_php_defines(const config::Pool& pool) {
+  std::vector<std::string> defines = {"opcache.validate_permission=1", "opcache.validate_root=1"};
+  if (pool.ini.upload_tmp_dir && !pool.ini.values.contains("sys_temp_dir"))
+    defines.push_back("sys_temp_dir=" + pool.ini.upload_tmp_dir->string());
+  return defines;
+}
+
 SpawnSpec make_spawn_spec(const config::Pool& pool, Credentials credentials) {
   SpawnSpec spec;
+  spec.php_defines = worker_php_defines(pool);
   spec.pool = pool.name;
   spec.php_cgi = pool.php_cgi;
   spec.php_ini = pool.php_ini;
@@ -203,6 +224,8 @@ const char* child_step_name(std::int32_t step) {
     case ChildStep::ParentDeathSignal: return "prctl(PR_SET_PDEATHSIG)";
     case ChildStep::DropPrivileges: return "drop privileges";
     case ChildStep::Exec: return "execve";
+    case ChildStep::JoinCgroup: return "join the pool's cgroup";
+    case ChildStep::Landlock: return "landlock_restrict_self";
   }
   return "unknown step";
 }
@@ -243,13 +266,21 @@ Result<SpawnedWorker> spawn_worker(const SpawnSpec& spec, const std::filesystem:
   // Everything the child reads is built here: no allocation after fork.
   std::vector<std::string> args = {"php-cgi"};
   if (!spec.php_ini.empty()) args.insert(args.end(), {"-c", spec.php_ini.string()});
+  for (const auto& define : spec.php_defines) args.insert(args.end(), {"-d", define});
+  sandbox::Ruleset ruleset;
+  if (spec.sandbox) {
+    auto built = sandbox::Ruleset::build(*spec.sandbox);
+    if (!built) return with_pool(built.error());
+    ruleset = std::move(*built);
+  }
   std::vector<std::string> env = spec.environment;
   auto argv = c_strings(args);
   auto envp = c_strings(env);
   const auto& cred = spec.credentials;
   ChildPlan plan{spec.php_cgi.c_str(), argv.data(), envp.data(), listener->get(), write_end->get(),
                  static_cast<mode_t>(spec.umask & 0777), cred.uid.has_value(), cred.uid.value_or(0), cred.gid,
-                 cred.groups.data(), cred.groups.size(), ::getpid()};
+                 cred.groups.data(), cred.groups.size(), ::getpid(), ruleset.fd(), spec.cgroup_procs.data(),
+                 spec.cgroup_procs.size()};
 
   auto [pid, fork_errno] = fork_child(plan);
   if (pid < 0) return with_pool(Error::sys("fork", spec.php_cgi, fork_errno));
