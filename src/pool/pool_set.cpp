@@ -1,9 +1,10 @@
 // PoolSet: builds the WorkerPools of a configuration and runs their manager thread.
 #include "pool/pool_set.hpp"
 
+#include <fmt/ranges.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <fmt/ranges.h>
 #include <future>
 
 #include "common/log.hpp"
@@ -12,6 +13,7 @@ namespace gatehouse::pool {
 
 Result<std::unique_ptr<PoolSet>> PoolSet::create(const config::Config& config, PoolSetOptions options) {
   if (options.socket_dir.empty()) options.socket_dir = config.server.state_dir / "sockets";
+  if (options.private_dir_root.empty()) options.private_dir_root = config.server.state_dir / "workers";
   if (auto ok = ensure_socket_dir(options.socket_dir); !ok) return std::unexpected(ok.error());
   std::unique_ptr<PoolSet> set(new PoolSet(config, std::move(options)));
   std::lock_guard lock(set->mutex_);
@@ -38,18 +40,37 @@ void PoolSet::make_cgroups() {
     return;
   }
   if (!host.missing.empty())
-    log::warn("cgroup controllers missing ({}): those limits are not enforced", fmt::join(host.missing, ", "));
+    log::warn("cgroup controllers missing ({}): those limits are not enforced",
+              fmt::join(host.missing, ", "));
   const std::string instance = "gatehouse-" + std::to_string(::getpid());
   for (const auto& pool : pools_config_) {
     const auto limits = sandbox::limits_of(pool);
     auto group = sandbox::PoolCgroup::create(host, instance, pool.name, limits);
     if (!group) {
-      log::warn("[pool {}] cannot set up its cgroup ({}): it runs WITHOUT limits", pool.name, group.error().message());
+      log::warn("[pool {}] cannot set up its cgroup ({}): it runs WITHOUT limits", pool.name,
+                group.error().message());
       continue;
     }
     log::info("[pool {}] {} limits: {}", pool.name, sandbox::to_string(host.mode), sandbox::describe(limits));
     cgroups_[pool.name] = std::move(*group);
   }
+}
+
+// <state_dir>/workers/<pool[.identity]>: 0700, owned by the account the
+// set's workers run as, for what PHP must write whatever its php.ini says
+// (OPcache's lock, temporary files); no other worker set can enter it.
+Result<std::filesystem::path> PoolSet::private_dir(const std::string& name, const Credentials& credentials) {
+  const auto base = options_.private_dir_root;
+  const auto dir = base / name;
+  if (::mkdir(base.c_str(), 0711) < 0 && errno != EEXIST) return std::unexpected(Error::sys("mkdir", base));
+  if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) return std::unexpected(Error::sys("mkdir", dir));
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+    return std::unexpected(Error::logic("use worker folder", dir, "not a directory (or a symlink)"));
+  if (credentials.uid && ::lchown(dir.c_str(), *credentials.uid, credentials.gid) < 0)
+    return std::unexpected(Error::sys("chown", dir));
+  if (::chmod(dir.c_str(), 0700) < 0) return std::unexpected(Error::sys("chmod", dir));
+  return dir;
 }
 
 Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::string& identity) {
@@ -63,16 +84,25 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
   options.socket_dir = options_.socket_dir;
   options.socket_prefix = identity.empty() ? pool.name : pool.name + "." + identity;
   if (options_.resolve)  // resolved here once to refuse a bad identity early, then again before each spawn
-    options.resolve_credentials = [resolve = options_.resolve, pool, identity] { return resolve(pool, identity); };
+    options.resolve_credentials = [resolve = options_.resolve, pool, identity] {
+      return resolve(pool, identity);
+    };
   SpawnSpec spec = make_spawn_spec(pool, std::move(credentials));
   if (options_.sandbox) {
     auto rules = options_.sandbox(pool, identity);
     if (!rules) return std::unexpected(rules.error());
     spec.sandbox = std::move(*rules);
+    auto dir = private_dir(options.socket_prefix, spec.credentials);
+    if (!dir) return std::unexpected(dir.error());
+    spec.php_defines = worker_php_defines(pool, *dir);
+    if (spec.sandbox)
+      spec.sandbox->add(*dir, sandbox::Access::kRead | sandbox::Access::kWrite,
+                        "the worker set's own folder");
   }
   if (auto it = cgroups_.find(pool.name); it != cgroups_.end())
     spec.cgroup_procs.assign(it->second->procs_fds().begin(), it->second->procs_fds().end());
-  auto set = std::make_unique<WorkerPool>(manager_.get_executor(), std::move(spec), pool.fastcgi, std::move(options));
+  auto set = std::make_unique<WorkerPool>(manager_.get_executor(), std::move(spec), pool.fastcgi,
+                                          std::move(options));
   set->start();
   WorkerPool* raw = set.get();
   sets_.emplace(PoolKey{pool.name, identity}, std::move(set));

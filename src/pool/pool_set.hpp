@@ -43,6 +43,7 @@ struct PoolSetOptions {
   PoolOptions pool;                  // timings and test overrides for every set
   CredentialResolver resolve;        // empty: the server's own account
   SandboxResolver sandbox;           // empty: no Landlock
+  std::filesystem::path private_dir_root;  // empty: <state_dir>/workers (used with a sandbox)
   // A cgroup per pool with its limits (a process-count limit always). Needs
   // root; when the host has no usable cgroups the pools run without, loudly.
   bool cgroups = false;
@@ -70,6 +71,7 @@ class PoolSet {
   PoolSet(const config::Config& config, PoolSetOptions options);
   Result<WorkerPool*> make_locked(const config::Pool& pool, const std::string& identity);
   void make_cgroups();
+  Result<std::filesystem::path> private_dir(const std::string& name, const Credentials& credentials);
 
   std::vector<config::Pool> pools_config_;
   PoolSetOptions options_;
