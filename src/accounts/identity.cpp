@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <optional>
 #include <type_traits>
 #include <vector>
@@ -67,6 +68,24 @@ Result<Identity> complete(Result<std::optional<Identity>> found, const std::stri
 }
 
 }  // namespace
+
+void Identity::append_cache_key(std::string& out) const {
+  auto add = [&](std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  out.push_back(switches() ? 'u' : 's');  // "as the server" never equals any account
+  if (!switches()) return;
+  add(uid);
+  add(gid);
+  add(static_cast<std::uint32_t>(groups.size()));
+  for (gid_t g : groups) add(g);
+}
+
+Result<Identity> worker_identity(const std::string& account) {
+  auto id = resolve_identity(account);
+  if (!id) return std::unexpected(id.error());
+  if (id->uid == 0)  // a worker must never keep root, whatever the configuration says
+    return std::unexpected(Error::logic("run worker as", account, "uid 0 is refused"));
+  return id;
+}
 
 Result<Identity> resolve_identity(const std::string& name) {
   auto found = lookup<passwd>(

@@ -6,20 +6,11 @@
 #include <string>
 #include <string_view>
 
+#include "accounts/identity.hpp"
 #include "common/error.hpp"
 #include "config/model.hpp"
 
 namespace gatehouse::accounts {
-
-// The php-cgi worker set a request goes to: worker sets are keyed by
-// (pool, account the workers run as); each has the pool's limits.
-struct WorkerKey {
-  std::string pool;
-  std::string account;
-
-  bool operator==(const WorkerKey&) const = default;
-  auto operator<=>(const WorkerKey&) const = default;
-};
 
 // Who performs a request's operations; every field is an account name, to be
 // resolved (resolve_identity) and enforced by the kernel, never compared.

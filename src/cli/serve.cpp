@@ -9,6 +9,7 @@
 #include <iostream>
 #include <optional>
 
+#include "accounts/grant.hpp"
 #include "accounts/provision.hpp"
 #include "accounts/registry.hpp"
 #include "cli/commands.hpp"
@@ -17,6 +18,7 @@
 #include "cli/embedded.hpp"
 #include "common/log.hpp"
 #include "http/auth_gate.hpp"
+#include "handlers/php_routing.hpp"
 #include "http/server.hpp"
 #include "pool/pool_set.hpp"
 #include "sandbox/landlock.hpp"
@@ -141,7 +143,7 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   pool::PoolSetOptions pool_options;
-  pool_options.resolve = (*gate)->credential_resolver();
+  pool_options.resolve = accounts::worker_resolver(*single_user);
   pool_options.sandbox = sandbox_resolver(config);
   pool_options.cgroups = ::geteuid() == 0;
   if (sandbox::landlock_abi() == 0)
@@ -157,7 +159,9 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   (*server)->set_auth_gate(**gate);
-  (*server)->set_pools(**pools);
+  (*server)->set_php([&config, &pools](boost::asio::any_io_executor executor) {
+    return std::make_unique<handlers::PhpRouting>(config, **pools, std::move(executor));
+  });
   for (const auto& url : (*server)->urls()) log::info("listening on {}", url);
   if (config_file.empty()) log::info("the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser");
   (*server)->start();

@@ -5,25 +5,24 @@
 
 namespace gatehouse::handlers {
 
-std::string_view FileCache::key(const RootDir& root, std::string_view relative, const RequestIdentity& who) {
+std::string_view FileCache::key(const RootDir& root, std::string_view relative, const accounts::Identity& who) {
   scratch_.clear();
   auto add = [&](std::uint64_t v) { scratch_.append(reinterpret_cast<const char*>(&v), sizeof v); };
   add(static_cast<std::uint64_t>(root.fd()));
-  auto who_key = who.cache_key();
-  add(who_key.size());
-  scratch_.append(who_key);
+  who.append_cache_key(scratch_);
+  scratch_.push_back('\0');  // the key's length follows from its first byte and group count
   scratch_.append(relative);
   return scratch_;
 }
 
 const CachedFile* FileCache::find(const RootDir& root, std::string_view relative,
-                                  const RequestIdentity& who) {
+                                  const accounts::Identity& who) {
   auto it = entries_.find(key(root, relative, who));
   return it == entries_.end() ? nullptr : &it->second;
 }
 
 const CachedFile* FileCache::insert(const RootDir& root, std::string_view relative,
-                                    const RequestIdentity& who, const OpenFile& file,
+                                    const accounts::Identity& who, const OpenFile& file,
                                     std::string_view content_type) {
   const auto& st = file.stat();
   if (!file.is_regular() || static_cast<std::uint64_t>(st.st_size) > kMaxFileSize) return nullptr;

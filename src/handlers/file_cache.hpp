@@ -25,10 +25,10 @@ class FileCache {
   static constexpr std::uint64_t kMaxFileSize = 16 * 1024;
   static constexpr std::size_t kMaxEntries = 1024;
 
-  const CachedFile* find(const RootDir& root, std::string_view relative, const RequestIdentity& who);
+  const CachedFile* find(const RootDir& root, std::string_view relative, const accounts::Identity& who);
   // Reads `file` (a small regular file just opened for this request) and keeps it; nullptr when too big or
   // unreadable.
-  const CachedFile* insert(const RootDir& root, std::string_view relative, const RequestIdentity& who,
+  const CachedFile* insert(const RootDir& root, std::string_view relative, const accounts::Identity& who,
                            const OpenFile& file, std::string_view content_type);
   void clear() { entries_.clear(); }
 
@@ -37,7 +37,7 @@ class FileCache {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::string_view key(const RootDir& root, std::string_view relative, const RequestIdentity& who);
+  std::string_view key(const RootDir& root, std::string_view relative, const accounts::Identity& who);
   std::unordered_map<std::string, CachedFile, Hash, std::equal_to<>> entries_;
   std::string scratch_;
 };

@@ -22,7 +22,7 @@ TEST(FileCache, KeepsSmallFilesUntilCleared) {
   auto root = RootDir::open(dir);
   ASSERT_TRUE(root.has_value());
   FileCache cache;
-  RequestIdentity who;
+  accounts::Identity who;
   EXPECT_EQ(cache.find(*root, "a.txt", who), nullptr);
   auto file = open_for_request(*root, "a.txt", who);
   ASSERT_TRUE(file.has_value());
@@ -58,10 +58,14 @@ TEST(FileCache, EntriesAreKeptApartPerIdentity) {
   ASSERT_TRUE(root.has_value());
   const auto& r = reader.identity();
   const auto& o = other.identity();
-  RequestIdentity as_reader(r.name, r.uid, r.gid, r.groups);
-  RequestIdentity as_other(o.name, o.uid, o.gid, o.groups);
-  EXPECT_NE(as_reader.cache_key(), as_other.cache_key());
-  EXPECT_NE(as_reader.cache_key(), RequestIdentity{}.cache_key());
+  const accounts::Identity& as_reader = r;
+  const accounts::Identity& as_other = o;
+  std::string reader_key, server_key, other_key;
+  as_reader.append_cache_key(reader_key);
+  accounts::Identity{}.append_cache_key(server_key);
+  as_other.append_cache_key(other_key);
+  EXPECT_NE(reader_key, server_key);
+  EXPECT_NE(reader_key, other_key);
 
   FileCache cache;
   auto file = open_for_request(*root, "mine.txt", as_reader);

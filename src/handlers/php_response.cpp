@@ -1,8 +1,7 @@
-// Script location in a URL path and the HTTP head built from PHP's CGI head.
+// Script location in a URL path and the response head built from PHP's CGI head.
 #include "handlers/php_response.hpp"
 
 #include <charconv>
-#include <cstdio>
 
 namespace gatehouse::handlers {
 namespace {
@@ -31,16 +30,6 @@ bool server_owned(std::string_view name) {
          iequals(name, "Server") || iequals(name, "Date") || iequals(name, "Status");
 }
 
-void add(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name).append(": ").append(value).append("\r\n");
-}
-
-void append_number(std::string& out, std::uint64_t n) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-  out.append(buf, end);
-}
-
 }  // namespace
 
 std::vector<std::size_t> script_candidates(std::string_view url_path, const std::vector<std::string>& extensions) {
@@ -56,60 +45,6 @@ std::vector<std::size_t> script_candidates(std::string_view url_path, const std:
   return out;
 }
 
-std::string_view status_reason(unsigned status) {
-  switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
-    case 204: return "No Content";
-    case 205: return "Reset Content";
-    case 206: return "Partial Content";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 418: return "I'm a teapot";
-    case 422: return "Unprocessable Content";
-    case 425: return "Too Early";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 451: return "Unavailable For Legal Reasons";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "";
-  }
-}
-
-bool body_allowed(unsigned status) { return status >= 200 && status != 204 && status != 304; }
-
 std::optional<std::uint64_t> php_content_length(const fastcgi::CgiHead& head) {
   for (const auto& [name, value] : head.headers) {
     if (!iequals(name, "Content-Length")) continue;
@@ -121,47 +56,12 @@ std::optional<std::uint64_t> php_content_length(const fastcgi::CgiHead& head) {
   return std::nullopt;
 }
 
-Framing choose_framing(unsigned status, bool head_request, unsigned version, bool complete,
-                       std::optional<std::uint64_t> php_length) {
-  if (!body_allowed(status)) return Framing::None;
-  if (head_request) return php_length ? Framing::Length : Framing::None;
-  if (complete || php_length) return Framing::Length;
-  return version >= 11 ? Framing::Chunked : Framing::Close;
-}
-
-void append_php_head(std::string& out, const fastcgi::CgiHead& head, const HeadOptions& o) {
-  auto status = static_cast<unsigned>(head.status);
-  std::string_view reason = head.reason.empty() ? status_reason(status) : std::string_view(head.reason);
-  out.append("HTTP/1.1 ");
-  append_number(out, status);
-  out.push_back(' ');
-  out.append(reason.empty() ? "Unknown" : reason);
-  out.append("\r\nServer: Gatehouse\r\nDate: ").append(o.date).append("\r\n");
+void php_head_fields(const fastcgi::CgiHead& head, std::vector<HeaderView>& out) {
+  out.clear();
   for (const auto& [name, value] : head.headers)
-    if (!server_owned(name)) add(out, name, value);
-  if (head.location) add(out, "Location", *head.location);
-  for (const auto& cookie : head.set_cookies) add(out, "Set-Cookie", cookie);
-  if (o.framing == Framing::Length) {
-    out.append("Content-Length: ");
-    append_number(out, o.length);
-    out.append("\r\n");
-  } else if (o.framing == Framing::Chunked) {
-    out.append("Transfer-Encoding: chunked\r\n");
-  }
-  bool keep_alive = o.keep_alive && o.framing != Framing::Close;
-  if (!keep_alive) {
-    out.append("Connection: close\r\n");
-  } else if (o.version < 11) {
-    out.append("Connection: keep-alive\r\n");
-  }
-  out.append("\r\n");
-}
-
-void append_chunk(std::string& out, std::string_view data) {
-  if (data.empty()) return;
-  char size[20];
-  int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-  out.append(size, static_cast<std::size_t>(n)).append(data).append("\r\n");
+    if (!server_owned(name)) out.push_back({name, value});
+  if (head.location) out.push_back({"Location", *head.location});
+  for (const auto& cookie : head.set_cookies) out.push_back({"Set-Cookie", cookie});
 }
 
 std::string html_escape(std::string_view text) {

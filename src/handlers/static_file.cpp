@@ -80,7 +80,7 @@ Resolved serve_file(OpenFile file, std::string_view name) {
   return r;
 }
 
-Resolved default_document(const RootDir& root, const StaticRequest& req, const RequestIdentity& who) {
+Resolved default_document(const RootDir& root, const StaticRequest& req, const accounts::Identity& who) {
   std::string rel(req.relative);
   for (const auto& doc : *req.default_documents) {
     std::string candidate = rel + doc;
@@ -168,31 +168,15 @@ Result<OpenFile> open_beneath(const RootDir& root, std::string_view relative) {
 
 }  // namespace
 
-RequestIdentity::RequestIdentity(std::string account, uid_t uid, gid_t gid, std::vector<gid_t> groups)
-    : account_(std::move(account)), switches_(true), uid_(uid), gid_(gid), groups_(std::move(groups)) {
-  build_key();
-}
-
-void RequestIdentity::build_key() {
-  key_.clear();
-  auto add = [&](std::uint32_t v) { key_.append(reinterpret_cast<const char*>(&v), sizeof v); };
-  key_.push_back(switches_ ? 'u' : 's');  // "as the server" never equals any account
-  if (!switches_) return;
-  add(uid_);
-  add(gid_);
-  add(static_cast<std::uint32_t>(groups_.size()));
-  for (gid_t g : groups_) add(g);
-}
-
 Result<OpenFile> open_for_request(const RootDir& root, std::string_view relative,
-                                  const RequestIdentity& who) {
+                                  const accounts::Identity& who) {
   if (!who.switches()) return open_beneath(root, relative);
-  auto guard = accounts::ThreadCredentials::assume(who.uid(), who.gid(), who.groups());
+  auto guard = accounts::ThreadCredentials::assume(who);
   if (!guard) {
     Error e = guard.error();
     e.detail = e.op + " failed";
     e.op = std::string(kAssumeOp);
-    e.target = who.account();
+    e.target = who.name;
     return std::unexpected(std::move(e));
   }
   // The kernel walks root's path as the identity: search permission on every
@@ -215,7 +199,7 @@ bool names_script(std::string_view url_path, const std::vector<std::string>& ext
   return false;
 }
 
-Resolved resolve_static(const RootDir& root, const StaticRequest& req, const RequestIdentity& who) {
+Resolved resolve_static(const RootDir& root, const StaticRequest& req, const accounts::Identity& who) {
   auto file = open_for_request(root, req.relative, who);
   if (!file) return error_for(file.error());
   if (file->is_directory()) {

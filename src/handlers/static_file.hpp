@@ -11,43 +11,13 @@
 #include <string_view>
 #include <vector>
 
+#include "accounts/identity.hpp"
 #include "common/error.hpp"
 #include "config/model.hpp"
 #include "handlers/etag.hpp"
 #include "handlers/range.hpp"
 
 namespace gatehouse::handlers {
-
-// Who a request acts as when it touches files: an account resolved once (at
-// start-up, or once per authenticated request), never per open. With
-// credentials, open_for_request switches the calling thread's fsuid, fsgid
-// and groups to them around the open, so the kernel decides; without (the
-// default, and single-user mode), files are opened as the server itself.
-class RequestIdentity {
- public:
-  RequestIdentity() { build_key(); }  // the server's own credentials
-  RequestIdentity(std::string account, uid_t uid, gid_t gid, std::vector<gid_t> groups);
-
-  bool switches() const { return switches_; }
-  const std::string& account() const { return account_; }
-  uid_t uid() const { return uid_; }
-  gid_t gid() const { return gid_; }
-  const std::vector<gid_t>& groups() const { return groups_; }
-
-  // Bytes that differ between any two identities the kernel could tell apart
-  // (uid, gid and every group), so a cache of what one identity opened never
-  // answers another: equal keys mean equal access rights.
-  std::string_view cache_key() const { return key_; }
-
- private:
-  void build_key();
-  std::string account_;
-  bool switches_ = false;
-  uid_t uid_ = 0;
-  gid_t gid_ = 0;
-  std::vector<gid_t> groups_;
-  std::string key_;
-};
 
 // A physical root (application or virtual directory), held open so every
 // open below it is resolved beneath it (openat2 RESOLVE_BENEATH).
@@ -91,11 +61,12 @@ class OpenFile {
 // THE one place a request opens a file. Symlinks are followed as long as
 // they stay below `root` (IIS follows them; escaping gives EXDEV). Errors
 // keep errno: EACCES means the identity was denied (401.3). With an identity
-// that switches, the open runs under accounts::ThreadCredentials, and first
+// that switches (per-thread fsuid, fsgid and groups, so the kernel decides),
+// the open runs under accounts::ThreadCredentials, and first
 // checks that the identity may traverse root's path from "/" (root's fd was
 // opened by the server, so a walk beneath it would skip the ancestors); a
 // failure to switch credentials is op "assume credentials" (answer 500).
-Result<OpenFile> open_for_request(const RootDir& root, std::string_view relative, const RequestIdentity& who);
+Result<OpenFile> open_for_request(const RootDir& root, std::string_view relative, const accounts::Identity& who);
 
 // True when a segment of `url_path` ends in one of `extensions` (".php"):
 // such a request belongs to the script handler, never to static files, so
@@ -121,7 +92,7 @@ struct Resolved {
   int win32 = 0;                  // errno behind the error, for sc-win32-status
 };
 
-Resolved resolve_static(const RootDir& root, const StaticRequest& request, const RequestIdentity& who);
+Resolved resolve_static(const RootDir& root, const StaticRequest& request, const accounts::Identity& who);
 
 // What a response says about a file, computed once per file version.
 struct Validators {

@@ -43,7 +43,7 @@ class StaticFileTest : public ::testing::Test {
 
   Resolved resolve(std::string_view url) {
     std::string_view rel = url.substr(1);
-    return resolve_static(*root_, {url, rel, &docs_, &scripts_}, RequestIdentity{});
+    return resolve_static(*root_, {url, rel, &docs_, &scripts_}, accounts::Identity{});
   }
 
   fs::path base_;
@@ -142,7 +142,7 @@ TEST(OpenForRequest, OpensAsTheIdentityAndChecksTheWayToTheRoot) {
   ASSERT_EQ(::geteuid(), 0u) << "switching identities needs root";
   accounts::testing::TestAccount account;
   const auto& id = account.identity();
-  RequestIdentity who(id.name, id.uid, id.gid, id.groups);
+  const accounts::Identity& who = id;
   auto base = fs::temp_directory_path() / ("gh-open-as-" + std::to_string(::getpid()));
   fs::create_directories(base / "root");
   std::ofstream(base / "root/public.txt") << "public";
@@ -158,7 +158,7 @@ TEST(OpenForRequest, OpensAsTheIdentityAndChecksTheWayToTheRoot) {
   auto secret = open_for_request(*root, "secret.txt", who);
   ASSERT_FALSE(secret.has_value());
   EXPECT_EQ(secret.error().errnum, EACCES);
-  EXPECT_TRUE(open_for_request(*root, "secret.txt", RequestIdentity{}).has_value());  // as the server (root)
+  EXPECT_TRUE(open_for_request(*root, "secret.txt", accounts::Identity{}).has_value());  // as the server (root)
   EXPECT_EQ(accounts::current_fsuid(), 0u);
 
   fs::permissions(base, fs::perms::owner_all);  // the account can no longer walk to the root

@@ -29,14 +29,6 @@ Verdict denied(unsigned status, unsigned substatus, std::string_view challenge =
 
 }  // namespace
 
-Result<pool::Credentials> worker_credentials(const std::string& account) {
-  auto id = accounts::resolve_identity(account);
-  if (!id) return std::unexpected(id.error());
-  if (id->uid == 0)  // a worker must never keep root, whatever the configuration says
-    return std::unexpected(Error::logic("run worker as", account, "uid 0 is refused"));
-  return pool::Credentials{id->name, id->uid, id->gid, id->groups};
-}
-
 AuthGate::AuthGate(const config::Config& config, AuthGateOptions options)
     : config_(config), options_(options), throttle_(options.throttle), pam_(options.pam_threads) {}
 
@@ -61,14 +53,13 @@ Result<std::unique_ptr<AuthGate>> AuthGate::create(const config::Config& config,
   return gate;
 }
 
-Result<handlers::RequestIdentity> AuthGate::identity_for(const std::string& account) {
-  if (options_.single_user) return handlers::RequestIdentity{};
+Result<accounts::Identity> AuthGate::identity_for(const std::string& account) {
+  if (options_.single_user) return accounts::Identity{};
   if (auto it = resolved_.find(account); it != resolved_.end()) return it->second;
   auto id = accounts::resolve_identity(account);
   if (!id) return std::unexpected(id.error());
-  handlers::RequestIdentity who(id->name, id->uid, id->gid, id->groups);
-  resolved_.emplace(account, who);
-  return who;
+  resolved_.emplace(account, *id);
+  return *id;
 }
 
 Status AuthGate::add_application(const config::Site& site, const config::Application& app) {
@@ -89,7 +80,7 @@ Status AuthGate::add_application(const config::Site& site, const config::Applica
     }
     // The PHP workers' account must exist too, so the first PHP request does not find out.
     if (!options_.single_user) {
-      if (auto creds = worker_credentials(ids->php_as); !creds) {
+      if (auto creds = accounts::worker_identity(ids->php_as); !creds) {
         Error e = creds.error();
         e.context = "[site " + site.name + "]";
         e.detail = "PHP for " + app.path + " runs as " + ids->php_as;
@@ -168,7 +159,7 @@ Verdict AuthGate::finish_check(const config::Site& site, const config::Applicati
   const auto& id = outcome->identity;
   auto grant = std::make_unique<Grant>();
   grant->ids = std::move(*ids);
-  if (!options_.single_user) grant->who = handlers::RequestIdentity(id.name, id.uid, id.gid, id.groups);
+  if (!options_.single_user) grant->who = id;
   grant->remote_user = id.name;
   grant->auth_type = "Basic";
   Verdict v;
@@ -176,21 +167,6 @@ Verdict AuthGate::finish_check(const config::Site& site, const config::Applicati
   v.grant = grant.get();
   v.owned = std::move(grant);
   return v;
-}
-
-pool::CredentialResolver AuthGate::credential_resolver() const {
-  const bool single_user = options_.single_user;
-  return [single_user](const config::Pool& pool, const std::string& identity) -> Result<pool::Credentials> {
-    if (single_user) return pool::Credentials{};  // the server's own account, as announced at start-up
-    const std::string account = identity.empty() ? accounts::pool_account(pool) : identity;
-    auto creds = worker_credentials(account);
-    if (!creds) {
-      Error e = creds.error();
-      e.context = "[pool " + pool.name + "]";
-      return std::unexpected(std::move(e));
-    }
-    return creds;
-  };
 }
 
 void AuthGate::stop() {

@@ -18,25 +18,17 @@
 #include <unordered_map>
 
 #include "accounts/basic_auth.hpp"
+#include "accounts/grant.hpp"
 #include "accounts/identity.hpp"
 #include "accounts/security_model.hpp"
 #include "accounts/throttle.hpp"
 #include "common/error.hpp"
 #include "config/model.hpp"
-#include "handlers/static_file.hpp"
 #include "http/request.hpp"
-#include "pool/pool_set.hpp"
 
 namespace gatehouse::http {
 
-// What a request may do once authenticated: design.md's table for it, with
-// the static-file identity resolved to uid/gid/groups.
-struct Grant {
-  accounts::RequestIdentities ids;  // ids.worker is the PHP worker set (pool, account)
-  handlers::RequestIdentity who;    // static files and the PHP script check open as this
-  std::string remote_user;          // REMOTE_USER; empty when anonymous
-  std::string auth_type;            // AUTH_TYPE: "Basic", or empty when anonymous
-};
+using accounts::Grant;
 
 // The answer of the authentication step.
 struct Verdict {
@@ -85,11 +77,6 @@ class AuthGate {
                       const config::Application& app, accounts::BasicCredentials credentials,
                       std::string client_ip, std::move_only_function<void(Verdict)> done);
 
-  // For PoolSetOptions::resolve: (pool, identity) to the account its workers
-  // run as, looked up at each call (a removed account is an error, never
-  // root). identity "" is the pool's own identity. Single-user: the server's.
-  pool::CredentialResolver credential_resolver() const;
-
   // Waits for password checks in flight. Call before the I/O threads'
   // io_contexts are destroyed: their results are posted there.
   void stop();
@@ -103,21 +90,17 @@ class AuthGate {
 
   AuthGate(const config::Config& config, AuthGateOptions options);
   Status add_application(const config::Site& site, const config::Application& app);
-  Result<handlers::RequestIdentity> identity_for(const std::string& account);
+  Result<accounts::Identity> identity_for(const std::string& account);
   Verdict finish_check(const config::Site& site, const config::Application& app,
                        const accounts::BasicCredentials& credentials, const std::string& client_ip);
 
   const config::Config& config_;
   AuthGateOptions options_;
   std::unordered_map<const config::Application*, AppAccess> apps_;
-  std::map<std::string, handlers::RequestIdentity, std::less<>> resolved_;  // by account, at start-up
+  std::map<std::string, accounts::Identity, std::less<>> resolved_;  // by account, at start-up
   accounts::FailureThrottle throttle_;
   boost::asio::thread_pool pam_;
   bool stopped_ = false;
 };
-
-// pool::Credentials for `account`, or an error naming it (op "look up
-// account"); uid 0 is refused.
-Result<pool::Credentials> worker_credentials(const std::string& account);
 
 }  // namespace gatehouse::http

@@ -6,31 +6,6 @@
 
 namespace gatehouse::http {
 
-void Request::clear() {
-  method = beast_http::verb::unknown;
-  method_text.clear();
-  target.clear();
-  version = 11;
-  arena.clear();
-  fields.clear();
-  header_bytes = body_bytes = 0;
-  has_body = false;
-  reject_status = reject_substatus = 0;
-  host = user_agent = referer = range = expect = {};
-  if_match = if_none_match = if_modified_since = if_unmodified_since = if_range = {};
-}
-
-std::string_view Request::path() const {
-  std::string_view t = target;
-  return t.substr(0, t.find('?'));
-}
-
-std::string_view Request::query() const {
-  std::string_view t = target;
-  auto q = t.find('?');
-  return q == std::string_view::npos ? std::string_view{} : t.substr(q + 1);
-}
-
 RequestParser::RequestParser(Request& request, const config::Limits& limits)
     : request_(request), limits_(limits) {
   // The parser's own limit is a backstop covering request line and fields;

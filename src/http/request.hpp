@@ -1,6 +1,5 @@
-// The request head as the session keeps it (reused from request to request,
-// so a keep-alive connection allocates nothing once warm) and the Beast
-// parser that fills it, enforcing the URL and header-size limits.
+// The Beast parser that fills the request head (handlers/request.hpp),
+// enforcing the URL and header-size limits as the head arrives.
 #pragma once
 
 #include <boost/beast/http/basic_parser.hpp>
@@ -10,42 +9,16 @@
 #include <vector>
 
 #include "config/model.hpp"
+#include "handlers/request.hpp"
 
 namespace gatehouse::http {
 
 namespace beast_http = boost::beast::http;
 
-struct Request {
-  beast_http::verb method = beast_http::verb::unknown;
-  std::string method_text;
-  std::string target;  // as received
-  unsigned version = 11;
-  // Every field, as "name\0value\0" runs in `arena`, for handlers that need them all (PHP).
-  struct Field {
-    beast_http::field name;
-    std::uint32_t name_at, name_len, value_at, value_len;
-  };
-  std::string arena;
-  std::vector<Field> fields;
-  std::uint64_t header_bytes = 0;
-  std::uint64_t body_bytes = 0;  // received so far
-  bool has_body = false;
-  unsigned reject_status = 0;  // set by the parser for limits it checks itself
-  unsigned reject_substatus = 0;
+using handlers::Request;
 
-  // The commonly used fields, captured while parsing (views into `arena`).
-  std::string_view host, user_agent, referer, range, expect;
-  std::string_view if_match, if_none_match, if_modified_since, if_unmodified_since, if_range;
-
-  void clear();
-  std::string_view path() const;   // target up to '?'
-  std::string_view query() const;  // after '?', or empty
-  std::string_view field_name(const Field& f) const { return {arena.data() + f.name_at, f.name_len}; }
-  std::string_view field_value(const Field& f) const { return {arena.data() + f.value_at, f.value_len}; }
-};
-
-// Where body bytes go. The static handler drains them; the PHP handler will
-// stream them to the worker.
+// Where body bytes go: the session keeps them for a handler that reads the
+// body (PHP), or drops them (static files answer without it).
 class BodySink {
  public:
   virtual ~BodySink() = default;

@@ -1,6 +1,6 @@
 // Routing: a connection's local address and the Host header to a site (by
-// its bindings), then the longest URL prefix to an application or virtual
-// directory and its physical root. Built once, immutable, shared by threads.
+// its bindings); the site's mounts (handlers/site_map.hpp) then give the
+// application or virtual directory. Built once, immutable, shared by threads.
 #pragma once
 
 #include <boost/asio/ip/address.hpp>
@@ -12,33 +12,19 @@
 
 #include "common/error.hpp"
 #include "config/model.hpp"
-#include "handlers/static_file.hpp"
+#include "handlers/request.hpp"
+#include "handlers/site_map.hpp"
 
 namespace gatehouse::http {
 
-// A URL prefix mapped to a physical root: an application or a virtual
-// directory (served by the application that encloses it).
-struct Mount {
-  std::string prefix;  // "" for the site root, else "/blog" (no trailing slash)
-  const config::Application* application = nullptr;
-  handlers::RootDir root;
-};
-
-struct SiteRoutes {
-  const config::Site* site = nullptr;
-  std::size_t index = 0;      // position in Config::sites, for per-site state
-  std::vector<Mount> mounts;  // longest prefix first
-};
+using handlers::Mount;
+using handlers::MountMatch;
+using handlers::SiteRoutes;
 
 struct ListenAddress {
   boost::asio::ip::address ip;
   std::uint16_t port = 0;
   bool operator==(const ListenAddress&) const = default;
-};
-
-struct MountMatch {
-  const Mount* mount = nullptr;
-  std::string_view relative;  // below the mount's root, no leading slash
 };
 
 class Router {
@@ -51,10 +37,6 @@ class Router {
   // "*", then exact IP beats "*". `host` may carry a port; it is ignored.
   const SiteRoutes* find_site(const boost::asio::ip::address& local, std::uint16_t port,
                               std::string_view host) const;
-
-  // Longest prefix on a segment boundary, case-insensitive as IIS matches
-  // URLs: "/blog" takes "/blog" and "/Blog/x", not "/blogger".
-  static MountMatch find_mount(const SiteRoutes& site, std::string_view canonical_path);
 
   // One per distinct ip:port of all bindings; "*" gives 0.0.0.0 and [::].
   std::vector<ListenAddress> listen_addresses() const;
@@ -72,7 +54,5 @@ class Router {
   std::vector<SiteRoutes> sites_;
 };
 
-// "Shop.Example:8080" -> "shop.example"; "[::1]:80" -> "[::1]".
-std::string_view host_without_port(std::string_view host);
 
 }  // namespace gatehouse::http

@@ -57,7 +57,7 @@ class RouterTest : public ::testing::Test {
     return s ? s->site->name : "-";
   }
   std::string mount_for(std::string_view path, std::string* rel = nullptr) {
-    auto m = Router::find_mount(router_->sites()[0], path);
+    auto m = handlers::find_mount(router_->sites()[0], path);
     if (rel) *rel = std::string(m.relative);
     return m.mount ? m.mount->root.path().filename().string() : "-";
   }
@@ -127,10 +127,10 @@ TEST(RouterBuild, MissingPhysicalPathIsAnError) {
 }
 
 TEST(HostWithoutPort, StripsPort) {
-  EXPECT_EQ(host_without_port("a.example:8080"), "a.example");
-  EXPECT_EQ(host_without_port("a.example"), "a.example");
-  EXPECT_EQ(host_without_port("[::1]:80"), "[::1]");
-  EXPECT_EQ(host_without_port("[::1]"), "[::1]");
+  EXPECT_EQ(handlers::host_without_port("a.example:8080"), "a.example");
+  EXPECT_EQ(handlers::host_without_port("a.example"), "a.example");
+  EXPECT_EQ(handlers::host_without_port("[::1]:80"), "[::1]");
+  EXPECT_EQ(handlers::host_without_port("[::1]"), "[::1]");
 }
 
 }  // namespace

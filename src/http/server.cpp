@@ -101,8 +101,8 @@ void Server::set_auth_gate(AuthGate& gate) {
   for (auto& w : workers_) w->set_auth_gate(&gate);
 }
 
-void Server::set_pools(pool::PoolSet& pools) {
-  for (auto& w : workers_) w->set_php(std::make_unique<PhpRouting>(config_, pools));
+void Server::set_php(const PhpFactory& make) {
+  for (auto& w : workers_) w->set_php(make(w->io().get_executor()));
 }
 
 void Server::start() {

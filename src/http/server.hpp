@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -36,10 +37,12 @@ class Server {
   // threads: call gate.stop() after stop()). Before start().
   void set_auth_gate(AuthGate& gate);
 
-  // PHP requests go to the worker sets of `pools`, which must outlive the
-  // server's threads: stop it after stop(). Before start(). Without it,
+  // PHP requests go through a PhpRouting per I/O thread, made by `make`
+  // from that thread's executor; the pool set behind it must outlive the
+  // server's threads (stop it after stop()). Before start(). Without it,
   // scripts are answered 404.3.
-  void set_pools(pool::PoolSet& pools);
+  using PhpFactory = std::function<std::unique_ptr<handlers::PhpRouting>(boost::asio::any_io_executor)>;
+  void set_php(const PhpFactory& make);
 
   void start();
   // Stops accepting, closes idle keep-alive connections, lets in-flight

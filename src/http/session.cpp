@@ -1,11 +1,10 @@
 // The connection state machine: Idle -> Head -> (Body) -> Write -> Idle, or
 // Linger after a response that closes the connection. Exactly one
-// asynchronous operation is pending at any time; its handler is the only
-// place a session ends (destroy), so the worker can close a socket at any
-// moment without racing a handler.
+// asynchronous operation is pending at any time (the session's, or its
+// handler's); its completion is the only place a session ends (destroy), so
+// the worker can close a socket at any moment without racing a handler.
 #include "http/session.hpp"
 
-#include <fmt/format.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "handlers/php_handler.hpp"
 #include "http/path.hpp"
 #include "http/response.hpp"
 #include "http/worker.hpp"
@@ -31,8 +31,8 @@ constexpr std::size_t kReadSize = 16 * 1024;
 constexpr std::size_t kSendfileChunk = 1 << 20;
 constexpr auto kLinger = std::chrono::seconds(2);
 constexpr std::uint64_t kLingerBytes = 1 << 20;
-// Bodies up to this size are copied behind the head and leave in one send():
-// measured faster than send + sendfile, which costs a second TCP segment.
+// File parts up to this size are copied behind the head and leave in one
+// send(): measured faster than send + sendfile, which costs a second segment.
 constexpr std::uint64_t kInlineBody = 16 * 1024;
 
 // Appends [offset, offset+length) of `fd` to `out`; false on a short read
@@ -46,6 +46,8 @@ bool append_file_part(std::string& out, int fd, std::uint64_t offset, std::uint6
   return false;
 }
 
+const accounts::Identity kAsServer;  // no gate: the server's own account
+
 }  // namespace
 
 Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket)
@@ -53,22 +55,25 @@ Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket)
   boost::system::error_code ec;
   auto local = socket_.local_endpoint(ec);
   local_ip_ = local.address();
-  local_port_ = local.port();
-  local_ip_text_ = local_ip_.to_string();
+  peer_.local_ip = local_ip_.to_string();
+  peer_.local_port = local.port();
   auto remote = socket_.remote_endpoint(ec);
-  remote_ip_text_ = remote.address().to_string();
-  remote_port_ = remote.port();
+  peer_.remote_ip = remote.address().to_string();
+  peer_.remote_port = remote.port();
   socket_.native_non_blocking(true, ec);
 }
 
+Session::~Session() = default;
+
+const config::Limits& Session::limits() const { return worker_.limits(); }
+
 void Session::start() {
-  deadline_ =
-      Steady::now() + worker_.limits().header_timeout;  // a new connection must send a request promptly
+  deadline_ = Steady::now() + limits().header_timeout;  // a new connection must send a request promptly
   begin_request();
 }
 
 void Session::close() {
-  if (php_ && php_->on_deadline()) return;  // a PHP timeout: the exchange answers 500
+  if (handler_ && handler_->on_deadline()) return;  // e.g. a PHP timeout: the handler answers 500
   boost::system::error_code ec;
   socket_.close(ec);
 }
@@ -79,14 +84,16 @@ void Session::drain() {
 }
 
 void Session::destroy() {
-  // A PHP exchange with I/O pending on its worker calls destroy() again once that I/O has ended.
-  if (php_ && !php_->may_destroy()) return;
+  // A handler with an operation pending calls abort() again once it has ended.
+  if (handler_ && !handler_->may_destroy()) return;
   worker_.destroy(this);
 }
 
+// ---- Reading and parsing ----
+
 void Session::begin_request() {
   request_.clear();
-  parser_.emplace(request_, worker_.limits());
+  parser_.emplace(request_, limits());
   out_.clear();
   out_sent_ = 0;
   canonical_.clear();
@@ -96,9 +103,13 @@ void Session::begin_request() {
   grant_ = nullptr;
   user_grant_.reset();
   deferred_site_ = nullptr;
+  keep_body_ = false;
+  body_.clear();
+  last_ = false;
+  wait_cap_ = SteadyTime::max();
   if (buffer_.size() == 0) {
     phase_ = Phase::Idle;
-    if (!first_request_) deadline_ = Steady::now() + worker_.limits().keepalive_timeout;
+    if (!first_request_) deadline_ = Steady::now() + limits().keepalive_timeout;
     do_read();
     return;
   }
@@ -106,7 +117,7 @@ void Session::begin_request() {
   // a long pipeline does not recurse on the stack.
   phase_ = Phase::Head;
   request_start_ = Steady::now();
-  deadline_ = request_start_ + worker_.limits().header_timeout;
+  deadline_ = request_start_ + limits().header_timeout;
   boost::asio::post(socket_.get_executor(), [this] {
     if (!socket_.is_open()) return destroy();
     parse();
@@ -126,9 +137,9 @@ void Session::on_read(boost::system::error_code ec, std::size_t n) {
   if (phase_ == Phase::Idle) {
     phase_ = Phase::Head;
     request_start_ = now;
-    deadline_ = now + worker_.limits().header_timeout;  // the whole head, however slowly it trickles
+    deadline_ = now + limits().header_timeout;  // the whole head, however slowly it trickles
   } else if (phase_ == Phase::Body) {
-    deadline_ = now + worker_.limits().body_timeout;  // the longest gap between body reads
+    deadline_ = now + limits().body_timeout;  // the longest gap between body reads
   }
   parse();
 }
@@ -138,29 +149,30 @@ void Session::parse() {
     boost::system::error_code ec;
     auto used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);
-    if (ec == bhttp::error::need_more) return body_wanted();
-    if (ec) return on_parse_error(ec);
+    if (ec && ec != bhttp::error::need_more) return on_parse_error(ec);
+    if (body_reader_ && (!body_.empty() || parser_->is_done())) return deliver_body();
+    if (ec == bhttp::error::need_more) return do_read();
     if (parser_->is_done()) {
-      if (php_ && php_->in_body()) return php_->body_wanted();
       phase_ = Phase::Write;
       if (deferred_site_) {  // a static answer that waited for the body to be drained
         const SiteRoutes& site = *std::exchange(deferred_site_, nullptr);
-        return answer_static(site, Router::find_mount(site, canonical_));
+        return answer_static(site, handlers::find_mount(site, canonical_));
       }
       return process();
     }
     if (phase_ == Phase::Head && parser_->is_header_done()) return on_header_done();
-    if (used == 0) return body_wanted();  // a body part is still to come (Beast does not say need_more here)
+    if (used == 0) return do_read();  // a body part is still to come (Beast does not say need_more here)
   }
 }
 
 void Session::on_header_done() {
-  // A body is drained before answering (the static handler has no use for
+  // A body is drained before a static answer (the handler has no use for
   // it), within max_allowed_content_length and body_timeout, so the
-  // connection stays usable; the PHP handler will stream it instead.
+  // connection stays usable; a handler that reads it gets it as a stream.
   phase_ = Phase::Body;
   parser_->eager(true);
-  deadline_ = Steady::now() + worker_.limits().body_timeout;
+  parser_->set_sink(this);
+  deadline_ = Steady::now() + limits().body_timeout;
   if (boost::beast::iequals({request_.expect.data(), request_.expect.size()}, "100-continue") && buffer_.size() == 0) {
     // The client waits for this before sending its body. 25 bytes into an
     // idle socket buffer: a short write is not worth handling, the client
@@ -168,18 +180,42 @@ void Session::on_header_done() {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     (void)::send(fd_, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
   }
-  // Routed as soon as the head is complete: a PHP request streams its body
-  // to the worker; a static one drains it first (route defers it).
+  // Routed as soon as the head is complete: a handler may stream the body;
+  // a static answer drains it first (dispatch defers it).
   process();
 }
 
-void Session::body_wanted() {
-  if (php_ && php_->in_body()) return php_->body_wanted();  // STDIN first, then more from the client
-  do_read();
+void Session::on_body(std::string_view chunk) {
+  if (keep_body_) body_.append(chunk);
+}
+
+std::optional<std::uint64_t> Session::body_length() const {
+  auto length = parser_->content_length();
+  if (!length) return std::nullopt;
+  return *length;
+}
+
+void Session::read_body(handlers::BodyChunk chunk) {
+  keep_body_ = true;
+  body_reader_ = std::move(chunk);
+  phase_ = Phase::Body;
+  if (!body_.empty() || parser_->is_done()) return deliver_body();
+  deadline_ = std::min(Steady::now() + limits().body_timeout, wait_cap_);
+  parse();  // what is buffered first, then the socket
+}
+
+void Session::deliver_body() {
+  auto reader = std::move(body_reader_);
+  body_reader_ = nullptr;
+  if (parser_->is_done() && body_.empty()) phase_ = Phase::Write;
+  std::string chunk = std::move(body_);
+  body_.clear();
+  reader(chunk);  // may end the exchange: nothing may follow
 }
 
 void Session::on_parse_error(boost::system::error_code ec) {
-  php_.reset();  // a worker that got part of a body is abandoned (recycled), never reused
+  handler_.reset();  // a worker that got part of a body is abandoned (recycled), never reused
+  body_reader_ = nullptr;
   unsigned status = 400, sub = 0;
   std::string_view detail = "The request could not be parsed.";
   if (request_.reject_status) {
@@ -197,8 +233,10 @@ void Session::on_parse_error(boost::system::error_code ec) {
   }
   if (!request_.method_text.empty()) canonical_.assign(request_.path().substr(0, 1024));
   phase_ = Phase::Write;
-  answer_error(status, sub, detail, true);
+  error_response(status, sub, detail, true);
 }
+
+// ---- Routing, authorization and dispatch ----
 
 void Session::process() {
   keep_alive_ = parser_->keep_alive() && !draining_ && !worker_.draining();
@@ -212,23 +250,22 @@ void Session::process() {
     path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
   }
   if (request_.version >= 11 && request_.host.empty())
-    return answer_error(400, 0, "HTTP/1.1 requests must carry a Host header.", true);
-  const SiteRoutes* site = worker_.router().find_site(local_ip_, local_port_, host);
-  if (!site) return answer_error(400, 0, "Invalid Hostname.", true);
+    return error_response(400, 0, "HTTP/1.1 requests must carry a Host header.", true);
+  const SiteRoutes* site = worker_.router().find_site(local_ip_, peer_.local_port, host);
+  if (!site) return error_response(400, 0, "Invalid Hostname.", true);
   log_slot_ = site->index;
   auto canonical = canonicalize_path(path);
   if (!canonical) {
     canonical_.assign(path.substr(0, 1024));
-    return answer_error(canonical.error().status, canonical.error().substatus, canonical.error().reason,
-                        true);
+    return error_response(canonical.error().status, canonical.error().substatus, canonical.error().reason, true);
   }
   canonical_ = std::move(*canonical);
-  auto match = Router::find_mount(*site, canonical_);
+  auto match = handlers::find_mount(*site, canonical_);
   if (!authorize(*site, match)) return;
-  route(*site, match);
+  dispatch(*site, match);
 }
 
-void Session::route(const SiteRoutes& site, const MountMatch& match) {
+void Session::dispatch(const SiteRoutes& site, const MountMatch& match) {
   if (handlers::names_script(canonical_, site.site->php_extensions)) return answer_script(site);
   if (!parser_->is_done()) {
     deferred_site_ = &site;  // answered once the body is drained (parse)
@@ -241,7 +278,7 @@ bool Session::authorize(const SiteRoutes& site, const MountMatch& match) {
   AuthGate* gate = worker_.auth_gate();
   if (!gate) return true;
   if (!match.mount || !match.mount->application) {
-    answer_error(500, 0, "The request has no application.", false);
+    error_response(500, 0, "The request has no application.", false);
     return false;
   }
   const config::Application& app = *match.mount->application;
@@ -251,14 +288,14 @@ bool Session::authorize(const SiteRoutes& site, const MountMatch& match) {
   // connection's deadline covers the wait and the check.
   auth_site_ = &site;
   auth_match_ = match;
-  auto delay = gate->delay_for(remote_ip_text_);
-  deadline_ = Steady::now() + delay + worker_.limits().header_timeout;
+  auto delay = gate->delay_for(peer_.remote_ip);
+  deadline_ = Steady::now() + delay + limits().header_timeout;
   auth_timer_.expires_after(delay);
   auth_timer_.async_wait([this, gate, credentials = std::move(verdict.credentials)](
                              boost::system::error_code) mutable {
     if (!socket_.is_open()) return destroy();
     gate->check_password(socket_.get_executor(), *auth_site_->site, *auth_match_.mount->application,
-                         std::move(credentials), remote_ip_text_,
+                         std::move(credentials), peer_.remote_ip,
                          [this](Verdict v) { on_verdict(std::move(v)); });
   });
   return false;
@@ -266,7 +303,7 @@ bool Session::authorize(const SiteRoutes& site, const MountMatch& match) {
 
 void Session::on_verdict(Verdict verdict) {
   if (!socket_.is_open()) return destroy();  // closed by its deadline or a stop meanwhile
-  if (admit(verdict)) route(*auth_site_, auth_match_);
+  if (admit(verdict)) dispatch(*auth_site_, auth_match_);
 }
 
 bool Session::admit(Verdict& verdict) {
@@ -276,130 +313,122 @@ bool Session::admit(Verdict& verdict) {
     return true;
   }
   if (verdict.status == 500)
-    answer_error(500, 0, "The credentials could not be checked.", false);
+    error_response(500, 0, "The credentials could not be checked.", false);
   else
-    answer_error(verdict.status, verdict.substatus, "Access is denied: valid credentials are required.", false,
-                 verdict.challenge);
+    error_response(verdict.status, verdict.substatus, "Access is denied: valid credentials are required.", false,
+                   {"WWW-Authenticate", verdict.challenge});
   return false;
 }
 
 void Session::answer_static(const SiteRoutes& site, const MountMatch& match) {
-  if (request_.method != bhttp::verb::get && request_.method != bhttp::verb::head) {
-    begin_head(out_, 405, worker_.clock().http_date());
-    add_header(out_, "Allow", "GET, HEAD");
-    status_ = 405;
-    auto page = error_page(scratch_, 405, 0, "Static files answer GET and HEAD only.");
-    add_header(out_, "Content-Type", "text/html; charset=utf-8");
-    add_header(out_, "Content-Length", page.size());
-    end_head(out_, keep_alive_, request_.version);
-    out_.append(page);
-    return write();
-  }
-  handlers::StaticRequest req{canonical_, match.relative, &site.site->default_documents,
-                              &site.site->php_extensions};
-  static const handlers::RequestIdentity kAsServer;  // no gate: the server's own account
-  const handlers::RequestIdentity& who = grant_ ? grant_->who : kAsServer;
-  auto& cache = worker_.file_cache();
-  const auto& root = match.mount->root;
-  if (const auto* hit = cache.find(root, match.relative, who))
-    return answer_file(hit->validators, hit->content_type, &hit->content, nullptr);
-  auto resolved = handlers::resolve_static(root, req, who);
-  switch (resolved.outcome) {
-    case handlers::Outcome::File:
-      if (const auto* added = cache.insert(root, match.relative, who, resolved.file, resolved.content_type))
-        return answer_file(added->validators, added->content_type, &added->content, nullptr);
-      return answer_file(handlers::make_validators(resolved.file.stat()), resolved.content_type, nullptr,
-                         &resolved.file);
-    case handlers::Outcome::Redirect:
-      return answer_redirect(resolved.target);
-    case handlers::Outcome::Script:
-      canonical_ = resolved.target;
+  auto answer = handlers::serve_static(request_, canonical_, match, *site.site, grant_ ? grant_->who : kAsServer,
+                                       worker_.file_cache());
+  switch (answer.kind) {
+    case handlers::StaticAnswer::Kind::Script:
+      canonical_ = std::move(answer.target);
       return answer_script(site);
-    case handlers::Outcome::Error:
-      win32_ = resolved.win32;
-      if (resolved.status == 500)
+    case handlers::StaticAnswer::Kind::Error:
+      win32_ = answer.win32;
+      if (answer.status == 405)
+        return error_response(405, 0, "Static files answer GET and HEAD only.", false, {"Allow", answer.allow});
+      if (answer.status == 500)
         log::error("[site {}] open {} failed: {}", site.site->name,
-                   (root.path() / std::string(match.relative)).string(), std::strerror(resolved.win32));
-      return answer_error(resolved.status, resolved.substatus, "The resource cannot be served.", false);
+                   (match.mount->root.path() / std::string(match.relative)).string(), std::strerror(answer.win32));
+      return error_response(answer.status, answer.substatus, "The resource cannot be served.", false);
+    case handlers::StaticAnswer::Kind::Response:
+      return send_static(answer);
   }
 }
 
-void Session::answer_file(const handlers::Validators& file, std::string_view content_type,
-                          const std::string* content, handlers::OpenFile* open_file) {
-  handlers::Conditions c{request_.if_match, request_.if_none_match, request_.if_modified_since,
-                         request_.if_unmodified_since, request_.if_range};
-  auto plan = handlers::plan_response(file, c, request_.range);
-  status_ = plan.status;
-  begin_head(out_, plan.status, worker_.clock().http_date());
-  if (plan.status == 412) {
-    add_header(out_, "Content-Length", std::uint64_t{0});
-    end_head(out_, keep_alive_, request_.version);
-    return write();
+void Session::send_static(handlers::StaticAnswer& a) {
+  std::array<handlers::HeaderView, 6> fields;
+  auto n = a.fields(fields);
+  std::optional<std::uint64_t> length = a.length;
+  write_head({a.status, {}, std::span(fields.data(), n), length});
+  last_ = true;
+  if (discard_body_ || a.length == 0) return flush();
+  if (a.bytes) {
+    out_.append(*a.bytes, a.offset, a.length);
+  } else if (a.length > kInlineBody || !append_file_part(out_, a.file.fd(), a.offset, a.length)) {
+    file_ = std::move(a.file);
+    file_offset_ = a.offset;
+    file_left_ = a.length;
   }
-  add_header(out_, "ETag", file.etag.view());
-  add_header(out_, "Last-Modified", std::string_view(file.last_modified, handlers::kHttpDateSize));
-  if (plan.status != 304) {
-    add_header(out_, "Content-Type", content_type);
-    add_header(out_, "Accept-Ranges", "bytes");
-    add_header(out_, "Content-Length", plan.length);
-  }
-  if (plan.status == 206) {
-    add_header(out_, "Content-Range",
-               fmt::format("bytes {}-{}/{}", plan.offset, plan.offset + plan.length - 1, file.size));
-  } else if (plan.status == 416) {
-    add_header(out_, "Content-Range", fmt::format("bytes */{}", file.size));
-  }
-  end_head(out_, keep_alive_, request_.version);
-  if (request_.method == bhttp::verb::head || plan.length == 0) return write();
-  if (content) {
-    out_.append(*content, plan.offset, plan.length);
-  } else if (plan.length > kInlineBody ||
-             !append_file_part(out_, open_file->fd(), plan.offset, plan.length)) {
-    file_ = std::move(*open_file);
-    file_offset_ = plan.offset;
-    file_left_ = plan.length;
-  }
-  write();
+  flush();
 }
 
 void Session::answer_script(const SiteRoutes& site) {
   // Without a pool set (unit tests of the static side) scripts are refused
   // like IIS refuses an extension without a handler, and never sent as text.
-  if (!worker_.php()) return answer_error(404, 3, "No handler is configured for scripts.", false);
-  static const handlers::RequestIdentity kAsServer;  // no gate: the server's own account
-  php_ = std::make_unique<PhpExchange>(*this);
-  php_->start(site, canonical_, grant_ ? grant_->who : kAsServer);
+  handlers::PhpRouting* php = worker_.php();
+  if (!php) return error_response(404, 3, "No handler is configured for scripts.", false);
+  auto handler = std::make_unique<handlers::PhpHandler>(*this, *php);
+  auto* raw = handler.get();
+  handler_ = std::move(handler);
+  raw->start(site, canonical_, grant_);
 }
 
-void Session::answer_redirect(const std::string& target) {
-  status_ = 301;
-  begin_head(out_, 301, worker_.clock().http_date());
-  scratch_.clear();
-  append_encoded_path(scratch_, target);
-  if (auto q = request_.query(); !q.empty()) scratch_.append("?").append(q);
-  add_header(out_, "Location", scratch_);
-  add_header(out_, "Content-Length", std::uint64_t{0});
-  end_head(out_, keep_alive_, request_.version);
-  write();
+// ---- The one response writer ----
+
+void Session::write_head(const handlers::ResponseHead& head) {
+  const bool is_head = request_.method == bhttp::verb::head;
+  framing_ = choose_framing(head.status, is_head, request_.version, head.length);
+  if (framing_ == Framing::Close) keep_alive_ = false;
+  discard_body_ = is_head || framing_ == Framing::None;
+  length_left_ = framing_ == Framing::Length && !is_head ? head.length : std::optional<std::uint64_t>(0);
+  status_ = head.status;
+  append_head(out_, head, {worker_.clock().http_date(), framing_, keep_alive_, request_.version});
 }
 
-void Session::answer_error(unsigned status, unsigned substatus, std::string_view detail, bool close,
-                           std::string_view challenge) {
+void Session::write_body(std::string_view data, bool last, handlers::WriteDone done) {
+  if (!discard_body_) {
+    switch (framing_) {
+      case Framing::Chunked:
+        append_chunk(out_, data);
+        if (last) out_.append(kLastChunk);
+        break;
+      case Framing::Length:
+        if (data.size() > *length_left_) {  // more than announced: cut, and close after
+          data = data.substr(0, *length_left_);
+          keep_alive_ = false;
+        }
+        *length_left_ -= data.size();
+        out_.append(data);
+        if (last && *length_left_ > 0) {
+          log::warn("{}: the response ended {} bytes short of its Content-Length", canonical_, *length_left_);
+          keep_alive_ = false;  // the client cannot tell where this response ends
+        }
+        break;
+      default:
+        out_.append(data);
+    }
+  }
+  last_ = last;
+  write_done_ = std::move(done);
+  flush();
+}
+
+void Session::answer_error(unsigned status, unsigned substatus, std::string_view detail) {
+  out_.clear();
+  out_sent_ = 0;
+  phase_ = Phase::Write;
+  error_response(status, substatus, detail, false);
+}
+
+void Session::error_response(unsigned status, unsigned substatus, std::string_view detail, bool close,
+                             handlers::HeaderView extra) {
   // A body still on its way cannot be skipped reliably: close after the answer.
   if (close || !parser_->is_done()) keep_alive_ = false;
-  status_ = status;
   substatus_ = substatus;
-  begin_head(out_, status, worker_.clock().http_date());
   auto page = error_page(scratch_, status, substatus, detail);
-  add_header(out_, "Content-Type", "text/html; charset=utf-8");
-  add_header(out_, "Content-Length", page.size());
-  if (!challenge.empty()) add_header(out_, "WWW-Authenticate", challenge);
-  end_head(out_, keep_alive_, request_.version);
-  if (request_.method != bhttp::verb::head) out_.append(page);
-  write();
+  handlers::HeaderView fields[] = {{"Content-Type", "text/html; charset=utf-8"}, extra};
+  write_head({status, {}, std::span(fields, extra.value.empty() ? 1 : 2), page.size()});
+  last_ = true;
+  if (!discard_body_) out_.append(page);
+  flush();
 }
 
-void Session::write() {
+void Session::flush() {
   while (out_sent_ < out_.size()) {
     int flags = MSG_NOSIGNAL | (file_left_ ? MSG_MORE : 0);
     auto n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, flags);
@@ -422,15 +451,25 @@ void Session::write() {
     file_offset_ += static_cast<std::uint64_t>(n);
     file_left_ -= static_cast<std::uint64_t>(n);
   }
-  on_response_done();
+  on_flushed();
 }
 
 void Session::wait_writable() {
-  deadline_ = Steady::now() + worker_.limits().body_timeout;  // a reader that stops reading is cut
+  // A reader that stops reading is cut (and holds a handler back for at most that long).
+  deadline_ = std::min(Steady::now() + limits().body_timeout, wait_cap_);
   socket_.async_wait(boost::asio::ip::tcp::socket::wait_write, [this](boost::system::error_code ec) {
     if (ec) return destroy();
-    write();
+    flush();
   });
+}
+
+void Session::on_flushed() {
+  out_.clear();
+  out_sent_ = 0;
+  if (last_) return on_response_done();
+  auto done = std::move(write_done_);
+  write_done_ = nullptr;
+  if (done) done();  // the handler goes on: nothing may follow
 }
 
 void Session::on_response_done() {
@@ -463,17 +502,16 @@ void Session::linger_read() {
 }
 
 void Session::log_request() {
-  auto elapsed =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - request_start_).count();
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - request_start_).count();
   AccessRecord r;
   r.date_time = worker_.clock().w3c_date_time();
-  r.server_ip = local_ip_text_;
+  r.server_ip = peer_.local_ip;
   r.method = request_.method_text;
   r.uri_stem = canonical_;
   r.uri_query = request_.query().substr(0, 2048);
-  r.server_port = local_port_;
+  r.server_port = peer_.local_port;
   if (grant_) r.username = grant_->remote_user;
-  r.client_ip = remote_ip_text_;
+  r.client_ip = peer_.remote_ip;
   r.user_agent = request_.user_agent;
   r.referer = request_.referer;
   r.status = status_;

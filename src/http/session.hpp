@@ -1,7 +1,8 @@
-// One client connection: reads request heads (and drains bodies), routes,
-// answers static files with sendfile, keeps responses in request order, and
-// enforces the header, keep-alive and body timeouts through a deadline that
-// the worker's tick checks.
+// One client connection over HTTP/1.1, as a transport: parse -> route ->
+// authorize -> dispatch -> write. It keeps responses in request order, owns
+// the one response writer (send, sendfile, EAGAIN, backpressure) and enforces
+// the header, keep-alive and body timeouts through a deadline that the
+// worker's tick checks. Handlers answer through handlers::Port.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -13,9 +14,11 @@
 #include <optional>
 #include <string>
 
-#include "handlers/static_file.hpp"
+#include "accounts/grant.hpp"
+#include "handlers/port.hpp"
+#include "handlers/static_handler.hpp"
 #include "http/auth_gate.hpp"
-#include "http/php_exchange.hpp"
+#include "http/framing.hpp"
 #include "http/request.hpp"
 #include "http/router.hpp"
 
@@ -24,12 +27,15 @@ namespace gatehouse::http {
 class Worker;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-class Session
-    : public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+class Session final
+    : public handlers::Port,
+      public BodySink,
+      public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
   Session(Worker& worker, boost::asio::ip::tcp::socket socket);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
+  ~Session() override;
 
   void start();
   // The worker's tick: past its deadline, the connection is closed (its
@@ -39,16 +45,39 @@ class Session
   // Graceful stop: an idle connection closes now, a busy one after its response.
   void drain();
 
+  // handlers::Port
+  const Request& request() const override { return request_; }
+  const handlers::Peer& peer() const override { return peer_; }
+  SteadyTime request_start() const override { return request_start_; }
+  const config::Limits& limits() const override;
+  bool body_complete() const override { return parser_->is_done(); }
+  std::optional<std::uint64_t> body_length() const override;
+  void read_body(handlers::BodyChunk chunk) override;
+  void write_head(const handlers::ResponseHead& head) override;
+  void write_body(std::string_view data, bool last, handlers::WriteDone done) override;
+  void answer_error(unsigned status, unsigned substatus, std::string_view detail) override;
+  void abort() override { destroy(); }
+  void set_deadline(SteadyTime when) override { deadline_ = when; }
+  void cap_waits(SteadyTime when) override { wait_cap_ = when; }
+  void keep_alive(bool allowed) override { keep_alive_ = keep_alive_ && allowed; }
+  void note_win32(int error_code) override { win32_ = error_code; }
+
+  // BodySink: body bytes from the parser.
+  void on_body(std::string_view chunk) override;
+
  private:
   enum class Phase { Idle, Head, Body, Write, Linger };
 
+  // Reading and parsing.
   void begin_request();
   void do_read();
   void on_read(boost::system::error_code ec, std::size_t n);
   void parse();
   void on_header_done();
-  void body_wanted();  // the parser needs more body bytes
+  void deliver_body();
   void on_parse_error(boost::system::error_code ec);
+
+  // Routing, authorization and dispatch.
   void process();
   // The authentication step: true when the request may go on now (grant_
   // set); false when it was answered (401) or waits for a password check,
@@ -56,18 +85,18 @@ class Session
   bool authorize(const SiteRoutes& site, const MountMatch& match);
   void on_verdict(Verdict verdict);
   bool admit(Verdict& verdict);
-  void route(const SiteRoutes& site, const MountMatch& match);
+  void dispatch(const SiteRoutes& site, const MountMatch& match);
   void answer_static(const SiteRoutes& site, const MountMatch& match);
-  // The body comes from `content` (a cached small file) or from `open_file`.
-  void answer_file(const handlers::Validators& file, std::string_view content_type,
-                   const std::string* content, handlers::OpenFile* open_file);
   void answer_script(const SiteRoutes& site);
-  // `challenge`: a WWW-Authenticate value for 401, or empty.
-  void answer_error(unsigned status, unsigned substatus, std::string_view detail, bool close,
-                    std::string_view challenge = {});
-  void answer_redirect(const std::string& target);
-  void write();
+  void send_static(handlers::StaticAnswer& answer);
+
+  // The one response writer.
+  // `extra`: a WWW-Authenticate or Allow header, or empty.
+  void error_response(unsigned status, unsigned substatus, std::string_view detail, bool close,
+                      handlers::HeaderView extra = {});
+  void flush();
   void wait_writable();
+  void on_flushed();
   void on_response_done();
   void linger();
   void linger_read();
@@ -77,37 +106,46 @@ class Session
   Worker& worker_;
   boost::asio::ip::tcp::socket socket_;
   int fd_ = -1;
+  handlers::Peer peer_;
+  boost::asio::ip::address local_ip_;
   boost::beast::flat_buffer buffer_;
   Request request_;
   std::optional<RequestParser> parser_;
   Phase phase_ = Phase::Idle;
   SteadyTime deadline_;
   SteadyTime request_start_;
+  SteadyTime wait_cap_ = SteadyTime::max();  // a handler's limit on waits for the client
   bool first_request_ = true;
   bool keep_alive_ = true;
   bool draining_ = false;
 
-  // The PHP request in progress (php_exchange.hpp drives the session while it runs).
-  friend class PhpExchange;
-  std::unique_ptr<PhpExchange> php_;
+  // The handler of the request in progress, if it outlives one call (PHP).
+  std::unique_ptr<handlers::Handler> handler_;
   const SiteRoutes* deferred_site_ = nullptr;  // a static answer waiting for the body to drain
+  bool keep_body_ = false;                     // a handler reads the body: keep what the parser gives
+  std::string body_;                           // body bytes not yet given to the handler
+  handlers::BodyChunk body_reader_;            // the handler waits for body bytes
 
   // Who the request acts as (auth_gate.hpp): grant_->who opens static files
-  // and checks the PHP script, grant_->ids.worker names the PHP worker set,
-  // grant_->remote_user / auth_type are REMOTE_USER / AUTH_TYPE. nullptr
-  // (no gate): the server's own account.
-  const Grant* grant_ = nullptr;
-  std::unique_ptr<Grant> user_grant_;  // an authenticated request's grant
+  // and checks the PHP script, grant_->ids.worker names the PHP worker set.
+  // nullptr (no gate): the server's own account.
+  const accounts::Grant* grant_ = nullptr;
+  std::unique_ptr<accounts::Grant> user_grant_;  // an authenticated request's grant
   boost::asio::steady_timer auth_timer_{socket_.get_executor()};  // the throttle's wait before a password check
-  const SiteRoutes* auth_site_ = nullptr;               // where the request goes once authenticated
+  const SiteRoutes* auth_site_ = nullptr;  // where the request goes once authenticated
   MountMatch auth_match_;
 
-  // The response being written: head (and small body) in out_, then a file part.
+  // The response being written: head (and body bytes) in out_, then a file part.
   std::string out_;
   std::size_t out_sent_ = 0;
   handlers::OpenFile file_;
   std::uint64_t file_offset_ = 0;
   std::uint64_t file_left_ = 0;
+  Framing framing_ = Framing::None;
+  bool discard_body_ = false;                   // HEAD, or a status without a body
+  std::optional<std::uint64_t> length_left_;    // with Framing::Length
+  bool last_ = false;                           // out_ ends the response
+  handlers::WriteDone write_done_;              // a handler waits for its bytes to leave
   std::string scratch_;
 
   // For the access log.
@@ -116,11 +154,6 @@ class Session
   unsigned status_ = 0;
   unsigned substatus_ = 0;
   int win32_ = 0;
-  boost::asio::ip::address local_ip_;
-  std::uint16_t local_port_ = 0;
-  std::string local_ip_text_;
-  std::string remote_ip_text_;
-  std::uint16_t remote_port_ = 0;
 };
 
 }  // namespace gatehouse::http

@@ -16,6 +16,7 @@
 #include "common/error.hpp"
 #include "config/model.hpp"
 #include "handlers/file_cache.hpp"
+#include "handlers/php_routing.hpp"
 #include "http/access_log.hpp"
 #include "http/clock.hpp"
 #include "http/router.hpp"
@@ -51,9 +52,9 @@ class Worker {
   // The authentication step; nullptr: every request acts as the server itself.
   AuthGate* auth_gate() const { return auth_gate_; }
   void set_auth_gate(AuthGate* gate) { auth_gate_ = gate; }  // before run()
-  // The PHP handler's pool set and per-thread routing; nullptr: scripts get 404.3.
-  PhpRouting* php() const { return php_.get(); }
-  void set_php(std::unique_ptr<PhpRouting> php) { php_ = std::move(php); }  // before run()
+  // The PHP handler's per-thread routing; nullptr: scripts get 404.3.
+  handlers::PhpRouting* php() const { return php_.get(); }
+  void set_php(std::unique_ptr<handlers::PhpRouting> php) { php_ = std::move(php); }  // before run()
   std::size_t unrouted_slot() const { return buffers_.size() - 1; }
   void log(std::size_t slot, const AccessRecord& record);
   void destroy(Session* session);
@@ -78,7 +79,7 @@ class Worker {
   std::time_t last_flush_ = 0;
   bool draining_ = false;
   AuthGate* auth_gate_ = nullptr;
-  std::unique_ptr<PhpRouting> php_;
+  std::unique_ptr<handlers::PhpRouting> php_;
 };
 
 }  // namespace gatehouse::http

@@ -26,16 +26,16 @@ TEST(AccountRefresh, AVanishedAccountFailsEachSpawnAndTakesThePoolOffline) {
   std::atomic<bool> gone = false;
   std::atomic<int> lookups = 0;
   PoolOptions options;
-  options.resolve_credentials = [&]() -> Result<Credentials> {
+  options.resolve_credentials = [&]() -> Result<accounts::Identity> {
     ++lookups;
     if (gone) return std::unexpected(no_such_account("gh-pool-t"));
-    return Credentials{};  // the test's own account: no root needed
+    return accounts::Identity{};  // the test's own account: no root needed
   };
   auto pool = php_pool();
   pool.fastcgi.instance_max_requests = 1;
   pool.fastcgi.rapid_fails_per_minute = 2;
   Harness h;
-  auto& wp = h.make_pool(pool, options, Credentials{"gh-pool-t", std::nullopt, 0, {}});
+  auto& wp = h.make_pool(pool, options, accounts::Identity{});
   auto hello = h.dir.write("hello.php", "<?php echo 'hello';");
 
   auto first = h.acquire(wp);
@@ -74,11 +74,11 @@ TEST(AccountRefresh, AVanishedAccountFailsEachSpawnAndTakesThePoolOffline) {
 
 TEST(AccountRefresh, OtherLookupFailuresKeepTheirCause) {
   PoolOptions options;
-  options.resolve_credentials = []() -> Result<Credentials> {
+  options.resolve_credentials = []() -> Result<accounts::Identity> {
     return std::unexpected(Error::logic("run worker as", "root", "uid 0 is refused"));
   };
   Harness h;
-  auto& wp = h.make_pool(php_pool(), options, Credentials{"root", 0, 0, {}});
+  auto& wp = h.make_pool(php_pool(), options, accounts::Identity{"root", 0, 0, {}});
   auto lease = h.acquire(wp);
   ASSERT_FALSE(lease.has_value());
   EXPECT_EQ(lease.error().error.message(),
@@ -87,10 +87,10 @@ TEST(AccountRefresh, OtherLookupFailuresKeepTheirCause) {
 }
 
 // As serve's resolver does: the account's current uid, gid and groups.
-Result<Credentials> resolve_account(const std::string& name) {
+Result<accounts::Identity> resolve_account(const std::string& name) {
   auto id = accounts::resolve_identity(name);
   if (!id) return std::unexpected(id.error());
-  return Credentials{id->name, id->uid, id->gid, id->groups};
+  return *id;
 }
 
 uid_t real_uid(pid_t pid) {

@@ -7,6 +7,7 @@
 
 #include <future>
 
+#include "accounts/names.hpp"
 #include "common/log.hpp"
 
 namespace gatehouse::pool {
@@ -19,7 +20,8 @@ Result<std::unique_ptr<PoolSet>> PoolSet::create(const config::Config& config, P
   std::lock_guard lock(set->mutex_);
   if (set->options_.cgroups) set->make_cgroups();
   for (const auto& pool : set->pools_config_)
-    if (auto made = set->make_locked(pool, ""); !made) return std::unexpected(made.error());
+    if (auto made = set->make_locked(pool, accounts::pool_account(pool)); !made)
+      return std::unexpected(made.error());
   return set;
 }
 
@@ -59,7 +61,8 @@ void PoolSet::make_cgroups() {
 // <state_dir>/workers/<pool[.identity]>: 0700, owned by the account the
 // set's workers run as, for what PHP must write whatever its php.ini says
 // (OPcache's lock, temporary files); no other worker set can enter it.
-Result<std::filesystem::path> PoolSet::private_dir(const std::string& name, const Credentials& credentials) {
+Result<std::filesystem::path> PoolSet::private_dir(const std::string& name,
+                                                   const accounts::Identity& credentials) {
   const auto base = options_.private_dir_root;
   const auto dir = base / name;
   if (::mkdir(base.c_str(), 0711) < 0 && errno != EEXIST) return std::unexpected(Error::sys("mkdir", base));
@@ -67,29 +70,30 @@ Result<std::filesystem::path> PoolSet::private_dir(const std::string& name, cons
   struct stat st {};
   if (::lstat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
     return std::unexpected(Error::logic("use worker folder", dir, "not a directory (or a symlink)"));
-  if (credentials.uid && ::lchown(dir.c_str(), *credentials.uid, credentials.gid) < 0)
+  if (credentials.switches() && ::lchown(dir.c_str(), credentials.uid, credentials.gid) < 0)
     return std::unexpected(Error::sys("chown", dir));
   if (::chmod(dir.c_str(), 0700) < 0) return std::unexpected(Error::sys("chmod", dir));
   return dir;
 }
 
-Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::string& identity) {
-  Credentials credentials;
+Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::string& account) {
+  accounts::Identity credentials;
   if (options_.resolve) {
-    auto resolved = options_.resolve(pool, identity);
+    auto resolved = options_.resolve(pool, account);
     if (!resolved) return std::unexpected(resolved.error());
     credentials = std::move(*resolved);
   }
   PoolOptions options = options_.pool;
   options.socket_dir = options_.socket_dir;
-  options.socket_prefix = identity.empty() ? pool.name : pool.name + "." + identity;
-  if (options_.resolve)  // resolved here once to refuse a bad identity early, then again before each spawn
-    options.resolve_credentials = [resolve = options_.resolve, pool, identity] {
-      return resolve(pool, identity);
+  const bool own = account == accounts::pool_account(pool);
+  options.socket_prefix = own ? pool.name : pool.name + "." + account;
+  if (options_.resolve)  // resolved here once to refuse a bad account early, then again before each spawn
+    options.resolve_credentials = [resolve = options_.resolve, pool, account] {
+      return resolve(pool, account);
     };
   SpawnSpec spec = make_spawn_spec(pool, std::move(credentials));
   if (options_.sandbox) {
-    auto rules = options_.sandbox(pool, identity);
+    auto rules = options_.sandbox(pool, account);
     if (!rules) return std::unexpected(rules.error());
     spec.sandbox = std::move(*rules);
     auto dir = private_dir(options.socket_prefix, spec.credentials);
@@ -105,23 +109,27 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
                                           std::move(options));
   set->start();
   WorkerPool* raw = set.get();
-  sets_.emplace(PoolKey{pool.name, identity}, std::move(set));
+  sets_.emplace(accounts::WorkerKey{pool.name, account}, std::move(set));
   return raw;
 }
 
-Result<WorkerPool*> PoolSet::get(const PoolKey& key) {
+Result<WorkerPool*> PoolSet::get(const accounts::WorkerKey& key) {
   std::lock_guard lock(mutex_);
   if (auto it = sets_.find(key); it != sets_.end()) return it->second.get();
   if (stopped_) return std::unexpected(Error::logic("get worker set", key.pool, "stopping"));
   for (const auto& pool : pools_config_)
-    if (pool.name == key.pool) return make_locked(pool, key.identity);
+    if (pool.name == key.pool) return make_locked(pool, key.account);
   return std::unexpected(Error::logic("get worker set", key.pool, "no such pool"));
 }
 
 WorkerPool* PoolSet::find(std::string_view pool_name) {
   std::lock_guard lock(mutex_);
-  auto it = sets_.find(PoolKey{std::string(pool_name), ""});
-  return it == sets_.end() ? nullptr : it->second.get();
+  for (const auto& pool : pools_config_) {
+    if (pool.name != pool_name) continue;
+    auto it = sets_.find(accounts::WorkerKey{pool.name, accounts::pool_account(pool)});
+    return it == sets_.end() ? nullptr : it->second.get();
+  }
+  return nullptr;
 }
 
 void PoolSet::stop() {

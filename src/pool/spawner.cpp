@@ -201,7 +201,7 @@ std::vector<std::string> worker_php_defines(const config::Pool& pool,
   return defines;
 }
 
-SpawnSpec make_spawn_spec(const config::Pool& pool, Credentials credentials) {
+SpawnSpec make_spawn_spec(const config::Pool& pool, accounts::Identity credentials) {
   SpawnSpec spec;
   spec.php_defines = worker_php_defines(pool, {});
   spec.pool = pool.name;
@@ -256,7 +256,7 @@ Error child_report_error(const SpawnSpec& spec, const ChildReport& report) {
   if (static_cast<ChildStep>(report.step) == ChildStep::DropPrivileges) {
     accounts::DropResult dropped{static_cast<accounts::DropStep>(report.drop_step), report.errnum};
     const auto& cred = spec.credentials;
-    std::string account = cred.account.empty() ? "uid " + std::to_string(cred.uid.value_or(0)) : cred.account;
+    std::string account = cred.switches() ? cred.name : "uid " + std::to_string(::geteuid());
     error = accounts::drop_error(dropped, account);
   }
   error.context = "[pool " + spec.pool + "]";
@@ -304,8 +304,8 @@ Result<SpawnedWorker> spawn_worker(const SpawnSpec& spec, const std::filesystem:
                  listener->get(),
                  write_end->get(),
                  static_cast<mode_t>(spec.umask & 0777),
-                 cred.uid.has_value(),
-                 cred.uid.value_or(0),
+                 cred.switches(),
+                 cred.uid,
                  cred.gid,
                  cred.groups.data(),
                  cred.groups.size(),

@@ -1,6 +1,7 @@
 // Starts one php-cgi worker in FastCGI mode: a private listening unix socket
 // on fd 0, /dev/null on fds 1 and 2, a cleared environment, the pool's umask,
-// its cgroups, its Landlock sandbox and (when asked) the pool's account. Knows nothing about requests or slots: see worker_pool.hpp.
+// its cgroups, its Landlock sandbox and (when asked) the pool's account. Knows nothing about requests or
+// slots: see worker_pool.hpp.
 #pragma once
 
 #include <sys/types.h>
@@ -12,20 +13,13 @@
 #include <utility>
 #include <vector>
 
+#include "accounts/identity.hpp"
 #include "common/error.hpp"
 #include "config/model.hpp"
 #include "pool/unique_fd.hpp"
 #include "sandbox/spec.hpp"
 
 namespace gatehouse::pool {
-
-// The account a worker runs as. Empty uid: the server's own account.
-struct Credentials {
-  std::string account;  // for messages
-  std::optional<uid_t> uid;
-  gid_t gid = 0;
-  std::vector<gid_t> groups;  // supplementary groups, set before gid and uid
-};
 
 // Everything the child needs, prepared before fork (the child may not allocate).
 struct SpawnSpec {
@@ -37,7 +31,7 @@ struct SpawnSpec {
   // php.ini settings forced on php-cgi's command line ("-d name=value"):
   // fixed per pool, never from a request.
   std::vector<std::string> php_defines;
-  Credentials credentials;
+  accounts::Identity credentials;  // default: the server's own account
   // The Landlock rules; empty: no Landlock. The ruleset is built from them
   // (paths opened) before every fork, so folders made later are covered.
   std::optional<sandbox::Spec> sandbox;
@@ -50,7 +44,8 @@ struct SpawnSpec {
 // readable by the worker's own account and keys its cache by chroot, so a
 // cached script never crosses identities. With a private folder of the
 // worker set (see PoolSet), OPcache's lock file and sys_temp_dir go there.
-std::vector<std::string> worker_php_defines(const config::Pool& pool, const std::filesystem::path& private_dir);
+std::vector<std::string> worker_php_defines(const config::Pool& pool,
+                                            const std::filesystem::path& private_dir);
 
 // The environment a pool's workers get: only the pool's `environment` pairs,
 // then PHP_FCGI_CHILDREN=0 and PHP_FCGI_MAX_REQUESTS, never below
@@ -58,7 +53,7 @@ std::vector<std::string> worker_php_defines(const config::Pool& pool, const std:
 std::vector<std::string> worker_environment(const config::FastCgi& fastcgi);
 
 // A SpawnSpec from a pool's configuration and the account it runs as.
-SpawnSpec make_spawn_spec(const config::Pool& pool, Credentials credentials);
+SpawnSpec make_spawn_spec(const config::Pool& pool, accounts::Identity credentials);
 
 // Creates `dir` (mode 0700) when missing; refuses one that is a symlink, is
 // not a directory, is not owned by the effective uid, or lets anyone else in.
@@ -83,7 +78,14 @@ struct ChildReport {
 };
 
 enum class ChildStep : std::int32_t {
-  Dup = 1, Chdir, Setsid, DropPrivileges, ParentDeathSignal, Exec, JoinCgroup, Landlock,
+  Dup = 1,
+  Chdir,
+  Setsid,
+  DropPrivileges,
+  ParentDeathSignal,
+  Exec,
+  JoinCgroup,
+  Landlock,
 };
 
 const char* child_step_name(std::int32_t step);

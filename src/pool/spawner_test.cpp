@@ -63,7 +63,7 @@ TEST(SpawnWorker, ChildThatCannotDropReportsStepAndErrno) {
     if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(10);
     SpawnSpec spec;
     spec.pool = "shop";
-    spec.credentials = Credentials{"gh-pool-shop", 0, 0, {}};
+    spec.credentials = accounts::Identity{"gh-pool-shop", 0, 0, {}};
     auto spawned = spawn_worker(spec, dir / "shop-1.sock");
     if (!spawned) ::_exit(11);
     ChildReport report;

@@ -192,7 +192,7 @@ class Harness {
   }
 
   WorkerPool& make_pool(const config::Pool& pool, PoolOptions options = {},
-                                        Credentials credentials = {}) {
+                                        accounts::Identity credentials = {}) {
     if (options.socket_dir.empty()) options.socket_dir = dir.path() / "sockets";
     if (options.socket_prefix.empty()) options.socket_prefix = pool.name;
     if (auto ok = ensure_socket_dir(options.socket_dir); !ok) throw std::runtime_error(ok.error().message());

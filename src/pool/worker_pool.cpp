@@ -181,7 +181,7 @@ Status WorkerPool::refresh_credentials() {
   Error why = std::move(fresh.error());
   why.context.clear();
   bool missing = why.errnum == ENOENT && why.op == "look up account";
-  std::string account = spec_.credentials.account.empty() ? why.target : spec_.credentials.account;
+  std::string account = spec_.credentials.switches() ? spec_.credentials.name : why.target;
   Error e = Error::logic("resolve account", account, missing ? "no such account" : why.message());
   e.context = ctx();
   return std::unexpected(std::move(e));

@@ -50,7 +50,7 @@ struct PoolOptions {
   // Called before every spawn, so an account deleted (or renumbered) under a
   // running pool fails the spawn, as a rapid failure, instead of starting a
   // worker as a stale uid. Empty: the SpawnSpec's credentials, as given.
-  std::function<Result<Credentials>()> resolve_credentials;
+  std::function<Result<accounts::Identity>()> resolve_credentials;
 };
 
 enum class AcquireFailure { QueueFull, Offline, Stopped, StartFailed };

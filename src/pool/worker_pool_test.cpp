@@ -292,7 +292,7 @@ TEST_F(WorkerPoolTest, WorkerRunsAsTheGivenAccountWithoutPrivileges) {
     if (std::getenv("CI")) FAIL() << "needs root, and CI runs as root";
     GTEST_SKIP() << "needs root";
   }
-  Credentials nobody{"nobody", 65534, 65534, {65534}};
+  accounts::Identity nobody{"nobody", 65534, 65534, {65534}};
   auto& wp = h().make_pool(php_pool(), {}, nobody);
   auto who = script("who.php", "<?php echo posix_geteuid(), ':', posix_getegid();");
   auto lease = h().acquire(wp);
