@@ -89,7 +89,8 @@ function attempt(callable $f) {
     error_clear_last();
     $r = @$f();
     $e = error_get_last();
-    return ['ok' => $r !== false && $r !== null && $r !== '', 'value' => is_string($r) ? substr($r, 0, 200) : $r,
+    return ['ok' => $r !== false && $r !== null && $r !== '',
+            'value' => is_string($r) ? substr($r, 0, 200) : (is_resource($r) ? 'a resource' : $r),
             'error' => $e ? $e['message'] : null];
 }
 $out = [
@@ -106,7 +107,7 @@ $out = [
   }),
   'webshell_written' => attempt(fn() => file_put_contents(__DIR__ . '/uploads/shell.php', '<?php echo "pwned";')),
 ];
-echo json_encode($out);
+echo json_encode($out, JSON_INVALID_UTF8_SUBSTITUTE);
 """
 
 FORK = r"""<?php
