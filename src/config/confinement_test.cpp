@@ -66,11 +66,11 @@ TEST(Confinement, ErrorsNameKeyAndExpectation) {
              "t.toml:9:29: key 'sites[0].writable[1]': expected an absolute path, got \"\"",
              "t.toml:9:49: key 'sites[0].writable[2]': expected an absolute path or { path = \"...\", "
              "execute = true }, got integer 3",
-             "t.toml:13:1: key 'pools[0].limits.swap': unknown key 'swap' in [pools.limits]; expected one of "
-             "memory, max_processes, cpu_percent",
              "t.toml:11:10: key 'pools[0].limits.memory': expected a size like \"512M\", \"1G\" or a number "
              "of bytes, got \"lots\"",
-             "t.toml:12:15: key 'pools[0].limits.cpu_percent': expected at most 100, got 150",
+             "t.toml:12:15: key 'pools[0].limits.cpu_percent': expected an integer from 0 to 100, got 150",
+             "t.toml:13:1: key 'pools[0].limits.swap': unknown key 'swap' in [pools.limits]; expected one of "
+             "memory, max_processes, cpu_percent",
              "t.toml:15:9: key 'pools[0].sandbox.write': \"/\" would give the pool the whole machine; name "
              "the folders it writes"}));
 }

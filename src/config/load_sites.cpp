@@ -56,6 +56,7 @@ void read_writable(TableReader& t, Application& app) {
   for (std::size_t i = 0; i < array->size(); ++i) {
     const toml::node& item = *array->get(i);
     const std::string item_key = t.key("writable[" + std::to_string(i) + "]");
+    t.state()->positions[item_key] = t.state()->pos(item.source());  // for check_paths' messages
     auto bad = [&](std::string message) { t.state()->add(t.state()->pos(item.source()), item_key, std::move(message)); };
     std::string text;
     bool execute = false;
