@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Started by anchors.sh as an --extra stack (in RUNDIR, with PORT, DOCROOT,
-# WORKERS, FRONT, PHP_INI, SESSION_DIR set): writes a Gatehouse configuration
+# WORKERS, FRONT, PHP_INI, SESSION_DIR set; GATEHOUSE_SANDBOX=false turns the
+# workers' Landlock sandbox off): writes a Gatehouse configuration
 # serving DOCROOT with WORKERS php-cgi workers and runs the server in the foreground.
 set -euo pipefail
 mkdir -p "$RUNDIR/state" "$RUNDIR/log"
@@ -15,6 +16,9 @@ name     = "bench"
 identity = "${GATEHOUSE_IDENTITY:-ApplicationPoolIdentity}"
 php_cgi  = "/usr/bin/php-cgi"
 php_ini  = "$PHP_INI"
+
+[pools.sandbox]
+enabled = ${GATEHOUSE_SANDBOX:-true}
 
 [pools.fastcgi]
 max_instances         = $WORKERS

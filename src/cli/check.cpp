@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
+#include "cli/confinement.hpp"
 #include "accounts/security_model.hpp"
 #include "config/summary.hpp"
 
@@ -13,7 +14,8 @@ namespace {
 
 void run_check(const std::string& file) {
   const config::Config config = load_config(file);
-  std::cout << config::summary(config) << "\n" << accounts::identity_table(config) << "configuration OK\n";
+  std::cout << config::summary(config) << "\n"
+            << accounts::identity_table(config) << confinement_report(config) << "configuration OK\n";
 }
 
 }  // namespace

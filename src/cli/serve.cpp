@@ -13,6 +13,7 @@
 #include "accounts/provision.hpp"
 #include "accounts/registry.hpp"
 #include "cli/commands.hpp"
+#include "cli/confinement.hpp"
 #include "cli/config_source.hpp"
 #include "cli/embedded.hpp"
 #include "common/log.hpp"
@@ -20,6 +21,7 @@
 #include "handlers/php_routing.hpp"
 #include "http/server.hpp"
 #include "pool/pool_set.hpp"
+#include "sandbox/landlock.hpp"
 
 namespace gatehouse::cli {
 namespace {
@@ -122,6 +124,7 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   log::init(config.server.log_dir / "error.log", spdlog::level::info);
+  close_log_dir(config.server.log_dir);
   auto signals = block_stop_signals();
   raise_file_limit();
   auto single_user = single_user_mode(config, options);
@@ -146,6 +149,10 @@ int serve(const ServeOptions& options) {
   }
   pool::PoolSetOptions pool_options;
   pool_options.resolve = accounts::worker_resolver(*single_user);
+  pool_options.sandbox = sandbox_resolver(config);
+  pool_options.cgroups = ::geteuid() == 0;
+  if (sandbox::landlock_abi() == 0)
+    log::warn("this kernel offers no Landlock (5.13 or later with lsm=landlock): PHP workers run WITHOUT a sandbox");
   auto pools = pool::PoolSet::create(config, std::move(pool_options));
   if (!pools) {
     log::error("cannot set up the application pools: {}", pools.error().message());

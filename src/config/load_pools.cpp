@@ -85,6 +85,50 @@ void read_identity(TableReader& t, std::string_view key, Pool& pool) {
   else t.problem(key, parsed.error());
 }
 
+void read_sandbox(TableReader& pool, PoolSandbox& out) {
+  const toml::table* table = pool.table("sandbox");
+  if (!table) return;
+  TableReader t{*pool.state(), *table, pool.key("sandbox"), "[pools.sandbox]"};
+  t.reject_unknown({"enabled", "read", "write", "execute"});
+  t.boolean("enabled", out.enabled);
+  t.absolute_paths("read", out.read);
+  t.absolute_paths("write", out.write);
+  t.absolute_paths("execute", out.execute);
+  for (const auto& dir : out.write)
+    if (dir == "/") t.problem("write", "\"/\" would give the pool the whole machine; name the folders it writes");
+}
+
+// memory: bytes as an integer, or a string with a K, M or G suffix (powers of 1024).
+void read_memory(TableReader& t, std::uint64_t& out) {
+  const toml::node* n = t.node("memory");
+  if (!n) return;
+  t.record("memory", *n);
+  if (const auto* i = n->as_integer(); i && i->get() >= 0) {
+    out = static_cast<std::uint64_t>(i->get());
+  } else if (const auto* s = n->as_string()) {
+    if (auto parsed = parse_size(s->get())) out = *parsed;
+    else t.problem("memory", parsed.error());
+  } else {
+    t.problem("memory", "expected bytes as an integer or a string like \"512M\", got " + describe(*n));
+  }
+  if (out != 0 && out < (16u << 20)) t.problem("memory", "expected at least 16M: php-cgi alone needs more");
+}
+
+void read_limits(TableReader& pool, ResourceLimits& out) {
+  const toml::table* table = pool.table("limits");
+  if (!table) return;
+  TableReader t{*pool.state(), *table, pool.key("limits"), "[pools.limits]"};
+  t.reject_unknown({"memory", "max_processes", "cpu_percent"});
+  read_memory(t, out.memory_bytes);
+  t.count("max_processes", out.max_processes, 0, 1'000'000);
+  std::uint64_t cpu = out.cpu_percent;
+  t.count("cpu_percent", cpu, 0, 100);
+  out.cpu_percent = static_cast<unsigned>(cpu);
+}
+
+void read_sandbox_key(TableReader& t, std::string_view, Pool& pool) { read_sandbox(t, pool.sandbox); }
+void read_limits_key(TableReader& t, std::string_view, Pool& pool) { read_limits(t, pool.limits); }
+
 const Keys<Pool> kPoolKeys = {
     required(custom("name", read_name), "the pool's name"),
     custom("identity", read_identity),
@@ -92,6 +136,8 @@ const Keys<Pool> kPoolKeys = {
     field("php_ini", &Pool::php_ini),
     custom("umask", read_umask),
     section("fastcgi", "[pools.fastcgi]", &Pool::fastcgi, kFastCgiKeys),
+    custom("sandbox", read_sandbox_key),
+    custom("limits", read_limits_key),
 };
 
 Pool read_pool(TableReader& t, const Config&) {

@@ -43,11 +43,49 @@ void read_url_path(TableReader& t, std::string_view key, T& out) {
 constexpr std::string_view kUrlPath = "a URL path like \"/blog\"";
 constexpr std::string_view kServedFolder = "the folder served at this path";
 
+// writable = ["/srv/a/uploads", { path = "/srv/a/cache", execute = true }]:
+// plain paths are folders where scripts never run; execute = true opts out.
+void read_writable(TableReader& t, Application& app) {
+  const toml::node* n = t.node("writable");
+  if (!n) return;
+  t.record("writable", *n);
+  const toml::array* array = n->as_array();
+  if (!array) return t.problem("writable", "expected an array of absolute paths, got " + describe(*n));
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const toml::node& item = *array->get(i);
+    const std::string item_key = t.key("writable[" + std::to_string(i) + "]");
+    t.state()->positions[item_key] = t.state()->pos(item.source());  // for check_paths' messages
+    auto bad = [&](std::string message) { t.state()->add(t.state()->pos(item.source()), item_key, std::move(message)); };
+    std::string text;
+    bool execute = false;
+    if (const auto* s = item.as_string()) {
+      text = s->get();
+    } else if (const auto* table = item.as_table()) {
+      TableReader w{*t.state(), *table, item_key, "writable item"};
+      w.reject_unknown({"path", "execute"});
+      w.string("path", text);
+      w.boolean("execute", execute);
+      if (!w.has("path")) w.problem("path", "missing key 'path' (the writable folder)");
+    } else {
+      bad("expected an absolute path or { path = \"...\", execute = true }, got " + describe(item));
+      continue;
+    }
+    if (text.empty() || text.front() != '/') {
+      bad("expected an absolute path, got " + in_quotes(text));
+      continue;
+    }
+    app.writable.push_back(clean_path(text));
+    if (execute) app.writable_scripts.push_back(clean_path(text));
+  }
+}
+
+void read_writable_key(TableReader& t, std::string_view, Application& app) { read_writable(t, app); }
+
 // The keys an application shares with its site (the site's root application).
 const Key<Application> kAppRoot = field("app_root", &Application::app_root);
 const Key<Application> kPhysicalPath = required(field("physical_path", &Application::physical_path), kServedFolder);
 const Key<Application> kPool = field("pool", &Application::pool);
-const Key<Application> kWritable = field("writable", &Application::writable);
+const Key<Application> kWritable = custom("writable", read_writable_key);
 const Key<Application> kAuthentication =
     section("authentication", "[sites.authentication]", &Application::authentication, kAuthenticationKeys);
 

@@ -76,6 +76,27 @@ struct PhpIni {
   std::map<std::string, std::string> values;
 };
 
+// The pool's Landlock sandbox: on by default; the paths add to what the
+// permission plan and the PHP runtime give (see sandbox/ and perms/sandbox_spec).
+struct PoolSandbox {
+  bool enabled = true;
+  std::vector<Path> read;     // read (and list) these trees
+  std::vector<Path> write;    // read, write, create and remove in these trees
+  std::vector<Path> execute;  // read and run these programs (mail()'s sendmail, a shell)
+};
+
+// IIS's per-pool limits, enforced with a cgroup per pool. 0: no limit, except
+// max_processes, whose 0 means the default (max_instances * 16 + 32).
+struct ResourceLimits {
+  std::uint64_t memory_bytes = 0;  // IIS privateMemory: the kernel kills a worker at the limit
+  std::uint64_t max_processes = 0;
+  unsigned cpu_percent = 0;  // IIS cpu limit: percent of the whole machine (all cores)
+
+  std::uint64_t effective_max_processes(unsigned max_instances) const {
+    return max_processes != 0 ? max_processes : std::uint64_t{max_instances} * 16 + 32;
+  }
+};
+
 struct Pool {
   std::string name;
   std::string identity = "ApplicationPoolIdentity";  // or an existing account name
@@ -83,6 +104,8 @@ struct Pool {
   Path php_ini;  // empty: php-cgi's own default
   unsigned umask = 007;
   FastCgi fastcgi;
+  PoolSandbox sandbox;
+  ResourceLimits limits;
   PhpIni ini;  // read from php_ini at load time
   SourcePos pos;
 
@@ -114,6 +137,9 @@ struct Application {
   Path physical_path;
   std::string pool;
   std::vector<Path> writable;  // folders the application writes, beyond php.ini's
+  // The writable folders written as { path = ..., execute = true }: scripts
+  // there still run (applications that generate PHP); `check` warns loudly.
+  std::vector<Path> writable_scripts;
   Authentication authentication;
   // Run after the site's rules for requests in this application; empty for
   // the root application (the site's own rules and front controller serve it).

@@ -181,4 +181,19 @@ Parsed<std::string> parse_identity(std::string_view text) {
                          in_quotes(text));
 }
 
+Parsed<std::uint64_t> parse_size(std::string_view text) {
+  const std::string expected = "expected a size like \"512M\", \"1G\" or a number of bytes, got " + in_quotes(text);
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end == text.data()) return std::unexpected(expected);
+  std::string_view unit(end, text.data() + text.size() - end);
+  int shift = 0;
+  if (unit == "K" || unit == "KiB") shift = 10;
+  else if (unit == "M" || unit == "MiB") shift = 20;
+  else if (unit == "G" || unit == "GiB") shift = 30;
+  else if (!unit.empty()) return std::unexpected(expected);
+  if (value > (std::numeric_limits<std::uint64_t>::max() >> shift)) return std::unexpected(expected);
+  return value << shift;
+}
+
 }  // namespace gatehouse::config

@@ -28,6 +28,9 @@ Parsed<unsigned> parse_umask(std::string_view text);
 Parsed<StderrMode> parse_stderr_mode(std::string_view text);
 std::string_view to_string(StderrMode mode);
 
+// A size: "512M", "1G", "65536", "64K" (K, M, G are powers of 1024).
+Parsed<std::uint64_t> parse_size(std::string_view text);
+
 // An application or virtual directory path: "/blog", "/a/b"; not "/", no
 // trailing slash, no empty, "." or ".." segment, no backslash, '%', '?', '#'
 // or control character (the router compares decoded paths with these).

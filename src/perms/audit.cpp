@@ -11,6 +11,7 @@
 #include "accounts/names.hpp"
 #include "perms/access.hpp"
 #include "perms/report.hpp"
+#include "perms/sandbox_spec.hpp"
 #include "perms/target.hpp"
 #include "perms/walk.hpp"
 
@@ -167,12 +168,17 @@ class Auditor {
           "pool " + r.pool + ": " + r.setting + " (" + where + ") is shared with other pools or accounts",
           "set " + r.setting + " to " + r.proposed.string() + " in the pool's php.ini");
     }
+    std::vector<NoScriptFolder> no_scripts;  // where the server refuses to run scripts
+    for (const auto& pool : config_.pools) {
+      auto folders = no_script_folders(config_, plan_, pool, "");
+      no_scripts.insert(no_scripts.end(), folders.begin(), folders.end());
+    }
     for (const auto& g : plan_.grants) {
-      if (g.rights.has(Rights::kModify) && in_public_root(g.path.string())) {
-        add("php-in-writable-folder", g.path.string(), g.account,
-            "the pool can write in a served folder: a written .php file would run",
-            "move the folder out of the public root, or serve it as a virtual directory without PHP");
-      }
+      if (!g.rights.has(Rights::kModify) || !in_public_root(g.path.string())) continue;
+      if (forbidding_folder(no_scripts, g.path) != nullptr) continue;  // enforced: a written script gets 404
+      add("php-in-writable-folder", g.path.string(), g.account,
+          "the pool can write in a served folder and scripts there run (execute = true): a written .php file would run",
+          "remove execute = true from the folder in `writable`, or move the folder out of the public root");
     }
     std::map<std::string, int> anonymous_users;
     for (const auto& site : config_.sites) {

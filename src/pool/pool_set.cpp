@@ -1,6 +1,10 @@
 // PoolSet: builds the WorkerPools of a configuration and runs their manager thread.
 #include "pool/pool_set.hpp"
 
+#include <fmt/ranges.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <future>
 
 #include "accounts/names.hpp"
@@ -10,11 +14,14 @@ namespace gatehouse::pool {
 
 Result<std::unique_ptr<PoolSet>> PoolSet::create(const config::Config& config, PoolSetOptions options) {
   if (options.socket_dir.empty()) options.socket_dir = config.server.state_dir / "sockets";
+  if (options.private_dir_root.empty()) options.private_dir_root = config.server.state_dir / "workers";
   if (auto ok = ensure_socket_dir(options.socket_dir); !ok) return std::unexpected(ok.error());
   std::unique_ptr<PoolSet> set(new PoolSet(config, std::move(options)));
   std::lock_guard lock(set->mutex_);
+  if (set->options_.cgroups) set->make_cgroups();
   for (const auto& pool : set->pools_config_)
-    if (auto made = set->make_locked(pool, accounts::pool_account(pool)); !made) return std::unexpected(made.error());
+    if (auto made = set->make_locked(pool, accounts::pool_account(pool)); !made)
+      return std::unexpected(made.error());
   return set;
 }
 
@@ -25,6 +32,49 @@ PoolSet::PoolSet(const config::Config& config, PoolSetOptions options)
       thread_([this] { manager_.run(); }) {}
 
 PoolSet::~PoolSet() { stop(); }
+
+// Limits degrade with a warning rather than stop the server: a host without
+// cgroups (or a container without write access to them) still serves.
+void PoolSet::make_cgroups() {
+  const auto host = sandbox::detect_cgroups();
+  if (host.mode == sandbox::CgroupMode::None) {
+    log::warn("no cgroup controllers are mounted: pools run WITHOUT memory, process or CPU limits");
+    return;
+  }
+  if (!host.missing.empty())
+    log::warn("cgroup controllers missing ({}): those limits are not enforced",
+              fmt::join(host.missing, ", "));
+  const std::string instance = "gatehouse-" + std::to_string(::getpid());
+  for (const auto& pool : pools_config_) {
+    const auto limits = sandbox::limits_of(pool);
+    auto group = sandbox::PoolCgroup::create(host, instance, pool.name, limits);
+    if (!group) {
+      log::warn("[pool {}] cannot set up its cgroup ({}): it runs WITHOUT limits", pool.name,
+                group.error().message());
+      continue;
+    }
+    log::info("[pool {}] {} limits: {}", pool.name, sandbox::to_string(host.mode), sandbox::describe(limits));
+    cgroups_[pool.name] = std::move(*group);
+  }
+}
+
+// <state_dir>/workers/<pool[.identity]>: 0700, owned by the account the
+// set's workers run as, for what PHP must write whatever its php.ini says
+// (OPcache's lock, temporary files); no other worker set can enter it.
+Result<std::filesystem::path> PoolSet::private_dir(const std::string& name,
+                                                   const accounts::Identity& credentials) {
+  const auto base = options_.private_dir_root;
+  const auto dir = base / name;
+  if (::mkdir(base.c_str(), 0711) < 0 && errno != EEXIST) return std::unexpected(Error::sys("mkdir", base));
+  if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) return std::unexpected(Error::sys("mkdir", dir));
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+    return std::unexpected(Error::logic("use worker folder", dir, "not a directory (or a symlink)"));
+  if (credentials.switches() && ::lchown(dir.c_str(), credentials.uid, credentials.gid) < 0)
+    return std::unexpected(Error::sys("chown", dir));
+  if (::chmod(dir.c_str(), 0700) < 0) return std::unexpected(Error::sys("chmod", dir));
+  return dir;
+}
 
 Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::string& account) {
   accounts::Identity credentials;
@@ -38,9 +88,25 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
   const bool own = account == accounts::pool_account(pool);
   options.socket_prefix = own ? pool.name : pool.name + "." + account;
   if (options_.resolve)  // resolved here once to refuse a bad account early, then again before each spawn
-    options.resolve_credentials = [resolve = options_.resolve, pool, account] { return resolve(pool, account); };
-  auto set = std::make_unique<WorkerPool>(manager_.get_executor(), make_spawn_spec(pool, std::move(credentials)),
-                                          pool.fastcgi, std::move(options));
+    options.resolve_credentials = [resolve = options_.resolve, pool, account] {
+      return resolve(pool, account);
+    };
+  SpawnSpec spec = make_spawn_spec(pool, std::move(credentials));
+  if (options_.sandbox) {
+    auto rules = options_.sandbox(pool, account);
+    if (!rules) return std::unexpected(rules.error());
+    spec.sandbox = std::move(*rules);
+    auto dir = private_dir(options.socket_prefix, spec.credentials);
+    if (!dir) return std::unexpected(dir.error());
+    spec.php_defines = worker_php_defines(pool, *dir);
+    if (spec.sandbox)
+      spec.sandbox->add(*dir, sandbox::Access::kRead | sandbox::Access::kWrite,
+                        "the worker set's own folder");
+  }
+  if (auto it = cgroups_.find(pool.name); it != cgroups_.end())
+    spec.cgroup_procs.assign(it->second->procs_fds().begin(), it->second->procs_fds().end());
+  auto set = std::make_unique<WorkerPool>(manager_.get_executor(), std::move(spec), pool.fastcgi,
+                                          std::move(options));
   set->start();
   WorkerPool* raw = set.get();
   sets_.emplace(accounts::WorkerKey{pool.name, account}, std::move(set));

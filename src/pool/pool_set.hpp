@@ -17,9 +17,15 @@
 #include "common/error.hpp"
 #include "config/model.hpp"
 #include "pool/worker_pool.hpp"
+#include "sandbox/cgroup.hpp"
+#include "sandbox/spec.hpp"
 
 namespace gatehouse::pool {
 
+// The Landlock rules of a worker set, compiled elsewhere (cli: from the
+// permission plan, which pool/ does not know). nullopt: no Landlock.
+using SandboxResolver =
+    std::function<Result<std::optional<sandbox::Spec>>(const config::Pool&, const std::string& account)>;
 
 struct PoolSetOptions {
   std::filesystem::path socket_dir;  // empty: <state_dir>/sockets
@@ -28,6 +34,11 @@ struct PoolSetOptions {
   // called when a set is made and again before each of its workers starts.
   // Empty: the server's own account.
   accounts::WorkerResolver resolve;
+  SandboxResolver sandbox;                 // empty: no Landlock
+  std::filesystem::path private_dir_root;  // empty: <state_dir>/workers (used with a sandbox)
+  // A cgroup per pool with its limits (a process-count limit always). Needs
+  // root; when the host has no usable cgroups the pools run without, loudly.
+  bool cgroups = false;
 };
 
 class PoolSet {
@@ -52,6 +63,8 @@ class PoolSet {
  private:
   PoolSet(const config::Config& config, PoolSetOptions options);
   Result<WorkerPool*> make_locked(const config::Pool& pool, const std::string& account);
+  void make_cgroups();
+  Result<std::filesystem::path> private_dir(const std::string& name, const accounts::Identity& credentials);
 
   std::vector<config::Pool> pools_config_;
   PoolSetOptions options_;
@@ -59,6 +72,8 @@ class PoolSet {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
   std::mutex mutex_;  // guards sets_ (get() runs on I/O threads)
+  // pool name -> its groups; declared before sets_ so they are removed after the workers are gone
+  std::map<std::string, std::unique_ptr<sandbox::PoolCgroup>> cgroups_;
   std::map<accounts::WorkerKey, std::unique_ptr<WorkerPool>> sets_;
   bool stopped_ = false;
 };

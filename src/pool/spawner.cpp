@@ -3,11 +3,12 @@
 #include "pool/spawner.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,9 +16,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "accounts/credentials.hpp"
+#include "sandbox/cgroup.hpp"
+#include "sandbox/landlock.hpp"
 
 namespace gatehouse::pool {
 namespace {
@@ -40,6 +42,9 @@ struct ChildPlan {
   const gid_t* groups;
   size_t ngroups;
   pid_t parent;
+  int ruleset_fd;  // -1: no Landlock
+  const int* cgroup_fds;
+  size_t ncgroups;
 };
 
 [[noreturn]] void child_fail(int report_fd, ChildStep step, int errnum, int drop_step = 0) {
@@ -51,7 +56,7 @@ struct ChildPlan {
 // Signal dispositions set to SIG_IGN survive execve and the mask is inherited:
 // php-cgi must start with neither (an ignored SIGTERM would make it unstoppable).
 void reset_signals() {
-  struct sigaction dfl{};
+  struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // SIGKILL/SIGSTOP fail: fine
   sigset_t none;
@@ -59,34 +64,47 @@ void reset_signals() {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-// fd 0: the listening socket (php-cgi's FastCGI mode); fd 1: /dev/null;
-// fd 2: the server's stderr (php-cgi's start-up errors land in our log);
-// fd 3: the status pipe until execve; nothing else.
+// fd 0: the listening socket (php-cgi's FastCGI mode); fds 1 and 2:
+// /dev/null (the server's stderr is its log: a worker could truncate or forge
+// it, and PHP's stderr reaches us over FastCGI anyway); fd 3: the status pipe
+// until execve; nothing else.
 int child_setup_fds(const ChildPlan& p) {
   if (::dup2(p.listen_fd, 0) < 0) child_fail(p.report_fd, ChildStep::Dup, errno);
-  if (p.report_fd != kReportFd && ::dup2(p.report_fd, kReportFd) < 0) child_fail(p.report_fd, ChildStep::Dup, errno);
+  if (p.report_fd != kReportFd && ::dup2(p.report_fd, kReportFd) < 0)
+    child_fail(p.report_fd, ChildStep::Dup, errno);
   ::fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
   if (::close_range(kReportFd + 1, ~0U, 0) < 0) child_fail(kReportFd, ChildStep::Dup, errno);
   int null_fd = ::open("/dev/null", O_RDWR);
-  if (null_fd < 0 || ::dup2(null_fd, 1) < 0) child_fail(kReportFd, ChildStep::Dup, errno);
-  ::close(null_fd);
+  if (null_fd < 0 || ::dup2(null_fd, 1) < 0 || ::dup2(null_fd, 2) < 0)
+    child_fail(kReportFd, ChildStep::Dup, errno);
+  if (null_fd > 2) ::close(null_fd);
   return kReportFd;
 }
 
+// The cgroups are joined as root (before any fork the worker could make) and
+// Landlock is entered before anything is opened, both with the fd numbers the
+// parent gave, before child_setup_fds closes them. Each worker gets its own
+// Landlock domain.
 [[noreturn]] void run_child(const ChildPlan& p) {
   reset_signals();
+  if (int err = sandbox::join_cgroups(p.cgroup_fds, p.ncgroups); err != 0)
+    child_fail(p.report_fd, ChildStep::JoinCgroup, err);
+  if (int err = sandbox::restrict_self(p.ruleset_fd); err != 0)
+    child_fail(p.report_fd, ChildStep::Landlock, err);
   int report = child_setup_fds(p);
   ::umask(p.umask);
   if (::chdir("/") < 0) child_fail(report, ChildStep::Chdir, errno);
   if (::setsid() < 0) child_fail(report, ChildStep::Setsid, errno);
   if (p.drop) {
     auto dropped = accounts::drop_privileges(p.uid, p.gid, p.groups, p.ngroups);
-    if (!dropped.ok()) child_fail(report, ChildStep::DropPrivileges, dropped.errnum, static_cast<int>(dropped.step));
+    if (!dropped.ok())
+      child_fail(report, ChildStep::DropPrivileges, dropped.errnum, static_cast<int>(dropped.step));
   }
   // A server that dies without stopping its pools must not leave workers
   // behind. Set after the drop, which clears it; the manager thread that
   // forks lives as long as the pools. Then catch a parent that died already.
-  if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) child_fail(report, ChildStep::ParentDeathSignal, errno);
+  if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0)
+    child_fail(report, ChildStep::ParentDeathSignal, errno);
   if (::getppid() != p.parent) child_fail(report, ChildStep::ParentDeathSignal, ESRCH);
   ::execve(p.path, p.argv, p.envp);
   child_fail(report, ChildStep::Exec, errno);
@@ -163,14 +181,29 @@ std::vector<std::string> worker_environment(const config::FastCgi& fastcgi) {
   }
   // 0 means "no recycling by count": php-cgi must not count either.
   unsigned long long max_requests =
-      fastcgi.instance_max_requests == 0 ? 0 : std::max<unsigned long long>(from_env, fastcgi.instance_max_requests);
+      fastcgi.instance_max_requests == 0
+          ? 0
+          : std::max<unsigned long long>(from_env, fastcgi.instance_max_requests);
   env.push_back("PHP_FCGI_CHILDREN=0");
   env.push_back("PHP_FCGI_MAX_REQUESTS=" + std::to_string(max_requests));
   return env;
 }
 
+std::vector<std::string> worker_php_defines(const config::Pool& pool,
+                                            const std::filesystem::path& private_dir) {
+  std::vector<std::string> defines = {"opcache.validate_permission=1", "opcache.validate_root=1"};
+  if (private_dir.empty()) return defines;
+  // OPcache's lock file and PHP's temporary files go to /tmp unless told: a
+  // sandboxed worker may not write there, and OPcache stops the process when
+  // it cannot make its lock. The worker set's own folder is private to it.
+  for (const char* name : {"opcache.lockfile_path", "sys_temp_dir"})
+    if (!pool.ini.values.contains(name)) defines.push_back(std::string(name) + "=" + private_dir.string());
+  return defines;
+}
+
 SpawnSpec make_spawn_spec(const config::Pool& pool, accounts::Identity credentials) {
   SpawnSpec spec;
+  spec.php_defines = worker_php_defines(pool, {});
   spec.pool = pool.name;
   spec.php_cgi = pool.php_cgi;
   spec.php_ini = pool.php_ini;
@@ -182,13 +215,14 @@ SpawnSpec make_spawn_spec(const config::Pool& pool, accounts::Identity credentia
 
 Status ensure_socket_dir(const std::filesystem::path& dir) {
   if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) return std::unexpected(Error::sys("mkdir", dir));
-  struct stat st{};
+  struct stat st {};
   if (::lstat(dir.c_str(), &st) < 0) return std::unexpected(Error::sys("lstat", dir));
   if (!S_ISDIR(st.st_mode))
     return std::unexpected(Error::logic("use socket folder", dir, "not a directory (or a symlink)"));
   if (st.st_uid != ::geteuid())
-    return std::unexpected(Error::logic("use socket folder", dir,
-                                        fmt::format("owned by uid {}, not by the server (uid {})", st.st_uid, ::geteuid())));
+    return std::unexpected(
+        Error::logic("use socket folder", dir,
+                     fmt::format("owned by uid {}, not by the server (uid {})", st.st_uid, ::geteuid())));
   if ((st.st_mode & 07777) != 0700)
     return std::unexpected(
         Error::logic("use socket folder", dir, fmt::format("mode {:04o}, must be 0700", st.st_mode & 07777)));
@@ -197,12 +231,22 @@ Status ensure_socket_dir(const std::filesystem::path& dir) {
 
 const char* child_step_name(std::int32_t step) {
   switch (static_cast<ChildStep>(step)) {
-    case ChildStep::Dup: return "set up fds";
-    case ChildStep::Chdir: return "chdir /";
-    case ChildStep::Setsid: return "setsid";
-    case ChildStep::ParentDeathSignal: return "prctl(PR_SET_PDEATHSIG)";
-    case ChildStep::DropPrivileges: return "drop privileges";
-    case ChildStep::Exec: return "execve";
+    case ChildStep::Dup:
+      return "set up fds";
+    case ChildStep::Chdir:
+      return "chdir /";
+    case ChildStep::Setsid:
+      return "setsid";
+    case ChildStep::ParentDeathSignal:
+      return "prctl(PR_SET_PDEATHSIG)";
+    case ChildStep::DropPrivileges:
+      return "drop privileges";
+    case ChildStep::Exec:
+      return "execve";
+    case ChildStep::JoinCgroup:
+      return "join the pool's cgroup";
+    case ChildStep::Landlock:
+      return "landlock_restrict_self";
   }
   return "unknown step";
 }
@@ -243,13 +287,32 @@ Result<SpawnedWorker> spawn_worker(const SpawnSpec& spec, const std::filesystem:
   // Everything the child reads is built here: no allocation after fork.
   std::vector<std::string> args = {"php-cgi"};
   if (!spec.php_ini.empty()) args.insert(args.end(), {"-c", spec.php_ini.string()});
+  for (const auto& define : spec.php_defines) args.insert(args.end(), {"-d", define});
+  sandbox::Ruleset ruleset;
+  if (spec.sandbox) {
+    auto built = sandbox::Ruleset::build(*spec.sandbox);
+    if (!built) return with_pool(built.error());
+    ruleset = std::move(*built);
+  }
   std::vector<std::string> env = spec.environment;
   auto argv = c_strings(args);
   auto envp = c_strings(env);
   const auto& cred = spec.credentials;
-  ChildPlan plan{spec.php_cgi.c_str(), argv.data(), envp.data(), listener->get(), write_end->get(),
-                 static_cast<mode_t>(spec.umask & 0777), cred.switches(), cred.uid, cred.gid,
-                 cred.groups.data(), cred.groups.size(), ::getpid()};
+  ChildPlan plan{spec.php_cgi.c_str(),
+                 argv.data(),
+                 envp.data(),
+                 listener->get(),
+                 write_end->get(),
+                 static_cast<mode_t>(spec.umask & 0777),
+                 cred.switches(),
+                 cred.uid,
+                 cred.gid,
+                 cred.groups.data(),
+                 cred.groups.size(),
+                 ::getpid(),
+                 ruleset.fd(),
+                 spec.cgroup_procs.data(),
+                 spec.cgroup_procs.size()};
 
   auto [pid, fork_errno] = fork_child(plan);
   if (pid < 0) return with_pool(Error::sys("fork", spec.php_cgi, fork_errno));

@@ -1,6 +1,7 @@
 // Starts one php-cgi worker in FastCGI mode: a private listening unix socket
-// on fd 0, a cleared environment, the pool's umask, and (when asked) the
-// pool's account. Knows nothing about requests or slots: see worker_pool.hpp.
+// on fd 0, /dev/null on fds 1 and 2, a cleared environment, the pool's umask,
+// its cgroups, its Landlock sandbox and (when asked) the pool's account. Knows nothing about requests or
+// slots: see worker_pool.hpp.
 #pragma once
 
 #include <sys/types.h>
@@ -16,6 +17,7 @@
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "config/model.hpp"
+#include "sandbox/spec.hpp"
 
 namespace gatehouse::pool {
 
@@ -26,8 +28,24 @@ struct SpawnSpec {
   std::filesystem::path php_ini;  // empty: php-cgi's own default
   unsigned umask = 007;
   std::vector<std::string> environment;  // "NAME=value", the whole environment
+  // php.ini settings forced on php-cgi's command line ("-d name=value"):
+  // fixed per pool, never from a request.
+  std::vector<std::string> php_defines;
   accounts::Identity credentials;  // default: the server's own account
+  // The Landlock rules; empty: no Landlock. The ruleset is built from them
+  // (paths opened) before every fork, so folders made later are covered.
+  std::optional<sandbox::Spec> sandbox;
+  // cgroup.procs fds of the pool's cgroups (owned by the PoolSet, which
+  // outlives its workers); the child joins them before dropping root.
+  std::vector<int> cgroup_procs;
 };
+
+// The -d settings every worker gets: OPcache checks that the script is
+// readable by the worker's own account and keys its cache by chroot, so a
+// cached script never crosses identities. With a private folder of the
+// worker set (see PoolSet), OPcache's lock file and sys_temp_dir go there.
+std::vector<std::string> worker_php_defines(const config::Pool& pool,
+                                            const std::filesystem::path& private_dir);
 
 // The environment a pool's workers get: only the pool's `environment` pairs,
 // then PHP_FCGI_CHILDREN=0 and PHP_FCGI_MAX_REQUESTS, never below
@@ -60,7 +78,14 @@ struct ChildReport {
 };
 
 enum class ChildStep : std::int32_t {
-  Dup = 1, Chdir, Setsid, DropPrivileges, ParentDeathSignal, Exec,
+  Dup = 1,
+  Chdir,
+  Setsid,
+  DropPrivileges,
+  ParentDeathSignal,
+  Exec,
+  JoinCgroup,
+  Landlock,
 };
 
 const char* child_step_name(std::int32_t step);

@@ -44,7 +44,10 @@ TEST_F(WorkerPoolTest, ServesPhpWithOnlyThePoolEnvironment) {
   EXPECT_EQ(body_of(*out), "umask=7 pid=" + std::to_string(lease->pid()) + " mem=64M");
   EXPECT_EQ(proc_list(lease->pid(), "environ"),
             (std::vector<std::string>{"APP_ENV=test", "PHP_FCGI_CHILDREN=0", "PHP_FCGI_MAX_REQUESTS=200"}));
-  EXPECT_EQ(proc_list(lease->pid(), "cmdline"), (std::vector<std::string>{"php-cgi", "-c", ini.string()}));
+  // OPcache checks the worker's own permission and root for every cached script
+  EXPECT_EQ(proc_list(lease->pid(), "cmdline"),
+            (std::vector<std::string>{"php-cgi", "-c", ini.string(), "-d", "opcache.validate_permission=1", "-d",
+                                      "opcache.validate_root=1"}));
   EXPECT_THAT(fs::read_symlink(fs::path("/proc") / std::to_string(lease->pid()) / "fd/0").string(),
               HasSubstr("socket:"));
   struct stat st{};
