@@ -49,10 +49,12 @@ TEST(Errors, UnknownKeys) {
             Lines{"t.toml:2:1: key 'server.limits.max_body': unknown key 'max_body' in [server.limits]; expected "
                   "one of max_url_length, max_query_string, max_request_headers, max_allowed_content_length, "
                   "header_timeout, keepalive_timeout, body_timeout"});
-  EXPECT_EQ(with_base("colour = 1\n"),
-            Lines{"t.toml:9:1: key 'sites[0].colour': unknown key 'colour' in [[sites]]; expected one of name, "
-                  "bindings, app_root, physical_path, pool, default_documents, php_extensions, writable, "
-                  "authentication, applications, virtual_directories"});
+  EXPECT_EQ(
+      with_base("colour = 1\n"),
+      Lines{
+          "t.toml:9:1: key 'sites[0].colour': unknown key 'colour' in [[sites]]; expected one of name, "
+          "bindings, app_root, physical_path, pool, default_documents, php_extensions, writable, share_with, "
+          "request_filtering, handler_policies, authentication, applications, virtual_directories"});
   EXPECT_EQ(with_base("[sites.authentication.anonymous]\nusername = \"x\"\n"),
             Lines{"t.toml:10:1: key 'sites[0].authentication.anonymous.username': unknown key 'username' in "
                   "[sites.authentication.anonymous]; expected one of enabled, user"});

@@ -1,5 +1,7 @@
 // Reads [[sites]]: bindings, the root application, [[sites.applications]],
 // [[sites.virtual_directories]] and authentication (inherited per field).
+#include <algorithm>
+
 #include "config/sections.hpp"
 #include "config/values.hpp"
 
@@ -45,6 +47,63 @@ void require(TableReader& t, std::string_view name, std::string_view what) {
   if (!t.has(name)) t.problem(name, "missing key '" + std::string{name} + "' (" + std::string{what} + ")");
 }
 
+// Adds the table's lists to `out` (which holds the inherited ones).
+void read_request_filtering(TableReader& parent, RequestFiltering& out) {
+  const toml::table* table = parent.table("request_filtering");
+  if (!table) return;
+  TableReader t{*parent.state(), *table, parent.key("request_filtering"), "[sites.request_filtering]"};
+  t.reject_unknown({"hidden_segments", "denied_url_sequences", "denied_extensions", "allowed_extensions"});
+  auto add = [&](std::string_view name, std::vector<std::string>& list, bool extension) {
+    std::vector<std::string> values;
+    t.strings(name, values);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      std::string v = values[i];
+      for (char& c : v) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      const bool ok =
+          extension ? (v == "." ||
+                       (v.size() > 1 && v.front() == '.' && v.find_first_of("./", 1) == std::string::npos))
+                    : (!v.empty() && (name != "hidden_segments" || v.find('/') == std::string::npos));
+      if (!ok) {
+        const std::string item = std::string{name} + "[" + std::to_string(i) + "]";
+        t.state()->add(t.state()->pos_or(t.key(item), t.pos()), t.key(item),
+                       std::string{"expected "} +
+                           (extension                   ? "an extension like \".json\" (or \".\" for none)"
+                            : name == "hidden_segments" ? "a URL segment without '/' like \"vendor\""
+                                                        : "a non-empty URL sequence like \"/vendor/\"") +
+                           ", got " + in_quotes(values[i]));
+        continue;
+      }
+      if (std::find(list.begin(), list.end(), v) == list.end()) list.push_back(v);
+    }
+  };
+  add("hidden_segments", out.hidden_segments, false);
+  add("denied_url_sequences", out.denied_url_sequences, false);
+  add("denied_extensions", out.denied_extensions, true);
+  add("allowed_extensions", out.allowed_extensions, true);
+}
+
+void read_handler_policies(TableReader& t, std::vector<HandlerPolicy>& out) {
+  const auto tables = t.tables("handler_policies");
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    if (!tables[i]) continue;
+    TableReader p{*t.state(), *tables[i], t.key("handler_policies[" + std::to_string(i) + "]"),
+                  "[[sites.handler_policies]]"};
+    p.reject_unknown({"path", "scripts"});
+    HandlerPolicy policy;
+    policy.pos = p.pos();
+    if (p.has("path") && p.node("path")->is_string() && p.node("path")->as_string()->get() == "/") {
+      p.string("path", policy.path);
+    } else {
+      read_url_path(p, policy.path);
+    }
+    if (!p.has("scripts"))
+      p.problem("scripts",
+                "missing key 'scripts' (false: static files only, as IIS's accessPolicy=\"Read\")");
+    p.boolean("scripts", policy.scripts);
+    out.push_back(std::move(policy));
+  }
+}
+
 // The fields an application shares with the site's root application.
 void read_application_fields(TableReader& t, Application& app) {
   require(t, "physical_path", "the folder served at this path");
@@ -53,6 +112,8 @@ void read_application_fields(TableReader& t, Application& app) {
   if (!t.has("app_root")) app.app_root = app.physical_path;
   t.string("pool", app.pool);
   t.absolute_paths("writable", app.writable);
+  t.strings("share_with", app.share_with);
+  read_request_filtering(t, app.request_filtering);
   read_authentication(t, app.authentication);
 }
 
@@ -61,7 +122,9 @@ Application read_application(TableReader& t, const Application& site_root) {
   app.pos = t.pos();
   app.pool = site_root.pool;
   app.authentication = site_root.authentication;
-  t.reject_unknown({"path", "app_root", "physical_path", "pool", "writable", "authentication"});
+  app.request_filtering = site_root.request_filtering;
+  t.reject_unknown({"path", "app_root", "physical_path", "pool", "writable", "share_with",
+                    "request_filtering", "authentication"});
   read_url_path(t, app.path);
   read_application_fields(t, app);
   return app;
@@ -111,8 +174,9 @@ void check_names(TableReader& t, std::string_view name, const std::vector<std::s
 Site read_site(TableReader& t) {
   Site site;
   site.pos = t.pos();
-  t.reject_unknown({"name", "bindings", "app_root", "physical_path", "pool", "default_documents", "php_extensions",
-                    "writable", "authentication", "applications", "virtual_directories"});
+  t.reject_unknown({"name", "bindings", "app_root", "physical_path", "pool", "default_documents",
+                    "php_extensions", "writable", "share_with", "request_filtering", "handler_policies",
+                    "authentication", "applications", "virtual_directories"});
   t.string("name", site.name);
   require(t, "name", "the site's name");
   if (t.has("name") && t.node("name")->is_string() && !is_object_name(site.name))
@@ -139,6 +203,7 @@ Site read_site(TableReader& t) {
     TableReader a{*t.state(), *apps[i], t.key("applications[" + std::to_string(i) + "]"), "[[sites.applications]]"};
     site.applications.push_back(read_application(a, site.applications.front()));
   }
+  read_handler_policies(t, site.handler_policies);
   const auto dirs = t.tables("virtual_directories");
   for (std::size_t i = 0; i < dirs.size(); ++i) {
     if (!dirs[i]) {
