@@ -156,3 +156,17 @@ TEST(SharedPhpIni, TwoDefaultsWarn) {
 
 }  // namespace
 }  // namespace gatehouse::config
+
+namespace gatehouse::config {
+namespace {
+
+// The example the README points to loads, without a warning.
+TEST(Examples, TwoSitesInTheRepositoryLoads) {
+  const Config c = load_file(std::string{GH_SOURCE_DIR} + "/config/examples/two-sites.toml", {.check_paths = false});
+  EXPECT_EQ(c.sites.size(), 1u);
+  EXPECT_EQ(c.pools.size(), 2u);
+  EXPECT_TRUE(c.warnings.empty()) << c.warnings.front().str();
+}
+
+}  // namespace
+}  // namespace gatehouse::config
