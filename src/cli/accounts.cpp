@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <iostream>
 #include <memory>
@@ -11,7 +12,9 @@
 #include "accounts/identity.hpp"
 #include "accounts/provision.hpp"
 #include "accounts/registry.hpp"
+#include "cli/apply_output.hpp"
 #include "cli/commands.hpp"
+#include "cli/owned_files.hpp"
 #include "config/load.hpp"
 
 namespace gatehouse::cli {
@@ -66,6 +69,31 @@ std::string role_text(const accounts::RegistryEntry& entry) {
   return entry.role == accounts::Role::Anonymous ? "anonymous" : "pool " + entry.pool;
 }
 
+// Accounts the configuration uses that Gatehouse did not create: identity =
+// "<existing user>", or a gh-pool-/anonymous name that already existed.
+struct Foreign {
+  std::string name;
+  std::string used_by;
+  std::string system;  // "uid 33 gid 33" or "missing"
+};
+
+std::vector<Foreign> pre_existing(const config::Config& config, const accounts::Registry& registry) {
+  std::vector<Foreign> out;
+  auto needs = accounts::plan_accounts(config);
+  if (!needs) return out;
+  for (const auto& need : *needs) {
+    if (registry.find(need.account) != nullptr) continue;
+    if (std::any_of(out.begin(), out.end(), [&](const Foreign& f) { return f.name == need.account; }))
+      continue;
+    auto id = accounts::resolve_identity(need.account);
+    out.push_back(Foreign{need.account, join(accounts::users_of(config, need.account)),
+                          id                  ? fmt::format("uid {} gid {}", id->uid, id->gid)
+                          : need.auto_created ? std::string("missing (to be created)")
+                                              : std::string("missing")});
+  }
+  return out;
+}
+
 void print_json(const config::Config& config, const accounts::Registry& registry) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& e : registry.entries()) {
@@ -77,15 +105,24 @@ void print_json(const config::Config& config, const accounts::Registry& registry
                    {"created_at", e.created_at},
                    {"used_by", users},
                    {"unused", users.empty()},
-                   {"system", system_state(e)}});
+                   {"system", system_state(e)},
+                   {"created_by_gatehouse", true}});
+  }
+  for (const auto& f : pre_existing(config, registry)) {
+    out.push_back({{"name", f.name},
+                   {"used_by", accounts::users_of(config, f.name)},
+                   {"unused", false},
+                   {"system", f.system},
+                   {"created_by_gatehouse", false}});
   }
   std::cout << out.dump(2) << "\n";
 }
 
 void print_table(const config::Config& config, const accounts::Registry& registry) {
   std::cout << "registry: " << registry.file().string() << "\n";
-  if (registry.entries().empty()) {
-    std::cout << "Gatehouse has created no accounts.\n";
+  const auto foreign = pre_existing(config, registry);
+  if (registry.entries().empty() && foreign.empty()) {
+    std::cout << "Gatehouse has created no accounts, and the configuration uses none.\n";
     return;
   }
   std::vector<std::array<std::string, 7>> rows = {
@@ -94,6 +131,11 @@ void print_table(const config::Config& config, const accounts::Registry& registr
     const auto users = accounts::users_of(config, e.name);
     rows.push_back({e.name, std::to_string(e.uid), std::to_string(e.gid), role_text(e), e.created_at,
                     users.empty() ? "unused" : join(users), system_state(e)});
+  }
+  for (const auto& f : foreign) {
+    auto id = accounts::resolve_identity(f.name);
+    rows.push_back({f.name, id ? std::to_string(id->uid) : "-", id ? std::to_string(id->gid) : "-",
+                    "pre-existing (not created by Gatehouse)", "-", f.used_by, id ? "ok" : f.system});
   }
   std::array<std::size_t, 7> width{};
   for (const auto& row : rows) {
@@ -105,6 +147,23 @@ void print_table(const config::Config& config, const accounts::Registry& registr
     while (!line.empty() && line.back() == ' ') line.pop_back();
     std::cout << line << "\n";
   }
+}
+
+// A freed uid may be given to the next account created: files it still owns
+// would then belong to that account.
+void warn_owned_files(const config::Config& config, const std::string& name, uid_t uid) {
+  const Owned owned = find_owned(config, uid);
+  if (owned.count == 0 && !owned.truncated) return;
+  std::string roots;
+  for (const auto& r : owned.searched) roots += (roots.empty() ? "" : " ") + shell_quote(r);
+  std::cerr << fmt::format("warning: uid {} (was {}) still owns {}{} file(s)", uid, name, owned.count,
+                           owned.truncated ? "+" : "");
+  if (!owned.examples.empty()) std::cerr << ", e.g. " << join(owned.examples);
+  std::cerr << fmt::format(
+      "; searched {}{}. The next account given uid {} would own them: chown them to another "
+      "account or delete them (find {} -xdev -uid {})\n",
+      join(owned.searched), owned.truncated ? " (stopped early: too many files)" : "", uid,
+      roots.empty() ? "/" : roots, uid);
 }
 
 void run_list(const AccountsOptions& options) {
@@ -136,9 +195,14 @@ void run_remove(const AccountsOptions& options) {
   const config::Config config = load_config(options.config_file);
   if (::geteuid() != 0) fail("remove: deleting accounts needs root");
   accounts::Registry registry = load_registry(config, true);
+  const auto entries = registry.entries();  // the uids, before removal drops them
   auto report = accounts::remove_unused(config, registry);
   if (!report) fail(report.error().message());
-  for (const auto& name : report->removed) std::cout << "removed " << name << "\n";
+  for (const auto& name : report->removed) {
+    std::cout << "removed " << name << "\n";
+    auto entry = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.name == name; });
+    if (entry != entries.end()) warn_owned_files(config, entry->name, entry->uid);
+  }
   for (const auto& error : report->failed) std::cerr << "accounts: " << error.message() << "\n";
   if (report->removed.empty() && report->failed.empty()) std::cout << "no unused accounts\n";
   if (!report->failed.empty()) throw CLI::RuntimeError(1);

@@ -6,10 +6,12 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "common/log.hpp"
 
 namespace gatehouse::cli {
 
 int run(int argc, char** argv) {
+  log::init({}, spdlog::level::info);  // one line format on stderr for every subcommand; serve adds its file
   CLI::App app{"Gatehouse: a PHP application server with IIS's hosting and security model"};
   app.require_subcommand(1);
   app.add_subcommand("version", "print the version")->callback([] { std::cout << "gatehouse 0.1.0\n"; });

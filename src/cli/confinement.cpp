@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <memory>
 
 #include "accounts/names.hpp"
 #include "common/log.hpp"
@@ -39,6 +41,35 @@ pool::SandboxResolver sandbox_resolver(const config::Config& config) {
   return [plan, whole](const config::Pool& pool,
                        const std::string& identity) -> Result<std::optional<sandbox::Spec>> {
     return perms::sandbox_spec(*whole, *plan, pool, identity);
+  };
+}
+
+handlers::ScriptPolicy script_policy(const config::Config& config) {
+  const auto plan = perms::make_plan(config);
+  // The pool's own identity decides: the folders are the pool's writable ones
+  // whoever PHP runs as (an impersonated account only narrows what it may write).
+  auto folders = std::make_shared<std::map<std::string, std::vector<perms::NoScriptFolder>>>();
+  for (const auto& pool : config.pools) {
+    auto list = perms::no_script_folders(config, plan, pool, "");  // opt-outs kept: the deepest decides
+    // A writable folder that holds the application itself (sites served from
+    // /tmp with PHP's default upload_tmp_dir) would refuse every script: that
+    // is the audit's pool-can-write-code-folder, not a web-shell folder inside
+    // the public tree. Only folders below the application's roots refuse scripts.
+    std::erase_if(list, [&](const perms::NoScriptFolder& f) {
+      for (const auto& site : config.sites)
+        for (const auto& app : site.applications)
+          if (app.pool == pool.name && (perms::is_within(app.physical_path, f.path) || perms::is_within(app.app_root, f.path)))
+            return true;
+      return false;
+    });
+    (*folders)[pool.name] = std::move(list);
+  }
+  return [folders](const std::string& pool, const std::filesystem::path& script) -> std::optional<handlers::ScriptBan> {
+    auto it = folders->find(pool);
+    if (it == folders->end()) return std::nullopt;
+    const perms::NoScriptFolder* f = perms::forbidding_folder(it->second, script);
+    if (!f || f->scripts_allowed) return std::nullopt;
+    return handlers::ScriptBan{f->path, f->reason};
   };
 }
 

@@ -1,15 +1,20 @@
 // `gatehouse perms plan | apply | restore | audit | export`: the permission
 // tool. Exit codes: 0 done, 1 error; audit: 0 clean, 1 findings, 2 error;
 // explain: 3 when its model and the kernel disagree (a bug to report).
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/apply_output.hpp"
 #include "cli/commands.hpp"
+#include "cli/plan_accounts.hpp"
 #include "config/load.hpp"
 #include "perms/apply.hpp"
 #include "perms/audit.hpp"
@@ -34,6 +39,7 @@ struct PermsOptions {
   std::string as;
   std::string url;
   std::vector<std::string> ops;
+  bool verbose = false;
 };
 
 [[noreturn]] void fail(const std::string& message, int code = 1) {
@@ -43,7 +49,9 @@ struct PermsOptions {
 
 config::Config load_config(const std::string& file, int error_code) {
   try {
-    return config::load_file(file);
+    config::Config config = config::load_file(file);
+    for (const auto& w : config.warnings) std::cerr << "warning: " << w.str() << "\n";
+    return config;
   } catch (const config::ConfigError& e) {
     for (const auto& problem : e.problems()) std::cerr << problem.str() << "\n";
     throw CLI::RuntimeError(error_code);
@@ -57,31 +65,19 @@ perms::Plan plan_of(const config::Config& config, const PermsOptions& o) {
 }
 
 void run_plan(const PermsOptions& o) {
-  const auto plan = plan_of(load_config(o.config_file, 1), o);
+  const auto config = load_config(o.config_file, 1);
+  const auto plan = plan_of(config, o);
+  const auto accounts = account_states(config, 1);
   if (o.json) {
-    std::cout << perms::to_json(plan).dump(2) << "\n";
+    nlohmann::json out = perms::to_json(plan);
+    out["accounts"] = nlohmann::json::array();
+    for (const auto& a : accounts)
+      out["accounts"].push_back(
+          {{"name", a.name}, {"role", a.role}, {"exists", a.exists}, {"managed", a.managed}});
+    std::cout << out.dump(2) << "\n";
   } else {
-    std::cout << perms::format_table(plan);
+    std::cout << format_account_states(accounts) << "\n" << perms::format_table(plan);
   }
-}
-
-void print_apply(const perms::ApplyReport& r, bool dry_run, bool json) {
-  if (json) {
-    nlohmann::json changes = nlohmann::json::array();
-    for (const auto& c : r.changes) changes.push_back({{"path", c.path}, {"before", c.before}, {"after", c.after}});
-    std::cout << nlohmann::json{{"dry_run", dry_run},   {"examined", r.examined}, {"changed", r.changed},
-                                {"backup", r.backup_id}, {"created", r.created},   {"missing", r.missing},
-                                {"changes", changes}}
-                     .dump(2)
-              << "\n";
-    return;
-  }
-  for (const auto& c : r.changes) std::cout << c.path << "\n  before " << c.before << "\n  after  " << c.after << "\n";
-  for (const auto& p : r.created) std::cout << (dry_run ? "would create " : "created ") << p << "\n";
-  for (const auto& p : r.missing) std::cout << "missing, skipped: " << p << "\n";
-  std::cout << r.examined << " paths examined, " << r.changed << " paths " << (dry_run ? "would change" : "changed");
-  if (!r.backup_id.empty()) std::cout << "; backup " << r.backup_id << " (gatehouse perms restore " << r.backup_id << ")";
-  std::cout << "\n";
 }
 
 // apply batches thousands of open descriptors between journal fsyncs; the
@@ -97,10 +93,12 @@ void run_apply(const PermsOptions& o) {
   raise_fd_limit();
   const auto config = load_config(o.config_file, 1);
   const auto plan = plan_of(config, o);
+  // Set-up in one command: the accounts first (a dry run only shows them).
+  if (!o.dry_run) create_plan_accounts(config, o.json ? std::cerr : std::cout, 1);
   perms::ApplyOptions options{config.server.state_dir, o.dry_run, {}};
   auto report = perms::apply(plan, options);
   if (!report) fail(report.error().message());
-  print_apply(*report, o.dry_run, o.json);
+  print_apply(plan, *report, ApplyOutput{o.dry_run, o.json, o.verbose, o.config_file});
 }
 
 void run_restore(const PermsOptions& o) {
@@ -120,6 +118,14 @@ void run_restore(const PermsOptions& o) {
   std::cout << "restored " << report->restored << " paths from backup " << report->backup_id << "\n";
 }
 
+// Columns of the terminal on stdout, 0 when it is not one (then the default).
+std::size_t terminal_width() {
+  winsize ws{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* columns = std::getenv("COLUMNS")) return std::strtoul(columns, nullptr, 10);
+  return 0;
+}
+
 void run_audit(const PermsOptions& o) {
   const auto config = load_config(o.config_file, 2);
   auto report = perms::audit(config, plan_of(config, o));
@@ -127,9 +133,9 @@ void run_audit(const PermsOptions& o) {
   if (o.json) {
     std::cout << perms::to_json(*report).dump(2) << "\n";
   } else {
-    std::cout << perms::format_findings(*report);
+    std::cout << perms::format_findings(*report, {o.verbose, terminal_width()});
   }
-  if (!report->findings.empty()) throw CLI::RuntimeError(1);
+  if (report->failing() != 0) throw CLI::RuntimeError(1);
 }
 
 void run_explain(const PermsOptions& o) {
@@ -155,6 +161,13 @@ void run_export(const PermsOptions& o) {
   if (o.target != "windows") fail("unknown export target " + o.target + " (known: windows)");
   const auto config = load_config(o.config_file, 1);
   const std::string script = perms::export_windows(config, plan_of(config, o), o.windows);
+  for (const auto& pool : config.pools)
+    if (!pool.php_ini.empty())
+      std::cerr
+          << "warning: pool " << pool.name << ": " << pool.php_ini.string()
+          << " is referenced, not translated: copy it to the Windows server and translate its Linux paths "
+             "(upload_tmp_dir, session.save_path, error_log, include_path, open_basedir; the script lists "
+             "them)\n";
   if (o.output.empty()) {
     std::cout << script;
     return;
@@ -182,16 +195,22 @@ void add_perms(CLI::App& app) {
 
   command(perms, "plan", "show who gets which rights where, and why", o)->callback([o] { run_plan(*o); });
 
-  CLI::App* apply = command(perms, "apply", "set the planned POSIX ACLs (backed up first)", o);
-  apply->add_flag("--dry-run", o->dry_run, "print the changes and touch nothing");
+  CLI::App* apply = command(
+      perms, "apply", "create the accounts the plan needs, then set its POSIX ACLs (backed up first)", o);
+  apply->add_flag(
+      "--dry-run", o->dry_run,
+      "print a summary of the changes per folder and touch nothing (accounts need not exist yet)");
+  apply->add_flag("-v,--verbose", o->verbose, "list every changed path with its ACL before and after");
   apply->callback([o] { run_apply(*o); });
 
   CLI::App* restore = command(perms, "restore", "put back the permissions saved by an apply", o);
   restore->add_option("id", o->backup_id, "the backup id (default: the latest)");
   restore->callback([o] { run_restore(*o); });
 
-  command(perms, "audit", "compare the file system with the plan and check the risk rules", o)
-      ->callback([o] { run_audit(*o); });
+  CLI::App* audit =
+      command(perms, "audit", "compare the file system with the plan and check the risk rules", o);
+  audit->add_flag("-v,--verbose", o->verbose, "also the info notes, and every line of each group");
+  audit->callback([o] { run_audit(*o); });
 
   CLI::App* explain = command(perms, "explain", "who performs an operation on a path, and whether it is allowed", o);
   explain->add_option("path", o->path, "the file or folder (optional with --url)");

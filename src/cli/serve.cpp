@@ -12,10 +12,12 @@
 #include "accounts/grant.hpp"
 #include "accounts/provision.hpp"
 #include "accounts/registry.hpp"
+#include "cli/apply_output.hpp"
 #include "cli/commands.hpp"
 #include "cli/confinement.hpp"
 #include "cli/config_source.hpp"
 #include "cli/embedded.hpp"
+#include "cli/serve_start.hpp"
 #include "common/log.hpp"
 #include "http/auth_gate.hpp"
 #include "handlers/php_routing.hpp"
@@ -100,10 +102,12 @@ std::optional<bool> single_user_mode(const config::Config& config, const ServeOp
   if (!options.single_user && options.config_file.empty()) {
     log::warn("the embedded demo is served in single-user mode: not running as root");
   } else if (!options.single_user && !others.empty()) {
+    const std::string command = "gatehouse serve --config " + shell_quote(options.config_file);
     log::error(
-        "this configuration runs sites and pools as their own accounts ({}), which needs root. "
-        "Run `gatehouse serve` as root, or pass --single-user to run everything as {} without isolation",
-        others, my_name);
+        "serve needs root, or --single-user: this configuration runs sites and pools as their own accounts "
+        "({}). "
+        "Run as root: sudo {}; or, without any isolation, as {}: {} --single-user",
+        others, command, my_name, command);
     return std::nullopt;
   }
   log::warn("SINGLE-USER MODE: every static file, PHP worker and authenticated user acts as {} (uid {}); "
@@ -116,21 +120,23 @@ int serve(const ServeOptions& options) {
   const std::string& config_file = options.config_file;
   // --config FILE, or the embedded demo; a bad file prints its problems and exits 1.
   auto config = load_config(config_file);
+  // Root or --single-user is the first thing to know: before any file is opened.
+  auto single_user = single_user_mode(config, options);
+  if (!single_user) return 1;
   std::error_code ec;
   std::filesystem::create_directories(config.server.log_dir, ec);
   if (ec) {
-    std::cerr << "gatehouse serve: cannot create log_dir " << config.server.log_dir << ": " << ec.message()
-              << "\n";
+    log::error("cannot create log_dir {}: {}", config.server.log_dir.string(), ec.message());
     return 1;
   }
   log::init(config.server.log_dir / "error.log", spdlog::level::info);
   close_log_dir(config.server.log_dir);
+  log_config_warnings(config);
   auto signals = block_stop_signals();
   raise_file_limit();
-  auto single_user = single_user_mode(config, options);
-  if (!single_user) return 1;
   if (!*single_user && !provision_accounts(config)) return 1;
   if (!*single_user && config_file.empty()) apply_demo_permissions(config);
+  if (!*single_user && !config_file.empty()) warn_if_plan_not_applied(config, config_file);
   auto gate = http::AuthGate::create(config, http::AuthGateOptions{.single_user = *single_user});
   if (!gate) {
     log::error("cannot resolve the identities requests act as: {}", gate.error().message());
@@ -160,14 +166,21 @@ int serve(const ServeOptions& options) {
   }
   auto server = http::Server::create(config);
   if (!server) {
-    log::error("{}", server.error().message());
+    log::error("{}", bind_failure(config, server.error()));
     return 1;
   }
   (*server)->set_auth_gate(**gate);
-  (*server)->set_php([&config, &pools](boost::asio::any_io_executor executor) {
-    return std::make_unique<handlers::PhpRouting>(config, **pools, std::move(executor));
+  auto scripts = script_policy(config);
+  (*server)->set_php([&config, &pools, &scripts](boost::asio::any_io_executor executor) {
+    auto routing = std::make_unique<handlers::PhpRouting>(config, **pools, std::move(executor));
+    routing->set_script_policy(scripts);
+    return routing;
   });
-  for (const auto& url : (*server)->urls()) log::info("listening on {}", url);
+  std::string lines = banner(config);
+  for (auto at = lines.find('\n'); !lines.empty(); at = lines.find('\n')) {
+    log::info("{}", lines.substr(0, at));
+    lines = at == std::string::npos ? "" : lines.substr(at + 1);
+  }
   if (config_file.empty()) log::info("the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser");
   (*server)->start();
   int sig = wait_for_stop(signals);

@@ -51,8 +51,9 @@ TEST(Errors, UnknownKeys) {
                   "header_timeout, keepalive_timeout, body_timeout"});
   EXPECT_EQ(with_base("colour = 1\n"),
             Lines{"t.toml:9:1: key 'sites[0].colour': unknown key 'colour' in [[sites]]; expected one of name, "
-                  "bindings, app_root, physical_path, pool, default_documents, php_extensions, writable, "
-                  "authentication, applications, virtual_directories, front_controller, rewrite"});
+                  "bindings, app_root, physical_path, pool, default_documents, php_extensions, writable, share_with, "
+                  "request_filtering, handler_policies, authentication, applications, virtual_directories, "
+                  "front_controller, rewrite"});
   EXPECT_EQ(with_base("[sites.authentication.anonymous]\nusername = \"x\"\n"),
             Lines{"t.toml:10:1: key 'sites[0].authentication.anonymous.username': unknown key 'username' in "
                   "[sites.authentication.anonymous]; expected one of enabled, user"});

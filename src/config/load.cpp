@@ -19,7 +19,7 @@ std::string join(const std::vector<Problem>& problems) {
 }
 
 Config build(const toml::table& doc, const std::string& source, const LoadOptions& options) {
-  ReadState state{source, {}, {}};
+  ReadState state{source, {}, {}, {}};
   TableReader root{state, doc, "", ""};
   static const Keys<Config> kTopLevelKeys = {server_key(), accounts_key(), pools_key(), sites_key()};
   Config config;
@@ -27,7 +27,16 @@ Config build(const toml::table& doc, const std::string& source, const LoadOption
   read_keys(root, kTopLevelKeys, config);
   check_references(config, state);
   check_paths(config, state, options.check_paths);
-  if (state.problems.empty()) return config;
+  check_overlaps(config, state);
+  if (state.problems.empty()) {
+    std::stable_sort(state.warnings.begin(), state.warnings.end(), [](const Warning& a, const Warning& b) {
+      return std::tuple{a.pos.file, a.pos.line, a.pos.column} <
+             std::tuple{b.pos.file, b.pos.line, b.pos.column};
+    });
+    config.warnings = std::move(state.warnings);
+    config.positions = std::move(state.positions);
+    return config;
+  }
   // File order reads best; problems found in a php.ini come after.
   std::stable_sort(state.problems.begin(), state.problems.end(), [&](const Problem& a, const Problem& b) {
     return std::tuple{a.pos.file != source, a.pos.file, a.pos.line, a.pos.column} <

@@ -1,5 +1,7 @@
 // Reads [[sites]]: bindings, the root application, [[sites.applications]],
 // [[sites.virtual_directories]] and authentication (inherited per field).
+#include <algorithm>
+
 #include "config/keys.hpp"
 #include "config/sections.hpp"
 #include "config/values.hpp"
@@ -81,11 +83,79 @@ void read_writable(TableReader& t, Application& app) {
 
 void read_writable_key(TableReader& t, std::string_view, Application& app) { read_writable(t, app); }
 
+// Adds the table's lists to `out` (which holds the inherited ones).
+void read_request_filtering(TableReader& parent, RequestFiltering& out) {
+  const toml::table* table = parent.table("request_filtering");
+  if (!table) return;
+  TableReader t{*parent.state(), *table, parent.key("request_filtering"), "[sites.request_filtering]"};
+  t.reject_unknown({"hidden_segments", "denied_url_sequences", "denied_extensions", "allowed_extensions"});
+  auto add = [&](std::string_view name, std::vector<std::string>& list, bool extension) {
+    std::vector<std::string> values;
+    t.strings(name, values);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      std::string v = values[i];
+      for (char& c : v) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      const bool ok =
+          extension ? (v == "." ||
+                       (v.size() > 1 && v.front() == '.' && v.find_first_of("./", 1) == std::string::npos))
+                    : (!v.empty() && (name != "hidden_segments" || v.find('/') == std::string::npos));
+      if (!ok) {
+        const std::string item = std::string{name} + "[" + std::to_string(i) + "]";
+        t.state()->add(t.state()->pos_or(t.key(item), t.pos()), t.key(item),
+                       std::string{"expected "} +
+                           (extension                   ? "an extension like \".json\" (or \".\" for none)"
+                            : name == "hidden_segments" ? "a URL segment without '/' like \"vendor\""
+                                                        : "a non-empty URL sequence like \"/vendor/\"") +
+                           ", got " + in_quotes(values[i]));
+        continue;
+      }
+      if (std::find(list.begin(), list.end(), v) == list.end()) list.push_back(v);
+    }
+  };
+  add("hidden_segments", out.hidden_segments, false);
+  add("denied_url_sequences", out.denied_url_sequences, false);
+  add("denied_extensions", out.denied_extensions, true);
+  add("allowed_extensions", out.allowed_extensions, true);
+}
+
+void read_handler_policies(TableReader& t, std::vector<HandlerPolicy>& out) {
+  const auto tables = t.tables("handler_policies");
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    if (!tables[i]) continue;
+    TableReader p{*t.state(), *tables[i], t.key("handler_policies[" + std::to_string(i) + "]"),
+                  "[[sites.handler_policies]]"};
+    p.reject_unknown({"path", "scripts"});
+    HandlerPolicy policy;
+    policy.pos = p.pos();
+    if (!p.has("path")) {
+      p.problem("path", "missing key 'path' (a URL path like \"/images\")");
+    } else if (p.node("path")->is_string() && p.node("path")->as_string()->get() == "/") {
+      p.string("path", policy.path);
+    } else {
+      read_url_path(p, "path", policy);
+    }
+    if (!p.has("scripts"))
+      p.problem("scripts",
+                "missing key 'scripts' (false: static files only, as IIS's accessPolicy=\"Read\")");
+    p.boolean("scripts", policy.scripts);
+    out.push_back(std::move(policy));
+  }
+}
+
+void read_request_filtering_key(TableReader& t, std::string_view, Application& app) {
+  read_request_filtering(t, app.request_filtering);
+}
+void read_handler_policies_key(TableReader& t, std::string_view, Site& site) {
+  read_handler_policies(t, site.handler_policies);
+}
+
 // The keys an application shares with its site (the site's root application).
 const Key<Application> kAppRoot = field("app_root", &Application::app_root);
 const Key<Application> kPhysicalPath = required(field("physical_path", &Application::physical_path), kServedFolder);
 const Key<Application> kPool = field("pool", &Application::pool);
 const Key<Application> kWritable = custom("writable", read_writable_key);
+const Key<Application> kShareWith = field("share_with", &Application::share_with);
+const Key<Application> kRequestFiltering = custom("request_filtering", read_request_filtering_key);
 const Key<Application> kAuthentication =
     section("authentication", "[sites.authentication]", &Application::authentication, kAuthenticationKeys);
 
@@ -100,6 +170,8 @@ const Keys<Application> kApplicationKeys = {
     kPhysicalPath,
     kPool,
     kWritable,
+    kShareWith,
+    kRequestFiltering,
     kAuthentication,
     custom("front_controller", read_after<Application>),
     custom("rewrite", read_after<Application>),
@@ -120,6 +192,7 @@ Application read_application(TableReader& t, const Site& site) {
   app.pos = t.pos();
   app.pool = site.root().pool;
   app.authentication = site.root().authentication;
+  app.request_filtering = site.root().request_filtering;  // the site's lists, then the application's own
   read_keys(t, kApplicationKeys, app);
   default_app_root(t, app);
   read_rewrite(t, "sites.applications", site.php_extensions, app.rewrite, app.front_controller);
@@ -190,6 +263,9 @@ const Keys<Site> kSiteKeys = {
     custom("default_documents", read_default_documents),
     custom("php_extensions", read_php_extensions),
     on_part(kWritable, root_of),
+    on_part(kShareWith, root_of),
+    on_part(kRequestFiltering, root_of),
+    custom("handler_policies", read_handler_policies_key),
     on_part(kAuthentication, root_of),
     tables("applications", "[[sites.applications]]", &Site::applications, read_application),
     tables("virtual_directories", "[[sites.virtual_directories]]", &Site::virtual_directories,

@@ -8,6 +8,17 @@ std::string SourcePos::str() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 
+std::string Warning::str() const {
+  std::string out = pos.str() + ": ";
+  if (!key.empty()) out += "key '" + key + "': ";
+  return out + message;
+}
+
+SourcePos Config::pos_of(const std::string& key, const SourcePos& fallback) const {
+  auto it = positions.find(key);
+  return it == positions.end() ? fallback : it->second;
+}
+
 const Pool* Config::find_pool(std::string_view name) const {
   for (const auto& pool : pools)
     if (pool.name == name) return &pool;

@@ -25,6 +25,15 @@ struct SourcePos {
   std::string str() const;
 };
 
+// Something valid but risky, shown by `check` (and logged by `serve`) without
+// stopping anything: "file:line:column: key 'x': message".
+struct Warning {
+  SourcePos pos;
+  std::string key;
+  std::string message;
+  std::string str() const;
+};
+
 struct Limits {
   std::uint64_t max_url_length = 4096;
   std::uint64_t max_query_string = 2048;
@@ -130,6 +139,26 @@ struct Binding {
   std::string text;  // as written
 };
 
+// IIS requestFiltering, beyond the built-in rules (dot segments, double
+// escapes): compared case-insensitively, as IIS does. An application's lists
+// are the site's plus its own.
+struct RequestFiltering {
+  std::vector<std::string> hidden_segments;       // 404.8: a URL segment equal to one of these
+  std::vector<std::string> denied_url_sequences;  // 404.5: a substring of the URL path
+  std::vector<std::string> denied_extensions;     // 404.7: ".json"; any segment's extension
+  // 404.7 when not empty: only these extensions (IIS allowUnlisted="false");
+  // "." stands for a last segment without extension ("/", "/wiki/Page").
+  std::vector<std::string> allowed_extensions;
+};
+
+// IIS handler accessPolicy per URL path: scripts = false is accessPolicy="Read"
+// (static files only, no PHP), for that path and below it.
+struct HandlerPolicy {
+  std::string path;  // URL prefix, "/images"
+  bool scripts = true;
+  SourcePos pos;
+};
+
 // An application: the site root ("/") is always applications[0].
 struct Application {
   std::string path;  // URL prefix, "/" or "/blog" (no trailing slash)
@@ -140,6 +169,10 @@ struct Application {
   // The writable folders written as { path = ..., execute = true }: scripts
   // there still run (applications that generate PHP); `check` warns loudly.
   std::vector<Path> writable_scripts;
+  // Pools whose trees may overlap this application's on purpose (check warns
+  // loudly); any other overlap between pools is a configuration error.
+  std::vector<std::string> share_with;
+  RequestFiltering request_filtering;  // effective: the site's plus the application's own
   Authentication authentication;
   // Run after the site's rules for requests in this application; empty for
   // the root application (the site's own rules and front controller serve it).
@@ -164,6 +197,7 @@ struct Site {
   std::vector<VirtualDirectory> virtual_directories;
   std::vector<RewriteRule> rewrite;  // run first for every request of the site (IIS: inherited)
   std::string front_controller;      // for the root application's requests only
+  std::vector<HandlerPolicy> handler_policies;
   SourcePos pos;
 
   const Application& root() const { return applications.front(); }
@@ -175,6 +209,11 @@ struct Config {
   Accounts accounts;
   std::vector<Pool> pools;
   std::vector<Site> sites;
+  std::vector<Warning> warnings;               // in file order
+  std::map<std::string, SourcePos> positions;  // dotted key -> where its value is, for later checks
+
+  // Where `key` was written, or `fallback`.
+  SourcePos pos_of(const std::string& key, const SourcePos& fallback) const;
 
   const Pool* find_pool(std::string_view name) const;
   const Site* find_site(std::string_view name) const;

@@ -15,6 +15,10 @@ void ReadState::add(SourcePos at, std::string key, std::string message) {
   problems.push_back(Problem{std::move(at), std::move(key), std::move(message)});
 }
 
+void ReadState::warn(SourcePos at, std::string key, std::string message) {
+  warnings.push_back(Warning{std::move(at), std::move(key), std::move(message)});
+}
+
 SourcePos ReadState::pos_or(const std::string& key, const SourcePos& fallback) const {
   auto it = positions.find(key);
   return it == positions.end() ? fallback : it->second;

@@ -19,9 +19,11 @@ struct ReadState {
   std::string file;
   std::vector<Problem> problems;
   std::map<std::string, SourcePos> positions;  // dotted key -> where its value is
+  std::vector<Warning> warnings;
 
   SourcePos pos(const toml::source_region& region) const;
   void add(SourcePos pos, std::string key, std::string message);
+  void warn(SourcePos pos, std::string key, std::string message);
   // The position recorded for `key`, or `fallback` when the key was not written.
   SourcePos pos_or(const std::string& key, const SourcePos& fallback) const;
 };

@@ -29,5 +29,8 @@ void check_references(const Config& config, ReadState& state);
 // Folders and files named by the configuration exist and have the right type;
 // reads each pool's php.ini into Pool::ini.
 void check_paths(Config& config, ReadState& state, bool must_exist);
+// Trees of different pools that overlap (errors, or loud warnings when shared
+// on purpose with share_with), and web roots outside their app_root (warnings).
+void check_overlaps(const Config& config, ReadState& state);
 
 }  // namespace gatehouse::config

@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include <boost/beast/core/string.hpp>
+
 #include "common/log.hpp"
 #include "fastcgi/params.hpp"
 #include "handlers/php_response.hpp"
@@ -54,6 +56,12 @@ void PhpHandler::start(const SiteRoutes& site, std::string_view url_path, const 
   if (auto routed = route_to_pool(site); !routed) {
     log::error("[site {}] {}", site.site->name, routed.error().message());
     return answer_now(500, 0, "The request could not be routed to its application pool.");
+  }
+  if (auto ban = routing_.script_ban(pool_->name, script_file_)) {
+    // IIS answers 404 and logs 403.1 (execute access denied) for a script where scripts may not run.
+    log::warn("{}: refused: scripts do not run in {} ({})", ctx(), ban->folder.string(), ban->reason);
+    port_.log_as(403, 1);
+    return answer_now(404, 0, "The resource cannot be found.");
   }
   site_ = &site;
   has_body_ = !port_.body_complete() || port_.body_length();
@@ -144,7 +152,7 @@ Result<std::vector<fastcgi::NameValue>> PhpHandler::params(const SiteRoutes& sit
   m.path_info = path_info_;
   m.document_root = document_root_;
   m.request_uri = r.target;
-  m.query_string.assign(r.query());
+  m.query_string.assign(r.rewritten ? std::string_view(r.rewritten_query) : r.query());
   if (has_body_) m.content_length = body_in_ ? body_in_->size() : 0;
   m.remote_addr = peer.remote_ip;
   m.remote_port = peer.remote_port;
@@ -159,6 +167,11 @@ Result<std::vector<fastcgi::NameValue>> PhpHandler::params(const SiteRoutes& sit
   }
   m.headers.reserve(r.fields.size());
   for (const auto& f : r.fields) {
+    // Frameworks trust these to find the original URL: only the server sets them (below).
+    auto name = r.field_name(f);
+    if (boost::beast::iequals({name.data(), name.size()}, "X-Original-URL") ||
+        boost::beast::iequals({name.data(), name.size()}, "X-Rewrite-URL"))
+      continue;
     if (f.name == bhttp::field::content_type) m.content_type.assign(r.field_value(f));
     // Host is the authority that routed the request (absolute-form wins over the header).
     auto value = f.name == bhttp::field::host ? r.host : r.field_value(f);
@@ -173,6 +186,10 @@ Result<std::vector<fastcgi::NameValue>> PhpHandler::params(const SiteRoutes& sit
   out->push_back({"GATEHOUSE_POOL", pool_->name});
   out->push_back({"GATEHOUSE_PHP_AS", ids_->php_as});
   out->push_back({"GATEHOUSE_STATIC_AS", ids_->static_as});
+  if (r.rewritten) {  // as IIS URL Rewrite sets them (WordPress and MediaWiki read them)
+    out->push_back({"HTTP_X_ORIGINAL_URL", r.target});
+    out->push_back({"UNENCODED_URL", r.target});
+  }
   return out;
 }
 

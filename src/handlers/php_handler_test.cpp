@@ -81,6 +81,7 @@ class FakePort final : public Port {
   void cap_waits(SteadyTime) override {}
   void keep_alive(bool) override {}
   void note_win32(int) override {}
+  void log_as(unsigned, unsigned) override {}
 
   SteadyTime start = std::chrono::steady_clock::now();
 };

@@ -8,7 +8,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +23,16 @@
 #include "pool/pool_set.hpp"
 
 namespace gatehouse::handlers {
+
+// Why a script may not run where it lies: the folder, writable by the PHP
+// identity, that the permission plan names (issue 10: no PHP from a folder
+// the pool can write). Computed by the server from perms/ at start.
+struct ScriptBan {
+  std::filesystem::path folder;
+  std::string reason;  // "writable folder of site shop", "upload_tmp_dir in /srv/shop/php.ini"
+};
+using ScriptPolicy =
+    std::function<std::optional<ScriptBan>(const std::string& pool, const std::filesystem::path& script)>;
 
 class PhpRouting {
  public:
@@ -34,6 +47,13 @@ class PhpRouting {
   // Where request bodies past BodyBuffer::kInMemory go: <state_dir>/bodies,
   // a folder only the server may enter (serve makes it 0700).
   std::filesystem::path body_dir() const { return config_.server.state_dir / "bodies"; }
+
+  // Empty (the default): every script may run.
+  void set_script_policy(ScriptPolicy policy) { script_policy_ = std::move(policy); }
+  std::optional<ScriptBan> script_ban(const std::string& pool, const std::filesystem::path& script) const {
+    if (!script_policy_) return std::nullopt;
+    return script_policy_(pool, script);
+  }
   // Errors: the pool set cannot make the worker set (unknown pool or account).
   Result<pool::WorkerPool*> workers(const accounts::WorkerKey& key);
   Result<const accounts::RequestIdentities*> anonymous(const config::Site& site, const config::Application& app);
@@ -54,6 +74,7 @@ class PhpRouting {
   const config::Config& config_;
   pool::PoolSet& pools_;
   boost::asio::any_io_executor executor_;
+  ScriptPolicy script_policy_;
   std::map<accounts::WorkerKey, pool::WorkerPool*> workers_;
   std::map<const config::Application*, accounts::RequestIdentities> anonymous_;
   std::map<std::string, SteadyTime, std::less<>> scripts_;

@@ -85,6 +85,9 @@ class Port {
   virtual void cap_waits(SteadyTime when) = 0;
   virtual void keep_alive(bool allowed) = 0;    // false: close after this response
   virtual void note_win32(int error_code) = 0;  // for the access log's sc-win32-status
+  // The access log records this status instead of the one sent (IIS logs
+  // 403.1 for a script refused in a writable folder that answers 404).
+  virtual void log_as(unsigned status, unsigned substatus) = 0;
 };
 
 // A handler that outlives one call: an asynchronous exchange (PHP).

@@ -14,6 +14,8 @@ void Request::clear() {
   has_body = false;
   reject_status = reject_substatus = 0;
   reject_detail = {};
+  rewritten = false;
+  rewritten_query.clear();
   host = user_agent = referer = range = expect = {};
   if_match = if_none_match = if_modified_since = if_unmodified_since = if_range = {};
 }

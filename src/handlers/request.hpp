@@ -33,6 +33,11 @@ struct Request {
   unsigned reject_substatus = 0;
   std::string_view reject_detail;  // for the error page (static text)
 
+  // Set when a rewrite rule changed the URL: the query PHP sees
+  // (QUERY_STRING); `target` keeps the original (REQUEST_URI, as IIS).
+  bool rewritten = false;
+  std::string rewritten_query;
+
   // The commonly used fields, captured while parsing (views into `arena`).
   std::string_view host, user_agent, referer, range, expect;
   std::string_view if_match, if_none_match, if_modified_since, if_unmodified_since, if_range;

@@ -10,6 +10,8 @@
 #include <charconv>
 #include <filesystem>
 
+#include "http/win32_status.hpp"
+
 namespace gatehouse::http {
 namespace {
 
@@ -120,7 +122,7 @@ void append_record(std::string& out, const AccessRecord& r) {
   append_field(out, r.referer);
   append_number(out, r.status, ' ');
   append_number(out, r.substatus, ' ');
-  append_number(out, static_cast<std::uint64_t>(r.win32_status), ' ');
+  append_number(out, static_cast<std::uint64_t>(win32_from_errno(r.win32_status)), ' ');
   append_number(out, r.time_taken_ms, '\n');
 }
 

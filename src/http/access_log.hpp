@@ -49,7 +49,7 @@ struct AccessRecord {
   std::string_view referer;
   unsigned status = 0;
   unsigned substatus = 0;
-  int win32_status = 0;
+  int win32_status = 0;  // the errno of a failure; logged as its Windows code (win32_status.hpp)
   std::uint64_t time_taken_ms = 0;
 };
 

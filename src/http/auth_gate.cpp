@@ -101,6 +101,12 @@ Status AuthGate::add_application(const config::Site& site, const config::Applica
   return {};
 }
 
+const accounts::Identity* AuthGate::anonymous_identity(const config::Application& app) const {
+  auto it = apps_.find(&app);
+  if (it == apps_.end() || !it->second.anonymous) return nullptr;
+  return &it->second.anonymous->who;
+}
+
 Verdict AuthGate::decide(const config::Site& site, const config::Application& app, const Request& request) const {
   auto it = apps_.find(&app);
   if (it == apps_.end()) {  // an application of another configuration: refuse rather than guess

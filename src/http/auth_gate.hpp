@@ -90,6 +90,10 @@ class AuthGate {
   // request carries Basic credentials for an application that accepts them.
   Verdict decide(const config::Site& site, const config::Application& app, const Request& request) const;
 
+  // Who an anonymous request to `app` opens files as; nullptr when anonymous
+  // access is off there.
+  const accounts::Identity* anonymous_identity(const config::Application& app) const;
+
   // Admits a password check from `client_ip`, or says why not: 429 (too
   // many from that address at once) or 503 (too many in all).
   struct Admission {

@@ -24,6 +24,13 @@ Result<Router> Router::build(const config::Config& config) {
     auto routes = handlers::open_site(site, i);
     if (!routes) return std::unexpected(routes.error());
     router.sites_.push_back(std::move(*routes));
+    auto rules = rewrite::compile_site(site);
+    if (!rules) {
+      Error e = rules.error();
+      e.context = "[site " + site.name + "]";
+      return std::unexpected(std::move(e));
+    }
+    router.rewrite_.push_back(std::move(*rules));
     for (const auto& b : site.bindings) {
       BindingRoute br;
       if (b.ip != "*") {

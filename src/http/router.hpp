@@ -14,6 +14,7 @@
 #include "config/model.hpp"
 #include "handlers/request.hpp"
 #include "handlers/site_map.hpp"
+#include "rewrite/rules.hpp"
 
 namespace gatehouse::http {
 
@@ -43,6 +44,12 @@ class Router {
 
   const std::vector<SiteRoutes>& sites() const { return sites_; }
 
+  // The rewrite rules for a request routed to `app` of `site` (the site's,
+  // then the application's, then its front controller); empty for none.
+  const rewrite::CompiledRules& rewrite_rules(const SiteRoutes& site, const config::Application& app) const {
+    return rewrite_[site.index][static_cast<std::size_t>(&app - site.site->applications.data())];
+  }
+
  private:
   struct BindingRoute {
     std::optional<boost::asio::ip::address> ip;  // nullopt: any
@@ -52,6 +59,7 @@ class Router {
   };
   std::vector<BindingRoute> bindings_;
   std::vector<SiteRoutes> sites_;
+  std::vector<std::vector<rewrite::CompiledRules>> rewrite_;  // per site, per application
 };
 
 

@@ -18,6 +18,8 @@
 #include "common/log.hpp"
 #include "handlers/php_handler.hpp"
 #include "http/path.hpp"
+#include "http/request_filter.hpp"
+#include "http/rewriting.hpp"
 #include "http/response.hpp"
 #include "http/worker.hpp"
 
@@ -100,6 +102,8 @@ void Session::begin_request() {
   log_slot_ = worker_.unrouted_slot();
   status_ = substatus_ = 0;
   win32_ = 0;
+  log_as_.reset();
+  scripts_allowed_ = true;
   grant_ = nullptr;
   user_grant_.reset();
   deferred_site_ = nullptr;
@@ -271,12 +275,75 @@ void Session::process() {
   }
   canonical_ = std::move(*canonical);
   auto match = handlers::find_mount(*site, canonical_);
+  if (match.mount && match.mount->application && !apply_rules(*site, match)) return;
   if (!authorize(*site, match)) return;
   dispatch(*site, match);
 }
 
+bool Session::apply_rules(const SiteRoutes& site, MountMatch& match) {
+  const auto& rules = worker_.router().rewrite_rules(site, *match.mount->application);
+  if (!rules.empty()) {
+    // IsFile / IsDirectory are probed as an anonymous request would read files.
+    const accounts::Identity* who = worker_.auth_gate() ? worker_.auth_gate()->anonymous_identity(*match.mount->application)
+                                                        : nullptr;
+    auto outcome = run_rewrite(rules, site, request_, peer_, canonical_, who ? *who : kAsServer);
+    if (!outcome) {
+      log::error("[site {}] {}: rewrite failed: {}", site.site->name, canonical_, outcome.error().message());
+      error_response(500, 0, "The URL could not be rewritten.", false);
+      return false;
+    }
+    if (const auto* r = std::get_if<rewrite::Rewritten>(&*outcome)) {
+      // The new URL goes through everything a request target does (a rule can
+      // never reach outside the site, un-hide a segment or make a file a script).
+      auto again = canonicalize_path(r->path);
+      if (!again) {
+        error_response(again.error().status, again.error().substatus, again.error().reason, false);
+        return false;
+      }
+      canonical_ = std::move(*again);
+      request_.rewritten = true;
+      request_.rewritten_query = r->query;
+      match = handlers::find_mount(site, canonical_);
+      if (!match.mount || !match.mount->application) {
+        error_response(500, 0, "The request has no application.", false);
+        return false;
+      }
+    } else if (const auto* to = std::get_if<rewrite::Redirect>(&*outcome)) {
+      redirect_response(to->status, to->location);
+      return false;
+    } else if (const auto* custom = std::get_if<rewrite::CustomResponse>(&*outcome)) {
+      error_response(custom->status, custom->substatus,
+                     custom->description.empty() ? "The request was answered by a rewrite rule." : custom->description,
+                     false);
+      return false;
+    } else if (std::holds_alternative<rewrite::Abort>(*outcome)) {
+      log::info("[site {}] {}: closed by rewrite rule {}", site.site->name, canonical_,
+                std::get<rewrite::Abort>(*outcome).rule);
+      destroy();  // IIS AbortRequest: no response at all
+      return false;
+    }
+  }
+  auto decision = filter_request(*site.site, *match.mount->application, canonical_);
+  if (!decision.allowed) {
+    log::info("[site {}] {}: refused by request filtering: {}", site.site->name, canonical_, decision.reason);
+    error_response(404, static_cast<unsigned>(decision.substatus), "The request was refused by request filtering.",
+                   false);
+    return false;
+  }
+  scripts_allowed_ = decision.scripts;
+  return true;
+}
+
+void Session::refuse_script() {
+  // Scripts do not run here (handler policy scripts = false): never sent as
+  // source either. IIS answers 404 and logs 403.1, execute access denied.
+  log_as_ = {403, 1};
+  error_response(404, 0, "The resource cannot be found.", false);
+}
+
 void Session::dispatch(const SiteRoutes& site, const MountMatch& match) {
-  if (handlers::names_script(canonical_, site.site->php_extensions)) return answer_script(site);
+  if (handlers::names_script(canonical_, site.site->php_extensions))
+    return scripts_allowed_ ? answer_script(site) : refuse_script();
   if (!parser_->is_done()) {
     deferred_site_ = &site;  // answered once the body is drained (parse)
     return parse();
@@ -343,6 +410,7 @@ void Session::answer_static(const SiteRoutes& site, const MountMatch& match) {
                                        worker_.file_cache());
   switch (answer.kind) {
     case handlers::StaticAnswer::Kind::Script:
+      if (!scripts_allowed_) return refuse_script();
       canonical_ = std::move(answer.target);
       return answer_script(site);
     case handlers::StaticAnswer::Kind::Error:
@@ -446,6 +514,13 @@ void Session::error_response(unsigned status, unsigned substatus, std::string_vi
   flush();
 }
 
+void Session::redirect_response(unsigned status, std::string_view location) {
+  handlers::HeaderView fields[] = {{"Location", location}};
+  write_head({status, {}, fields, 0});
+  last_ = true;
+  flush();
+}
+
 void Session::flush() {
   while (out_sent_ < out_.size()) {
     int flags = MSG_NOSIGNAL | (file_left_ ? MSG_MORE : 0);
@@ -532,8 +607,8 @@ void Session::log_request() {
   r.client_ip = peer_.remote_ip;
   r.user_agent = request_.user_agent;
   r.referer = request_.referer;
-  r.status = status_;
-  r.substatus = substatus_;
+  r.status = log_as_ ? log_as_->first : status_;
+  r.substatus = log_as_ ? log_as_->second : substatus_;
   r.win32_status = win32_;
   r.time_taken_ms = static_cast<std::uint64_t>(elapsed);
   worker_.log(log_slot_, r);

@@ -61,6 +61,7 @@ class Session final
   void cap_waits(SteadyTime when) override { wait_cap_ = when; }
   void keep_alive(bool allowed) override { keep_alive_ = keep_alive_ && allowed; }
   void note_win32(int error_code) override { win32_ = error_code; }
+  void log_as(unsigned status, unsigned substatus) override { log_as_ = {status, substatus}; }
 
   // BodySink: body bytes from the parser.
   void on_body(std::string_view chunk) override;
@@ -79,6 +80,10 @@ class Session final
 
   // Routing, authorization and dispatch.
   void process();
+  // Rewrite rules, then request filtering (IIS's order): false when the
+  // request was answered (refused, redirected, aborted). `match` follows a rewrite.
+  bool apply_rules(const SiteRoutes& site, MountMatch& match);
+  void refuse_script();
   // The authentication step: true when the request may go on now (grant_
   // set); false when it was answered (401) or waits for a password check,
   // which continues in on_verdict.
@@ -94,6 +99,7 @@ class Session final
   // `extra`: a WWW-Authenticate or Allow header, or empty.
   void error_response(unsigned status, unsigned substatus, std::string_view detail, bool close,
                       handlers::HeaderView extra = {});
+  void redirect_response(unsigned status, std::string_view location);
   void flush();
   void wait_writable();
   void on_flushed();
@@ -155,6 +161,8 @@ class Session final
   unsigned status_ = 0;
   unsigned substatus_ = 0;
   int win32_ = 0;
+  std::optional<std::pair<unsigned, unsigned>> log_as_;  // the status the log records instead
+  bool scripts_allowed_ = true;  // request filtering's handler policy for this URL
 };
 
 }  // namespace gatehouse::http

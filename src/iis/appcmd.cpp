@@ -180,6 +180,14 @@ class Replay {
       if (w[i].starts_with("-section:")) {
         section = w[i].substr(9);
       } else if (w[i] == "/commit:apphost") {
+      } else if (w[i].starts_with("/~")) {  // clears a collection ("/~files", quotes already removed)
+        if (section.empty()) return std::unexpected("a collection clear without -section");
+        std::string name = w[i].substr(2);
+        if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
+        pugi::xml_node list = path_child(scope, section).child(name.c_str());
+        if (!list) list = path_child(scope, section).append_child(name.c_str());
+        while (list.first_child()) list.remove_child(list.first_child());
+        list.append_child("clear");
       } else if (w[i].starts_with("/+") || w[i].starts_with("/-")) {
         if (section.empty()) return std::unexpected("a collection change without -section");
         if (auto ok = collection(path_child(scope, section), w[i].substr(2), w[i][1] == '+'); !ok) return ok;
@@ -204,6 +212,14 @@ class Replay {
 
   std::expected<void, std::string> collection(pugi::xml_node section, std::string_view spec, bool add) {
     std::string tail = section.name();
+    // "files.[value='index.php']": an item of a named collection of the section.
+    if (!spec.starts_with('[')) {
+      const std::size_t dot = spec.find(".[");
+      if (dot == std::string_view::npos) return std::unexpected("bad collection item " + std::string{spec});
+      tail = std::string{spec.substr(0, dot)};
+      section = path_child(section, tail);
+      spec = spec.substr(dot + 1);
+    }
     // "[key].environmentVariables.[item]": an item of a nested collection.
     if (const std::size_t dot = spec.find("]."); dot != std::string_view::npos) {
       const auto key = collection_item(spec.substr(0, dot + 1));

@@ -421,9 +421,16 @@ Status restore_one(const BackupRecord& r) {
 }  // namespace
 
 Result<ApplyReport> apply(const Plan& plan, const ApplyOptions& options) {
-  auto ids = resolve_accounts(plan);
+  std::vector<std::string> to_create;
+  auto ids = resolve_accounts(plan, options.dry_run ? &to_create : nullptr);
   if (!ids) return std::unexpected(ids.error());
-  return Applier(plan, TargetModel(plan, std::move(*ids)), options).run();
+  const AccountIds names = *ids;
+  auto report = Applier(plan, TargetModel(plan, std::move(*ids)), options).run();
+  if (report) {
+    report->to_create = std::move(to_create);
+    report->accounts = std::map<std::string, uid_t>(names.begin(), names.end());
+  }
+  return report;
 }
 
 Result<RestoreReport> restore(const Path& state_dir, const std::optional<std::string>& id) {

@@ -3,7 +3,10 @@
 // journal written before any change; and put a backup back exactly.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +37,8 @@ struct ApplyReport {
   std::vector<PathChange> changes;    // filled on a dry run
   std::vector<std::string> created;   // per-pool folders the plan proposed, made by this apply
   std::vector<std::string> missing;   // plan paths that do not exist: skipped
+  std::vector<std::string> to_create;     // dry run: accounts that do not exist yet (placeholder ids)
+  std::map<std::string, uid_t> accounts;  // the plan's accounts and their ids (for messages)
 };
 
 Result<ApplyReport> apply(const Plan& plan, const ApplyOptions& options);

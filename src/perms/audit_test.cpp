@@ -50,11 +50,29 @@ TEST_F(AuditTest, CleanAfterApply) {
   EXPECT_THAT(format_findings(report), ::testing::EndsWith("0 findings\n"));
 }
 
-TEST_F(AuditTest, OtherWriteBitIsFound) {
+// DokuWiki chmods what it writes to 0644: behind an application root with
+// other::---, no account outside the plan reaches those bits.
+TEST_F(AuditTest, UnreachableOpenBitsAreAnInfoNote) {
   const Path file = tree_.at("srv/shop/public/index.php");
   sh("chmod o+w " + file.string());
-  const auto findings = run().findings;
-  EXPECT_THAT(findings, Contains(finding("group-other-open", file, "")));
+  const auto report = run();
+  EXPECT_THAT(report.findings, Contains(AllOf(finding("group-other-open", file, "other"),
+                                              Field(&Finding::severity, Severity::Info))));
+  EXPECT_EQ(report.failing(), 0u) << format_findings(report, {.verbose = true});
+  // Also a note that the other pool, which "other" now lets write, cannot get there.
+  EXPECT_THAT(format_findings(report),
+              ::testing::HasSubstr("0 findings, 2 info notes (--verbose shows them)"));
+  EXPECT_THAT(format_findings(report, {.verbose = true}),
+              ::testing::HasSubstr(tree_.at("srv/shop").string() + " (other::---) stops them"));
+}
+
+TEST_F(AuditTest, ReachableOpenBitsAreFound) {
+  const Path dir = tree_.at("srv/shop");
+  sh("chmod o+rwx " + dir.string());
+  const auto report = run();
+  EXPECT_THAT(report.findings, Contains(AllOf(finding("group-other-open", dir, "other"),
+                                              Field(&Finding::severity, Severity::Low))));
+  EXPECT_GT(report.failing(), 0u);
 }
 
 TEST_F(AuditTest, PoolWritingItsOwnCodeIsFound) {
@@ -65,11 +83,32 @@ TEST_F(AuditTest, PoolWritingItsOwnCodeIsFound) {
 
 TEST_F(AuditTest, ExtraAclEntryIsFound) {
   const Path file = tree_.at("srv/shop/lib/db.php");
+  sh("setfacl -m u:nobody:r " + file.string());
+  const auto report = run();
+  EXPECT_THAT(report.findings, Contains(AllOf(finding("extra-access", file, "nobody"),
+                                              Field(&Finding::severity, Severity::Medium))))
+      << format_findings(report);
+}
+
+// Another pool's entry is high whether or not it can reach the file today.
+TEST_F(AuditTest, AnotherPoolsEntryIsCrossPool) {
+  const Path file = tree_.at("srv/shop/lib/db.php");
   sh("setfacl -m u:" + tree_.blog() + ":r " + file.string());
   const auto report = run();
-  EXPECT_THAT(report.findings, Contains(AllOf(Field(&Finding::rule, "extra-access"),
-                                              Field(&Finding::path, file.string()))))
+  EXPECT_THAT(report.findings, Contains(AllOf(finding("cross-pool-access", file, tree_.blog()),
+                                              Field(&Finding::severity, Severity::High))))
       << format_findings(report);
+}
+
+TEST_F(AuditTest, FileOwnedByAnotherPoolIsCrossPool) {
+  const Path file = tree_.at("srv/shop/data/orders.csv");
+  sh("chown " + tree_.blog() + " " + file.string());
+  EXPECT_THAT(run().findings, Contains(finding("cross-pool-access", file, tree_.blog())));
+}
+
+TEST(AuditFormat, ShortensPathsInTheMiddle) {
+  EXPECT_EQ(shorten_middle("/srv/short", 20), "/srv/short");
+  EXPECT_EQ(shorten_middle("/srv/wiki/data/pages/very/deep/page.txt", 21), "/srv/wiki/…p/page.txt");
 }
 
 TEST_F(AuditTest, RemovedGrantIsFound) {
@@ -113,6 +152,28 @@ TEST_F(AuditTest, WritableFolderUnderPublicRootIsARiskOnlyWhenScriptsRunThere) {
   const auto risk = finding("php-in-writable-folder", uploads, tree_.shop());
   EXPECT_THAT(findings_with(false), ::testing::Not(Contains(risk)));
   EXPECT_THAT(findings_with(true), Contains(risk));
+}
+
+// scripts = false on the folder (handler_policies) closes the same path, and
+// the fix text names that setting.
+TEST_F(AuditTest, HandlerPolicyWithScriptsOffClosesTheWritableFolderRisk) {
+  const Path uploads = tree_.at("srv/shop/public/uploads");
+  std::filesystem::create_directories(uploads);
+  config::Config config = tree_.config();
+  config.sites[0].applications[0].writable.push_back(uploads);
+  config.sites[0].applications[0].writable_scripts.push_back(uploads);  // opted out of the server's rule
+  Plan plan = make_plan(config);
+  std::erase_if(plan.grants, [&](const Grant& g) { return !is_within(g.path, tree_.root()); });
+  auto report = audit(config, plan);
+  ASSERT_TRUE(report);
+  EXPECT_THAT(report->findings,
+              Contains(AllOf(finding("php-in-writable-folder", uploads, tree_.shop()),
+                             Field(&Finding::fix, ::testing::HasSubstr(
+                                                      "[[sites.handler_policies]] path = \"/uploads\" scripts = false")))));
+  config.sites[0].handler_policies.push_back(config::HandlerPolicy{"/uploads", false, {}});
+  auto off = audit(config, plan);
+  ASSERT_TRUE(off);
+  EXPECT_THAT(off->findings, ::testing::Not(Contains(Field(&Finding::rule, "php-in-writable-folder"))));
 }
 
 }  // namespace

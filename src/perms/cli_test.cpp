@@ -73,10 +73,18 @@ TEST_F(PermsCli, ApplyAuditRestoreRoundTrip) {
   EXPECT_EQ(clean.code, 0) << clean.out;
   EXPECT_THAT(clean.out, HasSubstr("0 findings"));
 
+  // Behind the closed application root, open bits are an info note only.
   ASSERT_EQ(chmod(tree_.at("srv/shop/lib/db.php").c_str(), 0646), 0);
+  const CliRun unreachable = gatehouse(with_config("audit"));
+  EXPECT_EQ(unreachable.code, 0) << unreachable.out;
+  EXPECT_THAT(unreachable.out, HasSubstr("0 findings, 3 info notes (--verbose shows them)"));
+  const CliRun verbose = gatehouse(with_config("audit --verbose"));
+  EXPECT_THAT(verbose.out, HasSubstr("INFO   group-other-open (1)"));
+  // The application root itself is reachable from outside: a real finding.
+  ASSERT_EQ(chmod(tree_.at("srv/shop").c_str(), 0757), 0);
   const CliRun found = gatehouse(with_config("audit"));
   EXPECT_EQ(found.code, 1) << found.out;
-  EXPECT_THAT(found.out, HasSubstr("group-other-open"));
+  EXPECT_THAT(found.out, HasSubstr("LOW    group-other-open (1)"));
 
   const CliRun restored = gatehouse(with_config("restore"));
   EXPECT_EQ(restored.code, 0) << restored.out;
@@ -89,7 +97,11 @@ TEST_F(PermsCli, DryRunPrintsChangesOnly) {
   const CliRun dry = gatehouse(with_config("apply --dry-run"));
   EXPECT_EQ(dry.code, 0) << dry.out;
   EXPECT_THAT(dry.out, HasSubstr("paths would change"));
-  EXPECT_THAT(dry.out, HasSubstr("  after  access "));
+  EXPECT_THAT(dry.out, ::testing::Not(HasSubstr("  after  access ")));  // a summary per folder
+  EXPECT_THAT(dry.out, HasSubstr(tree_.at("srv/shop").string() + ": "));
+  const CliRun verbose = gatehouse(with_config("apply --dry-run --verbose"));
+  EXPECT_THAT(verbose.out, HasSubstr("  after  access "));
+  EXPECT_THAT(verbose.out, HasSubstr("u:" + tree_.shop() + ":"));
   EXPECT_EQ(tree_.dump(), before);
 }
 

@@ -133,12 +133,29 @@ class Writer {
       const bool has_max = std::any_of(env.begin(), env.end(), [](auto& kv) { return kv.first == "PHP_FCGI_MAX_REQUESTS"; });
       // php-cgi exits after PHP_FCGI_MAX_REQUESTS (500 when unset): keep it >= instanceMaxRequests.
       if (!has_max) env.emplace_back("PHP_FCGI_MAX_REQUESTS", std::to_string(f.instance_max_requests));
+      php_ini_note(pool);
       for (const auto& [name, value] : env) {
         line(std::string(kAppcmd) + " set config -section:system.webServer/fastCgi /+\"[" +
              cmd_escape(fastcgi_key(pool)) + "].environmentVariables.[name='" + cmd_escape(name) + "',value='" +
              cmd_escape(value) + "']\" /commit:apphost");
       }
     }
+  }
+
+  // php.ini is copied as it is: its Linux paths mean nothing on Windows.
+  void php_ini_note(const config::Pool& pool) {
+    if (pool.php_ini.empty()) return;
+    rem("pool " + pool.name + ": copy " + pool.php_ini.string() + " to " + win(pool.php_ini) +
+        " and TRANSLATE the Linux paths in it:");
+    const std::pair<const char*, std::optional<Path>> paths[] = {
+        {"upload_tmp_dir", pool.ini.upload_tmp_dir},
+        {"session.save_path", pool.ini.session_save_path},
+        {"error_log", pool.ini.error_log}};
+    for (const auto& [name, value] : paths)
+      if (value) rem(std::string("  ") + name + " = " + value->string() + "  ->  " + win(*value));
+    for (const auto& dir : pool.ini.include_path)
+      if (dir.is_absolute()) rem("  include_path " + dir.string() + "  ->  " + win(dir));
+    for (const auto& dir : pool.ini.open_basedir) rem("  open_basedir " + dir.string() + "  ->  " + win(dir));
   }
 
   static std::string binding(const config::Binding& b) {
@@ -155,12 +172,22 @@ class Writer {
       for (const auto& b : site.bindings) bindings += (bindings.empty() ? "" : ",") + binding(b);
       line(std::string(kAppcmd) + " add site /name:" + in_quotes(site.name) + " /physicalPath:" +
            in_quotes(win(site.root().physical_path)) + " /bindings:" + in_quotes(bindings));
+      default_documents(site);
       for (const auto& app : site.applications) application(site, app);
       for (const auto& vdir : site.virtual_directories) {
         line(std::string(kAppcmd) + " add vdir /app.name:" + in_quotes(site.name + "/") + " /path:" + in_quotes(vdir.path) +
              " /physicalPath:" + in_quotes(win(vdir.physical_path)));
       }
     }
+  }
+
+  // The site's list replaces IIS's own, in Gatehouse's order.
+  void default_documents(const config::Site& site) {
+    const std::string section = std::string(kAppcmd) + " set config " + in_quotes(site.name) +
+                                " -section:system.webServer/defaultDocument ";
+    line(section + "/enabled:true /~\"files\" /commit:apphost");
+    for (const auto& doc : site.default_documents)
+      line(section + "/+\"files.[value='" + cmd_escape(doc) + "']\" /commit:apphost");
   }
 
   void application(const config::Site& site, const config::Application& app) {

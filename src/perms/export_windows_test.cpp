@@ -73,3 +73,20 @@ TEST(ExportWindows, PathsMapUnderTheWindowsRoot) {
 
 }  // namespace
 }  // namespace gatehouse::perms
+
+namespace gatehouse::perms {
+namespace {
+
+TEST(ExportWindows, CarriesDefaultDocumentsAndNamesPhpIniPathsToTranslate) {
+  const std::string script = two_sites_script();
+  const auto config = testing_support::two_sites();
+  const std::string& first = config.sites[0].default_documents.front();
+  EXPECT_THAT(script, HasSubstr("-section:system.webServer/defaultDocument /enabled:true /~\"files\""));
+  EXPECT_THAT(script, HasSubstr("/+\"files.[value='" + first + "']\""));
+  EXPECT_THAT(script, HasSubstr("and TRANSLATE the Linux paths in it:"));
+  EXPECT_THAT(script,
+              HasSubstr("REM   session.save_path = " + config.pools[1].ini.session_save_path->string()));
+}
+
+}  // namespace
+}  // namespace gatehouse::perms

@@ -37,14 +37,21 @@ bool within(std::string_view path, std::string_view root) {
   return path.size() == root.size() || root == "/" || path[root.size()] == '/';
 }
 
-Result<AccountIds> resolve_accounts(const Plan& plan) {
+Result<AccountIds> resolve_accounts(const Plan& plan, std::vector<std::string>* missing) {
   AccountIds ids;
   for (const auto& g : plan.grants) {
     if (ids.contains(g.account)) continue;
     auto identity = accounts::resolve_identity(g.account);
+    if (!identity && missing && identity.error().errnum == ENOENT) {
+      ids[g.account] = kPlaceholderUid + static_cast<uid_t>(missing->size());
+      missing->push_back(g.account);
+      continue;
+    }
     if (!identity) {
       Error e = identity.error();
-      e.detail = "the plan grants it access; create it first (gatehouse accounts create, or useradd --system)";
+      e.detail =
+          "the plan grants it access; create it first (gatehouse perms apply creates the accounts "
+          "Gatehouse manages; an identity = \"<existing user>\" must exist already)";
       return std::unexpected(e);
     }
     ids[g.account] = identity->uid;

@@ -19,8 +19,12 @@ namespace gatehouse::perms {
 
 using AccountIds = std::map<std::string, uid_t>;
 
-// Looks every account of the plan up; a missing one is an error naming it.
-Result<AccountIds> resolve_accounts(const Plan& plan);
+// Looks every account of the plan up; a missing one is an error naming it,
+// unless `missing` is given: then it gets a placeholder id (kPlaceholderUid
+// and up, which no account has) and its name is added to `missing` (dry runs
+// before the accounts exist).
+Result<AccountIds> resolve_accounts(const Plan& plan, std::vector<std::string>* missing = nullptr);
+inline constexpr uid_t kPlaceholderUid = 0x7ffe0000;
 
 struct Target {
   AclSpec access;

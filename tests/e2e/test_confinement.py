@@ -348,12 +348,21 @@ class HackedSite(unittest.TestCase):
         self.assert_failed("other_worker_mem")
         self.assert_failed("other_worker_signal")
 
-    @unittest.expectedFailure  # needs the PHP handler's hook (perms::forbidding_folder -> 404, logged 403.1)
     def test_a_php_file_written_into_the_upload_folder_does_not_run(self):
         self.assertTrue(self.attacks["webshell_written"]["ok"], self.attacks["webshell_written"])
         r = self.s.request("/uploads/shell.php", host="a.test")
         self.assertNotIn(b"pwned", r.body)
         self.assertEqual(r.status, 404)
+        # Logged as IIS logs it: 403.1, execute access denied.
+        deadline = time.monotonic() + 5
+        lines = []
+        while time.monotonic() < deadline:
+            lines = [l for l in self.s.access_log_lines("a") if "/uploads/shell.php" in l]
+            if lines:
+                break
+            time.sleep(0.1)
+        self.assertTrue(lines, "no access log line for /uploads/shell.php")
+        self.assertIn(" 403 1 ", lines[-1])
 
     def test_forking_500_children_stops_at_the_pools_process_limit(self):
         started = time.monotonic()

@@ -14,7 +14,10 @@ class Lifecycle(unittest.TestCase):
         server = Server()
         try:
             server.start()
-            self.assertIn(f"listening on http://127.0.0.1:{server.port}/ (site main)", server.output())
+            out = server.output()
+            self.assertIn("info site main\n", out)
+            self.assertIn(f"binding http://127.0.0.1:{server.port}:*: listening on 127.0.0.1:{server.port}, "
+                          f"open http://127.0.0.1:{server.port}/", out)
             self.assertTrue(os.path.exists(os.path.join(server.log_dir, "error.log")))
             self.assertEqual(server.stop(), 0)
         finally:

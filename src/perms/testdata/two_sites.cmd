@@ -18,12 +18,24 @@ REM Application pools
 
 REM FastCGI applications, one per pool (php-cgi with the pool's php.ini)
 %APPCMD% set config -section:system.webServer/fastCgi /+"[fullPath='C:\PHP\php-cgi.exe',arguments='-c C:\inetpub\gatehouse\srv\shop\php.ini',maxInstances='4',instanceMaxRequests='10000',idleTimeout='300',activityTimeout='70',requestTimeout='90',queueLength='1000',rapidFailsPerMinute='10',stderrMode='ReturnStdErrIn500',signalBeforeTerminateSeconds='0',monitorChangesTo='C:\inetpub\gatehouse\srv\shop\php.ini']" /commit:apphost
+REM pool shop: copy /srv/shop/php.ini to C:\inetpub\gatehouse\srv\shop\php.ini and TRANSLATE the Linux paths in it:
+REM   error_log = /srv/shop/logs/php_errors.log  ->  C:\inetpub\gatehouse\srv\shop\logs\php_errors.log
 %APPCMD% set config -section:system.webServer/fastCgi /+"[fullPath='C:\PHP\php-cgi.exe',arguments='-c C:\inetpub\gatehouse\srv\shop\php.ini'].environmentVariables.[name='PHP_FCGI_MAX_REQUESTS',value='10000']" /commit:apphost
 %APPCMD% set config -section:system.webServer/fastCgi /+"[fullPath='C:\PHP\php-cgi.exe',arguments='-c C:\inetpub\gatehouse\srv\blog\php.ini',maxInstances='4',instanceMaxRequests='200',idleTimeout='300',activityTimeout='70',requestTimeout='90',queueLength='1000',rapidFailsPerMinute='10',stderrMode='ReturnStdErrIn500',signalBeforeTerminateSeconds='0']" /commit:apphost
+REM pool blog: copy /srv/blog/php.ini to C:\inetpub\gatehouse\srv\blog\php.ini and TRANSLATE the Linux paths in it:
+REM   upload_tmp_dir = /srv/blog/tmp  ->  C:\inetpub\gatehouse\srv\blog\tmp
+REM   session.save_path = /srv/blog/sessions  ->  C:\inetpub\gatehouse\srv\blog\sessions
+REM   include_path /usr/share/php  ->  C:\inetpub\gatehouse\usr\share\php
+REM   include_path /srv/blog/lib  ->  C:\inetpub\gatehouse\srv\blog\lib
 %APPCMD% set config -section:system.webServer/fastCgi /+"[fullPath='C:\PHP\php-cgi.exe',arguments='-c C:\inetpub\gatehouse\srv\blog\php.ini'].environmentVariables.[name='PHP_FCGI_MAX_REQUESTS',value='200']" /commit:apphost
 
 REM Site shop
 %APPCMD% add site /name:"shop" /physicalPath:"C:\inetpub\gatehouse\srv\shop\public" /bindings:"http/127.0.0.1:8081:shop.localhost,http/127.0.0.1:8081:www.shop.localhost"
+%APPCMD% set config "shop" -section:system.webServer/defaultDocument /enabled:true /~"files" /commit:apphost
+%APPCMD% set config "shop" -section:system.webServer/defaultDocument /+"files.[value='index.php']" /commit:apphost
+%APPCMD% set config "shop" -section:system.webServer/defaultDocument /+"files.[value='index.html']" /commit:apphost
+%APPCMD% set config "shop" -section:system.webServer/defaultDocument /+"files.[value='index.htm']" /commit:apphost
+%APPCMD% set config "shop" -section:system.webServer/defaultDocument /+"files.[value='default.htm']" /commit:apphost
 %APPCMD% set app "shop/" /applicationPool:"shop"
 %APPCMD% set config "shop" -section:system.webServer/security/authentication/anonymousAuthentication /enabled:true /userName:"IUSR" /commit:apphost
 %APPCMD% set config "shop" -section:system.webServer/handlers /+"[name='PHP-shop',path='*.php',verb='GET,HEAD,POST',modules='FastCgiModule',scriptProcessor='C:\PHP\php-cgi.exe|-c C:\inetpub\gatehouse\srv\shop\php.ini',resourceType='File',requireAccess='Script']" /commit:apphost
