@@ -21,9 +21,7 @@ constexpr std::array<int, 256> make_table() {
 }
 constexpr std::array<int, 256> kDecode = make_table();
 
-Error bad_header(std::string detail) {
-  return Error{"parse Authorization header", "", EINVAL, {}, std::move(detail)};
-}
+Error bad_header(std::string detail) { return Error{"parse Authorization header", "", EINVAL, {}, std::move(detail)}; }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -78,8 +76,7 @@ std::optional<std::string> decode_base64(std::string_view text) {
 Result<BasicCredentials> parse_basic_authorization(std::string_view header_value) {
   const std::string_view value = trim(header_value);
   const std::size_t space = std::min(value.find(' '), value.size());
-  if (!iequals(value.substr(0, space), "Basic"))
-    return std::unexpected(bad_header("expected the Basic scheme"));
+  if (!iequals(value.substr(0, space), "Basic")) return std::unexpected(bad_header("expected the Basic scheme"));
   const std::string_view token = trim(value.substr(space));
   if (token.empty()) return std::unexpected(bad_header("no credentials after Basic"));
   if (token.size() > kMaxBasicToken) return std::unexpected(bad_header("credentials too long"));

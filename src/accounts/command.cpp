@@ -66,8 +66,8 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv) {
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   // A fixed environment: the tools must not see the server's (LD_*, locale).
-  std::array<char*, 3> env = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"),
-                              const_cast<char*>("LC_ALL=C"), nullptr};
+  std::array<char*, 3> env = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), const_cast<char*>("LC_ALL=C"),
+                              nullptr};
 
   pid_t pid = -1;
   const int rc = ::posix_spawn(&pid, argv[0].c_str(), actions.get(), nullptr, args.data(), env.data());

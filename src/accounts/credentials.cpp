@@ -170,8 +170,7 @@ DropResult drop_privileges(uid_t uid, gid_t gid, const gid_t* groups, std::size_
   if (::syscall(SYS_setresgid, gid, gid, gid) < 0) return fail(DropStep::kSetGid, errno);
   if (::syscall(SYS_setresuid, uid, uid, uid) < 0) return fail(DropStep::kSetUid, errno);
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return fail(DropStep::kNoNewPrivs, errno);
-  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-    return fail(DropStep::kClearAmbient, errno);
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return fail(DropStep::kClearAmbient, errno);
   if (auto r = clear_capabilities(); !r.ok()) return r;
   return check_result(uid, gid);
 }

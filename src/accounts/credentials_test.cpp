@@ -214,8 +214,7 @@ TEST_F(CredentialsTest, ChildDropsForGood) {
   // A second drop to another account fails at the first step, with its errno.
   EXPECT_EQ(r.second.step, DropStep::kSetGroups);
   EXPECT_EQ(r.second.errnum, EPERM);
-  EXPECT_EQ(drop_error(r.second, b_.name()).message(),
-            "setgroups " + b_.name() + " failed: Operation not permitted");
+  EXPECT_EQ(drop_error(r.second, b_.name()).message(), "setgroups " + b_.name() + " failed: Operation not permitted");
 }
 
 TEST(DropStepName, NamesEveryStep) {

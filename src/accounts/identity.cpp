@@ -53,8 +53,7 @@ Result<std::vector<gid_t>> group_list(const char* name, gid_t gid) {
 
 // The fields of a passwd entry, copied out of the lookup buffer.
 Identity copy_passwd(const passwd& pw) {
-  return Identity{
-      pw.pw_name, pw.pw_uid, pw.pw_gid, {}, pw.pw_dir ? pw.pw_dir : "", pw.pw_shell ? pw.pw_shell : ""};
+  return Identity{pw.pw_name, pw.pw_uid, pw.pw_gid, {}, pw.pw_dir ? pw.pw_dir : "", pw.pw_shell ? pw.pw_shell : ""};
 }
 
 Result<Identity> complete(Result<std::optional<Identity>> found, const std::string& what) {
@@ -100,9 +99,7 @@ Result<Identity> resolve_identity(const std::string& name) {
 Result<Identity> resolve_identity(uid_t uid) {
   auto found = lookup<passwd>(
       std::to_string(uid),
-      [&](passwd* pw, char* buf, std::size_t len, passwd** out) {
-        return ::getpwuid_r(uid, pw, buf, len, out);
-      },
+      [&](passwd* pw, char* buf, std::size_t len, passwd** out) { return ::getpwuid_r(uid, pw, buf, len, out); },
       copy_passwd);
   return complete(std::move(found), "uid " + std::to_string(uid));
 }
@@ -117,9 +114,7 @@ Result<bool> account_exists(const std::string& name) {
 Result<std::optional<gid_t>> find_group(const std::string& name) {
   return lookup<group>(
       name,
-      [&](group* gr, char* buf, std::size_t len, group** out) {
-        return ::getgrnam_r(name.c_str(), gr, buf, len, out);
-      },
+      [&](group* gr, char* buf, std::size_t len, group** out) { return ::getgrnam_r(name.c_str(), gr, buf, len, out); },
       [](const group& gr) { return gr.gr_gid; });
 }
 

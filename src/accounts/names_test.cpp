@@ -42,10 +42,9 @@ TEST(PoolAccountName, LongNamesAreShortenedAndStayDistinct) {
 }
 
 TEST(PoolAccountName, EveryResultIsAValidDistinctAccountName) {
-  const std::vector<std::string> pools = {
-      "shop",          "Shop", "SHOP", "",    " ",    "-",  "_x",
-      "123",           "a b",  "a_b",  "a-b", "café", "\n", std::string(200, 'z'),
-      "DefaultAppPool"};
+  const std::vector<std::string> pools = {"shop",          "Shop", "SHOP", "",    " ",    "-",  "_x",
+                                          "123",           "a b",  "a_b",  "a-b", "café", "\n", std::string(200, 'z'),
+                                          "DefaultAppPool"};
   std::set<std::string> seen;
   for (const auto& pool : pools) {
     const std::string name = pool_account_name(pool);

@@ -128,14 +128,12 @@ Result<AuthOutcome> run_pam(PamSession& session, std::string_view user) {
   // A module may map the name it was given to another account.
   const void* item = nullptr;
   status = session.track(pam_get_item(h, PAM_USER, &item));
-  if (status != PAM_SUCCESS || item == nullptr)
-    return std::unexpected(pam_error("pam_get_item", user, h, status));
+  if (status != PAM_SUCCESS || item == nullptr) return std::unexpected(pam_error("pam_get_item", user, h, status));
   return admit_account(static_cast<const char*>(item));
 }
 
 bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-         c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 }
 
 }  // namespace
@@ -163,8 +161,8 @@ Result<std::filesystem::path> find_pam_service(std::string_view service) {
   return std::unexpected(error);
 }
 
-Result<AuthOutcome> authenticate(std::string_view user, std::string_view password,
-                                 std::string_view remote_address, std::string_view service) {
+Result<AuthOutcome> authenticate(std::string_view user, std::string_view password, std::string_view remote_address,
+                                 std::string_view service) {
   if (!is_login_name(user)) return denied("not a valid account name");
   if (password.empty()) return denied("empty password");
   if (password.find('\0') != std::string_view::npos) return denied("password contains NUL");
@@ -175,13 +173,11 @@ Result<AuthOutcome> authenticate(std::string_view user, std::string_view passwor
   Answers answers{password_z.c_str()};
   const pam_conv conversation{&converse, &answers};
   PamSession session;
-  const int status =
-      session.track(pam_start(service_z.c_str(), user_z.c_str(), &conversation, session.out()));
+  const int status = session.track(pam_start(service_z.c_str(), user_z.c_str(), &conversation, session.out()));
   if (status != PAM_SUCCESS) return std::unexpected(pam_error("pam_start", user, session.get(), status));
 
   const auto no_delay = &no_fail_delay;
-  if (int s =
-          session.track(pam_set_item(session.get(), PAM_FAIL_DELAY, reinterpret_cast<const void*>(no_delay)));
+  if (int s = session.track(pam_set_item(session.get(), PAM_FAIL_DELAY, reinterpret_cast<const void*>(no_delay)));
       s != PAM_SUCCESS)
     return std::unexpected(pam_error("pam_set_item PAM_FAIL_DELAY", user, session.get(), s));
   if (!remote_address.empty()) {

@@ -45,8 +45,7 @@ Result<std::filesystem::path> find_pam_service(std::string_view service = kPamSe
 // pam_unix is reentrant. BLOCKING (password hashing takes milliseconds, other
 // modules may wait on the network): never call it on an I/O thread; post it
 // to a thread pool and post the outcome back.
-Result<AuthOutcome> authenticate(std::string_view user, std::string_view password,
-                                 std::string_view remote_address = {},
+Result<AuthOutcome> authenticate(std::string_view user, std::string_view password, std::string_view remote_address = {},
                                  std::string_view service = kPamService);
 
 // The step after PAM said yes: resolves the account the request will run as

@@ -48,10 +48,10 @@ Status check_collisions(const std::vector<AccountNeed>& needs) {
       // SpecificUser); an account of its own or the anonymous one never.
       const bool shared_explicit = !a.auto_created && !b.auto_created;
       if (shared_explicit && a.role == Role::Pool && b.role == Role::Pool) continue;
-      return std::unexpected(with_context(
-          Error::logic("assign account", a.account,
-                       owner_text(a) + " and " + owner_text(b) + " would both use it; rename one of them"),
-          a));
+      return std::unexpected(
+          with_context(Error::logic("assign account", a.account,
+                                    owner_text(a) + " and " + owner_text(b) + " would both use it; rename one of them"),
+                       a));
     }
   }
   return {};
@@ -59,8 +59,8 @@ Status check_collisions(const std::vector<AccountNeed>& needs) {
 
 Result<Identity> check_identity(Identity id, const AccountNeed& need) {
   if (id.uid == 0 || id.gid == 0) {
-    return std::unexpected(with_context(
-        Error::logic("use account", id.name, "uid or gid 0: workers may never run as root"), need));
+    return std::unexpected(
+        with_context(Error::logic("use account", id.name, "uid or gid 0: workers may never run as root"), need));
   }
   return id;
 }
@@ -90,9 +90,8 @@ Result<Identity> adopt_existing(const AccountNeed& need, Identity id, Registry& 
               need.role == Role::Pool ? pool_context(need.pool) : "[accounts]", id.name);
   }
   if (entry != nullptr && (entry->uid != id.uid || entry->gid != id.gid)) {
-    log::warn(
-        "[accounts] account {} now has uid {} gid {} (registry: {} {}); it was recreated outside Gatehouse",
-        id.name, id.uid, id.gid, entry->uid, entry->gid);
+    log::warn("[accounts] account {} now has uid {} gid {} (registry: {} {}); it was recreated outside Gatehouse",
+              id.name, id.uid, id.gid, entry->uid, entry->gid);
     RegistryEntry updated = *entry;
     updated.uid = id.uid;
     updated.gid = id.gid;
@@ -111,15 +110,15 @@ Result<Identity> ensure_one(const AccountNeed& need, Registry& registry, std::ve
     return adopt_existing(need, std::move(*id), registry);
   }
   if (::geteuid() != 0) {
-    return std::unexpected(with_context(
-        Error{"create account", need.account, EPERM, {}, "run as root, or serve --single-user"}, need));
+    return std::unexpected(
+        with_context(Error{"create account", need.account, EPERM, {}, "run as root, or serve --single-user"}, need));
   }
   auto id = create_system_account(need.account);
   if (!id) return std::unexpected(with_context(id.error(), need));
   record(registry, need, *id);
   if (auto ok = registry.save(); !ok) return std::unexpected(ok.error());
-  log::info("{} created account {} (uid {}, gid {})",
-            need.role == Role::Pool ? pool_context(need.pool) : "[accounts]", id->name, id->uid, id->gid);
+  log::info("{} created account {} (uid {}, gid {})", need.role == Role::Pool ? pool_context(need.pool) : "[accounts]",
+            id->name, id->uid, id->gid);
   created.push_back(id->name);
   return check_identity(std::move(*id), need);
 }
@@ -169,17 +168,16 @@ Result<std::vector<AccountNeed>> plan_accounts(const config::Config& config) {
   needs.push_back(AccountNeed{anonymous, Role::Anonymous, "", true});
   for (const auto& need : needs) {
     if (need.account.empty()) {
-      return std::unexpected(
-          with_context(Error::logic("assign account", "", "the account name is empty"), need));
+      return std::unexpected(with_context(Error::logic("assign account", "", "the account name is empty"), need));
     }
     // Only names Gatehouse would create must follow its rules; an existing
     // account may be named however the system allows.
     if (need.auto_created && need.role == Role::Anonymous && !is_valid_account_name(need.account)) {
-      return std::unexpected(with_context(
-          Error::logic("assign account", need.account,
-                       "not a valid account name (lowercase letters, digits, _ and -, starting with a "
-                       "letter or _, at most 32 characters)"),
-          need));
+      return std::unexpected(
+          with_context(Error::logic("assign account", need.account,
+                                    "not a valid account name (lowercase letters, digits, _ and -, starting with a "
+                                    "letter or _, at most 32 characters)"),
+                       need));
     }
   }
   if (auto ok = check_collisions(needs); !ok) return std::unexpected(ok.error());
@@ -193,8 +191,7 @@ Result<AccountSet> ensure_accounts(const config::Config& config, Registry& regis
 }
 
 Result<AccountSet> resolve_accounts(const config::Config& config) {
-  return build_set(config,
-                   [](const AccountNeed& need, std::vector<std::string>&) { return resolve_need(need); });
+  return build_set(config, [](const AccountNeed& need, std::vector<std::string>&) { return resolve_need(need); });
 }
 
 std::vector<std::string> users_of(const config::Config& config, std::string_view account) {
@@ -224,9 +221,8 @@ Result<RemoveReport> remove_unused(const config::Config& config, Registry& regis
 }
 
 Result<Identity> create_system_account(const std::string& name) {
-  const std::vector<std::string> argv = {kUseradd,           "--system",   "--user-group",
-                                         "--no-create-home", "--home-dir", kNoHome,
-                                         "--shell",          kNoLogin,     name};
+  const std::vector<std::string> argv = {
+      kUseradd, "--system", "--user-group", "--no-create-home", "--home-dir", kNoHome, "--shell", kNoLogin, name};
   auto run = run_command(argv);
   if (!run) return std::unexpected(run.error());
   // Exit 9: another process created it between our check and useradd.

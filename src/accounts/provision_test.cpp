@@ -193,10 +193,9 @@ TEST(PlanAccounts, RefusesCollisions) {
   config.pools = {make_pool("shop"), make_pool("blog", "gh-pool-shop")};
   auto plan = plan_accounts(config);
   ASSERT_FALSE(plan);
-  EXPECT_EQ(
-      plan.error().message(),
-      "[pool shop] assign account gh-pool-shop failed: pool 'shop' and pool 'blog' (identity) would both "
-      "use it; rename one of them");
+  EXPECT_EQ(plan.error().message(),
+            "[pool shop] assign account gh-pool-shop failed: pool 'shop' and pool 'blog' (identity) would both "
+            "use it; rename one of them");
 
   config.pools = {make_pool("shop")};
   config.accounts.anonymous = "gh-pool-shop";

@@ -19,11 +19,8 @@ constexpr int kFormatVersion = 1;
 const char* role_name(Role role) { return role == Role::Pool ? "pool" : "anonymous"; }
 
 json to_json(const RegistryEntry& e) {
-  json j = {{"name", e.name},
-            {"uid", e.uid},
-            {"gid", e.gid},
-            {"role", role_name(e.role)},
-            {"created_at", e.created_at}};
+  json j = {
+      {"name", e.name}, {"uid", e.uid}, {"gid", e.gid}, {"role", role_name(e.role)}, {"created_at", e.created_at}};
   if (e.role == Role::Pool) j["pool"] = e.pool;
   return j;
 }
@@ -104,9 +101,7 @@ Status ensure_dir(const std::filesystem::path& dir) {
 
 }  // namespace
 
-std::filesystem::path Registry::file_in(const std::filesystem::path& state_dir) {
-  return state_dir / "accounts.json";
-}
+std::filesystem::path Registry::file_in(const std::filesystem::path& state_dir) { return state_dir / "accounts.json"; }
 
 Result<Registry> Registry::load(const std::filesystem::path& file) {
   Registry registry(file);
@@ -172,8 +167,7 @@ const RegistryEntry* Registry::find(std::string_view name) const {
 }
 
 void Registry::put(RegistryEntry entry) {
-  auto it =
-      std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e.name == entry.name; });
+  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e.name == entry.name; });
   if (it != entries_.end()) {
     *it = std::move(entry);
   } else {

@@ -72,9 +72,8 @@ TEST_F(RegistryTest, PutReplacesAndEraseRemoves) {
 
 TEST_F(RegistryTest, DamagedFileIsAnErrorNotAnEmptyRegistry) {
   const fs::path file = dir_ / "accounts.json";
-  for (const char* text :
-       {"{not json", R"({"version":1,"accounts":[{"name":"x"}]})", R"({"version":7,"accounts":[]})",
-        R"({"version":1,"accounts":[{"name":"x","uid":1,"gid":1,"role":"admin"}]})"}) {
+  for (const char* text : {"{not json", R"({"version":1,"accounts":[{"name":"x"}]})", R"({"version":7,"accounts":[]})",
+                           R"({"version":1,"accounts":[{"name":"x","uid":1,"gid":1,"role":"admin"}]})"}) {
     std::ofstream(file) << text;
     auto reg = Registry::load(file);
     ASSERT_FALSE(reg) << text;

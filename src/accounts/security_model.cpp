@@ -11,8 +11,7 @@ namespace {
 
 // "sites[0]" or "sites[0].applications[1]" as in configuration messages (the
 // TOML list [[sites.applications]] does not include the root application).
-std::string setting_prefix(const config::Config& config, const config::Site& site,
-                           const config::Application& app) {
+std::string setting_prefix(const config::Config& config, const config::Site& site, const config::Application& app) {
   std::string key = "site " + site.name;
   for (std::size_t s = 0; s < config.sites.size(); ++s) {
     if (&config.sites[s] == &site) key = "sites[" + std::to_string(s) + "]";
@@ -41,8 +40,7 @@ std::string describe_impersonate(const config::Pool& pool) {
   return "fastcgi.impersonate = " + value + " in " + pool.php_ini.string();
 }
 
-Error authorize_error(const config::Site& site, const config::Application& app, int errnum,
-                      std::string detail) {
+Error authorize_error(const config::Site& site, const config::Application& app, int errnum, std::string detail) {
   Error error = Error::sys("authorize", app.path, errnum);
   error.context = "[site " + site.name + "]";
   error.detail = std::move(detail);
@@ -50,8 +48,8 @@ Error authorize_error(const config::Site& site, const config::Application& app, 
 }
 
 // Fills request_as / request_why for an anonymous request.
-Status anonymous_request(const config::Config& config, const config::Site& site,
-                         const config::Application& app, const config::Pool& pool, RequestIdentities& out) {
+Status anonymous_request(const config::Config& config, const config::Site& site, const config::Application& app,
+                         const config::Pool& pool, RequestIdentities& out) {
   const config::Authentication& auth = app.authentication;
   const std::string key = setting_prefix(config, site, app) + ".authentication.anonymous";
   if (!auth.anonymous_enabled) {
@@ -60,24 +58,22 @@ Status anonymous_request(const config::Config& config, const config::Site& site,
   }
   if (auth.anonymous_user == config::AnonymousUser::Pool) {
     out.request_as = pool_account(pool);
-    out.request_why =
-        "anonymous user = pool (" + key + ".user) -> the pool identity " + describe_pool_identity(pool);
+    out.request_why = "anonymous user = pool (" + key + ".user) -> the pool identity " + describe_pool_identity(pool);
   } else {
     out.request_as = config.accounts.anonymous;
-    out.request_why = "anonymous user = IUSR (" + key + ".user) -> " + config.accounts.anonymous +
-                      " ([accounts] anonymous)";
+    out.request_why =
+        "anonymous user = IUSR (" + key + ".user) -> " + config.accounts.anonymous + " ([accounts] anonymous)";
   }
   return {};
 }
 
-Status authenticated_request(const config::Config& config, const config::Site& site,
-                             const config::Application& app, std::string_view user, RequestIdentities& out) {
+Status authenticated_request(const config::Config& config, const config::Site& site, const config::Application& app,
+                             std::string_view user, RequestIdentities& out) {
   const std::string key = setting_prefix(config, site, app) + ".authentication.basic";
   if (!app.authentication.basic_enabled) {
-    return std::unexpected(authorize_error(site, app, EACCES,
-                                           "basic authentication is disabled (" + key +
-                                               ".enabled = false); user " + std::string(user) +
-                                               " not accepted"));
+    return std::unexpected(authorize_error(
+        site, app, EACCES,
+        "basic authentication is disabled (" + key + ".enabled = false); user " + std::string(user) + " not accepted"));
   }
   out.request_as = std::string(user);
   out.authenticated = true;
@@ -95,8 +91,8 @@ Result<RequestIdentities> resolve_request_identities(const config::Config& confi
     return std::unexpected(authorize_error(site, app, EINVAL, "no pool named \"" + app.pool + "\""));
   }
   RequestIdentities out;
-  Status who = user ? authenticated_request(config, site, app, *user, out)
-                    : anonymous_request(config, site, app, *pool, out);
+  Status who =
+      user ? authenticated_request(config, site, app, *user, out) : anonymous_request(config, site, app, *pool, out);
   if (!who) return std::unexpected(who.error());
 
   // Static files are always read as the request identity (IIS opens them

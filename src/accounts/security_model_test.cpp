@@ -69,9 +69,8 @@ TEST(SecurityModel, AnonymousIusrImpersonationOff) {
   EXPECT_EQ(ids.worker, (WorkerKey{"shop", "gh-pool-shop"}));
   EXPECT_FALSE(ids.impersonate);
   EXPECT_FALSE(ids.authenticated);
-  EXPECT_EQ(
-      ids.request_why,
-      "anonymous user = IUSR (sites[0].authentication.anonymous.user) -> gh-iusr ([accounts] anonymous)");
+  EXPECT_EQ(ids.request_why,
+            "anonymous user = IUSR (sites[0].authentication.anonymous.user) -> gh-iusr ([accounts] anonymous)");
   EXPECT_EQ(ids.php_why, "fastcgi.impersonate = 0 in " + root.str() +
                              "/shop/php.ini -> PHP runs as the pool identity gh-pool-shop (pool shop, "
                              "ApplicationPoolIdentity)");
@@ -85,8 +84,8 @@ TEST(SecurityModel, AnonymousIusrImpersonationOn) {
   EXPECT_EQ(ids.php_as, "gh-iusr");
   EXPECT_EQ(ids.worker, (WorkerKey{"shop", "gh-iusr"}));
   EXPECT_TRUE(ids.impersonate);
-  EXPECT_EQ(ids.php_why, "fastcgi.impersonate = 1 in " + root.str() +
-                             "/shop/php.ini -> PHP runs as the request identity gh-iusr");
+  EXPECT_EQ(ids.php_why,
+            "fastcgi.impersonate = 1 in " + root.str() + "/shop/php.ini -> PHP runs as the request identity gh-iusr");
 }
 
 TEST(SecurityModel, AnonymousPoolIdentityEitherImpersonation) {
@@ -112,8 +111,7 @@ TEST(SecurityModel, AuthenticatedUserImpersonationOn) {
   EXPECT_EQ(ids.php_as, "alice");
   EXPECT_EQ(ids.worker, (WorkerKey{"shop", "alice"}));
   EXPECT_TRUE(ids.authenticated);
-  EXPECT_EQ(ids.request_why,
-            "authenticated user alice (basic authentication, sites[0].authentication.basic)");
+  EXPECT_EQ(ids.request_why, "authenticated user alice (basic authentication, sites[0].authentication.basic)");
 }
 
 TEST(SecurityModel, AuthenticatedUserImpersonationOff) {
@@ -139,8 +137,7 @@ TEST(SecurityModel, ImpersonationDefaultsToOffWhenPhpIniOmitsIt) {
   const auto c = load(root, {.impersonate = ""});
   const auto ids = resolve(c, 0, std::nullopt);
   EXPECT_EQ(ids.php_as, "gh-pool-shop");
-  EXPECT_EQ(ids.impersonate_why,
-            "fastcgi.impersonate = 0 (not set in " + root.str() + "/shop/php.ini; PHP's default)");
+  EXPECT_EQ(ids.impersonate_why, "fastcgi.impersonate = 0 (not set in " + root.str() + "/shop/php.ini; PHP's default)");
 }
 
 // An application in its own pool uses that pool's identity and php.ini, and
@@ -229,8 +226,7 @@ TEST(IdentityTable, SaysWhenNothingIsAllowed) {
   TempRoot root;
   const auto c = load(root, {.basic = false, .anonymous_enabled = false});
   const std::string table = identity_table(c);
-  EXPECT_NE(table.find("    anonymous: refused (anonymous access is disabled)\n"), std::string::npos)
-      << table;
+  EXPECT_NE(table.find("    anonymous: refused (anonymous access is disabled)\n"), std::string::npos) << table;
   EXPECT_NE(table.find("warning: no authentication is enabled"), std::string::npos) << table;
 }
 

@@ -59,7 +59,7 @@ class FailureThrottle {
 
  private:
   struct Entry {
-    std::list<std::string>::iterator lru;     // position in recent_
+    std::list<std::string>::iterator lru;  // position in recent_
     struct Failure {
       Clock::time_point at;
       std::size_t user;  // hash of the user name tried

@@ -67,7 +67,7 @@ TEST(FailureThrottle, SuccessClearsOnlyThatUsersFailures) {
   t.record_failure("192.0.2.1", "mallory");
   const auto before = t.delay_for("192.0.2.1");
   EXPECT_GE(before, milliseconds{4000});
-  t.record_success("192.0.2.1", "mallory");  // the attacker's own account logs in
+  t.record_success("192.0.2.1", "mallory");                 // the attacker's own account logs in
   EXPECT_EQ(t.delay_for("192.0.2.1"), milliseconds{4000});  // the five guesses against victim stay
   t.record_success("192.0.2.1", "victim");
   EXPECT_EQ(t.delay_for("192.0.2.1"), milliseconds{0});
@@ -118,8 +118,7 @@ TEST(FailureThrottle, ExpiredAddressesAreDroppedWithoutHittingTheCap) {
 
 TEST(FailureThrottle, CustomPolicy) {
   FakeClock clock;
-  FailureThrottle t({.free_failures = 1, .first_delay = milliseconds{250}, .max_delay = milliseconds{600}},
-                    clock.fn());
+  FailureThrottle t({.free_failures = 1, .first_delay = milliseconds{250}, .max_delay = milliseconds{600}}, clock.fn());
   EXPECT_EQ(t.delay_for("x"), milliseconds{0});  // no failure yet
   EXPECT_EQ(delays_after_each_failure(t, "x", 3), (std::vector<long>{250, 500, 600}));
 }

@@ -83,8 +83,7 @@ std::vector<Foreign> pre_existing(const config::Config& config, const accounts::
   if (!needs) return out;
   for (const auto& need : *needs) {
     if (registry.find(need.account) != nullptr) continue;
-    if (std::any_of(out.begin(), out.end(), [&](const Foreign& f) { return f.name == need.account; }))
-      continue;
+    if (std::any_of(out.begin(), out.end(), [&](const Foreign& f) { return f.name == need.account; })) continue;
     auto id = accounts::resolve_identity(need.account);
     out.push_back(Foreign{need.account, join(accounts::users_of(config, need.account)),
                           id                  ? fmt::format("uid {} gid {}", id->uid, id->gid)
@@ -162,8 +161,8 @@ void warn_owned_files(const config::Config& config, const std::string& name, uid
   std::cerr << fmt::format(
       "; searched {}{}. The next account given uid {} would own them: chown them to another "
       "account or delete them (find {} -xdev -uid {})\n",
-      join(owned.searched), owned.truncated ? " (stopped early: too many files)" : "", uid,
-      roots.empty() ? "/" : roots, uid);
+      join(owned.searched), owned.truncated ? " (stopped early: too many files)" : "", uid, roots.empty() ? "/" : roots,
+      uid);
 }
 
 void run_list(const AccountsOptions& options) {
@@ -190,8 +189,7 @@ void run_create(const AccountsOptions& options) {
 }
 
 void run_remove(const AccountsOptions& options) {
-  if (!options.unused)
-    fail("remove: say --unused (only accounts no pool or anonymous setting uses are removed)");
+  if (!options.unused) fail("remove: say --unused (only accounts no pool or anonymous setting uses are removed)");
   const config::Config config = load_config(options.config_file);
   if (::geteuid() != 0) fail("remove: deleting accounts needs root");
   accounts::Registry registry = load_registry(config, true);
@@ -215,22 +213,18 @@ void add_accounts(CLI::App& app) {
   CLI::App* accounts = app.add_subcommand("accounts", "the accounts Gatehouse created for pools and IUSR");
   accounts->require_subcommand(1);
 
-  CLI::App* list =
-      accounts->add_subcommand("list", "list created accounts, their ids and which pool uses them");
+  CLI::App* list = accounts->add_subcommand("list", "list created accounts, their ids and which pool uses them");
   list->add_option("--config", options->config_file, "the configuration file (TOML)")->required();
   list->add_flag("--json", options->json, "print JSON instead of a table");
   list->callback([options] { run_list(*options); });
 
-  CLI::App* create =
-      accounts->add_subcommand("create", "create the accounts the configuration needs (idempotent)");
+  CLI::App* create = accounts->add_subcommand("create", "create the accounts the configuration needs (idempotent)");
   create->add_option("--config", options->config_file, "the configuration file (TOML)")->required();
   create->callback([options] { run_create(*options); });
 
-  CLI::App* remove =
-      accounts->add_subcommand("remove", "delete created accounts the configuration no longer uses");
+  CLI::App* remove = accounts->add_subcommand("remove", "delete created accounts the configuration no longer uses");
   remove->add_option("--config", options->config_file, "the configuration file (TOML)")->required();
-  remove->add_flag("--unused", options->unused,
-                   "remove every created account no pool or anonymous setting uses");
+  remove->add_flag("--unused", options->unused, "remove every created account no pool or anonymous setting uses");
   remove->callback([options] { run_remove(*options); });
 }
 

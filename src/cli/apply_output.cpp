@@ -36,8 +36,7 @@ std::string with_names(std::string text, const perms::ApplyReport& r) {
 void print_json(const perms::ApplyReport& r, const ApplyOutput& o) {
   nlohmann::json changes = nlohmann::json::array();
   for (const auto& c : r.changes)
-    changes.push_back(
-        {{"path", c.path}, {"before", with_names(c.before, r)}, {"after", with_names(c.after, r)}});
+    changes.push_back({{"path", c.path}, {"before", with_names(c.before, r)}, {"after", with_names(c.after, r)}});
   std::cout << nlohmann::json{{"dry_run", o.dry_run},
                               {"examined", r.examined},
                               {"changed", r.changed},
@@ -57,8 +56,7 @@ void print_summary(const perms::Plan& plan, const perms::ApplyReport& r) {
     std::cout << folder << ": " << n << (n == 1 ? " path" : " paths") << "\n";
     for (const auto& g : plan.grants) {
       if (g.path.string() != folder) continue;
-      std::cout << fmt::format("    {} {} ({}): {}\n", g.account, g.rights.str(), perms::to_string(g.scope),
-                               g.reason);
+      std::cout << fmt::format("    {} {} ({}): {}\n", g.account, g.rights.str(), perms::to_string(g.scope), g.reason);
     }
   }
   if (!r.changes.empty()) std::cout << "(--verbose lists every path with its ACL before and after)\n";
@@ -80,19 +78,18 @@ void print_apply(const perms::Plan& plan, const perms::ApplyReport& r, const App
   if (o.json) return print_json(r, o);
   if (o.verbose) {
     for (const auto& c : r.changes)
-      std::cout << c.path << "\n  before " << with_names(c.before, r) << "\n  after  "
-                << with_names(c.after, r) << "\n";
+      std::cout << c.path << "\n  before " << with_names(c.before, r) << "\n  after  " << with_names(c.after, r)
+                << "\n";
   } else if (o.dry_run) {
     print_summary(plan, r);
   }
   for (const auto& name : r.to_create) std::cout << "account " << name << ": to be created by perms apply\n";
   for (const auto& p : r.created) std::cout << (o.dry_run ? "would create " : "created ") << p << "\n";
   for (const auto& p : r.missing) std::cout << "missing, skipped: " << p << "\n";
-  std::cout << r.examined << " paths examined, " << r.changed << " paths "
-            << (o.dry_run ? "would change" : "changed");
+  std::cout << r.examined << " paths examined, " << r.changed << " paths " << (o.dry_run ? "would change" : "changed");
   if (!r.backup_id.empty())
-    std::cout << "; backup " << r.backup_id << " (undo: gatehouse perms restore --config "
-              << shell_quote(o.config_file) << " " << r.backup_id << ")";
+    std::cout << "; backup " << r.backup_id << " (undo: gatehouse perms restore --config " << shell_quote(o.config_file)
+              << " " << r.backup_id << ")";
   std::cout << "\n";
 }
 

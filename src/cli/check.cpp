@@ -22,8 +22,8 @@ void run_check(const std::string& file) {
   for (const auto& e : found.errors) std::cerr << e.str() << "\n";
   for (const auto& w : warnings) std::cerr << "warning: " << w.str() << "\n";
   if (!found.errors.empty()) throw CLI::RuntimeError(1);
-  std::cout << config::summary(config) << "\n" << accounts::identity_table(config) << confinement_report(config)
-            << "configuration OK";
+  std::cout << config::summary(config) << "\n"
+            << accounts::identity_table(config) << confinement_report(config) << "configuration OK";
   if (warnings.empty()) {
     std::cout << "\n";
     return;

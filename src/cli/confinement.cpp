@@ -38,8 +38,7 @@ std::vector<std::string> worker_identities(const config::Config& config, const c
 pool::SandboxResolver sandbox_resolver(const config::Config& config) {
   auto plan = std::make_shared<const perms::Plan>(perms::make_plan(config));
   auto whole = std::make_shared<const config::Config>(config);
-  return [plan, whole](const config::Pool& pool,
-                       const std::string& identity) -> Result<std::optional<sandbox::Spec>> {
+  return [plan, whole](const config::Pool& pool, const std::string& identity) -> Result<std::optional<sandbox::Spec>> {
     return perms::sandbox_spec(*whole, *plan, pool, identity);
   };
 }
@@ -58,7 +57,8 @@ handlers::ScriptPolicy script_policy(const config::Config& config) {
     std::erase_if(list, [&](const perms::NoScriptFolder& f) {
       for (const auto& site : config.sites)
         for (const auto& app : site.applications)
-          if (app.pool == pool.name && (perms::is_within(app.physical_path, f.path) || perms::is_within(app.app_root, f.path)))
+          if (app.pool == pool.name &&
+              (perms::is_within(app.physical_path, f.path) || perms::is_within(app.app_root, f.path)))
             return true;
       return false;
     });

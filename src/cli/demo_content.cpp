@@ -24,7 +24,8 @@ anonymous visitors read static files as the anonymous account (the IUSR of IIS).
 </main></body></html>
 )";
 
-constexpr const char* kStyleCss = R"(body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 46rem; color: #222; }
+constexpr const char* kStyleCss =
+    R"(body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 46rem; color: #222; }
 code { background: #f2f2f2; padding: 0 .25rem; }
 table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; }
 )";
@@ -92,12 +93,8 @@ post_max_size = 32M
 )",
                                     d);
   return {
-      {"www/index.html", kIndexHtml},
-      {"www/style.css", kStyleCss},
-      {"www/hello.txt", "Hello from Gatehouse.\n"},
-      {"www/whoami.php", kWhoamiPhp},
-      {"www/upload.php", kUploadPhp},
-      {"php.ini", std::move(php_ini)},
+      {"www/index.html", kIndexHtml}, {"www/style.css", kStyleCss},   {"www/hello.txt", "Hello from Gatehouse.\n"},
+      {"www/whoami.php", kWhoamiPhp}, {"www/upload.php", kUploadPhp}, {"php.ini", std::move(php_ini)},
   };
 }
 

@@ -73,8 +73,8 @@ void write_if_missing(const fs::path& file, std::string_view text, fs::perms mod
 
 void write_demo_content(const fs::path& state_dir) {
   const fs::path demo = state_dir / "demo";
-  const auto file_mode = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                         fs::perms::others_read;
+  const auto file_mode =
+      fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read;
   for (const auto& f : demo_files(demo)) write_if_missing(demo / f.path, f.text, file_mode);
   for (const auto& dir : {demo / "www", demo / "www" / "uploads", demo / "tmp", demo / "sessions", demo / "log"}) {
     fs::create_directories(dir);

@@ -57,8 +57,7 @@ void find_in_tree(const fs::path& tree, const iis::XmlFile& apphost, const iis::
     if (auto mapped = options.paths.map(windows); mapped && (*mapped + "/").starts_with(root + "/"))
       found = web_config_in(*mapped);
     if (!found) {
-      if (auto normal = iis::normalise_windows_path(windows);
-          normal && normal->size() > 2 && (*normal)[1] == ':')
+      if (auto normal = iis::normalise_windows_path(windows); normal && normal->size() > 2 && (*normal)[1] == ':')
         found = web_config_in(tree / normal->substr(3));
     }
     if (found) out.emplace_back(config_path, *found);
@@ -122,14 +121,12 @@ void add_import(CLI::App& app) {
   iis->add_option("--applicationhost", args->applicationhost, "applicationHost.config")->required();
   iis->add_option("--web-config", args->web_configs,
                   "SITE=FILE or SITE/APP=FILE (repeatable), or a folder holding the sites' content");
-  iis->add_option(
-      "--path-map", args->path_maps,
-      "WINDOWS=LINUX folder, like 'C:\\inetpub\\wwwroot=/srv/www' (repeatable, longest prefix wins)");
+  iis->add_option("--path-map", args->path_maps,
+                  "WINDOWS=LINUX folder, like 'C:\\inetpub\\wwwroot=/srv/www' (repeatable, longest prefix wins)");
   iis->add_option("--user-map", args->user_maps,
                   "WINDOWS=LINUX account for SpecificUser pools, like 'CONTOSO\\svc=shop' (repeatable)");
   iis->add_option("--php-cgi", args->php_cgi, "the php-cgi every pool runs")->capture_default_str();
-  iis->add_option("--out", args->out,
-                  "write the configuration here (default: standard output, report on stderr)");
+  iis->add_option("--out", args->out, "write the configuration here (default: standard output, report on stderr)");
   iis->add_flag("--json", args->json, "the report as JSON");
   iis->callback([args] { run_import(*args); });
 }

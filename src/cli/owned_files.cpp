@@ -26,8 +26,8 @@ std::vector<std::string> search_roots(const config::Config& config) {
   for (const auto& r : roots) {
     if (r.empty()) continue;
     const std::string s = r.string();
-    const bool inside = std::any_of(out.begin(), out.end(),
-                                    [&](const std::string& o) { return s == o || s.starts_with(o + "/"); });
+    const bool inside =
+        std::any_of(out.begin(), out.end(), [&](const std::string& o) { return s == o || s.starts_with(o + "/"); });
     if (!inside) out.push_back(s);
   }
   return out;

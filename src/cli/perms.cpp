@@ -72,8 +72,7 @@ void run_plan(const PermsOptions& o) {
     nlohmann::json out = perms::to_json(plan);
     out["accounts"] = nlohmann::json::array();
     for (const auto& a : accounts)
-      out["accounts"].push_back(
-          {{"name", a.name}, {"role", a.role}, {"exists", a.exists}, {"managed", a.managed}});
+      out["accounts"].push_back({{"name", a.name}, {"role", a.role}, {"exists", a.exists}, {"managed", a.managed}});
     std::cout << out.dump(2) << "\n";
   } else {
     std::cout << format_account_states(accounts) << "\n" << perms::format_table(plan);
@@ -108,7 +107,8 @@ void run_restore(const PermsOptions& o) {
   auto report = perms::restore(config.server.state_dir, id);
   if (!report) fail(report.error().message());
   if (o.json) {
-    std::cout << nlohmann::json{{"backup", report->backup_id}, {"restored", report->restored},
+    std::cout << nlohmann::json{{"backup", report->backup_id},
+                                {"restored", report->restored},
                                 {"missing", report->missing}}
                      .dump(2)
               << "\n";
@@ -163,11 +163,10 @@ void run_export(const PermsOptions& o) {
   const std::string script = perms::export_windows(config, plan_of(config, o), o.windows);
   for (const auto& pool : config.pools)
     if (!pool.php_ini.empty())
-      std::cerr
-          << "warning: pool " << pool.name << ": " << pool.php_ini.string()
-          << " is referenced, not translated: copy it to the Windows server and translate its Linux paths "
-             "(upload_tmp_dir, session.save_path, error_log, include_path, open_basedir; the script lists "
-             "them)\n";
+      std::cerr << "warning: pool " << pool.name << ": " << pool.php_ini.string()
+                << " is referenced, not translated: copy it to the Windows server and translate its Linux paths "
+                   "(upload_tmp_dir, session.save_path, error_log, include_path, open_basedir; the script lists "
+                   "them)\n";
   if (o.output.empty()) {
     std::cout << script;
     return;
@@ -195,11 +194,10 @@ void add_perms(CLI::App& app) {
 
   command(perms, "plan", "show who gets which rights where, and why", o)->callback([o] { run_plan(*o); });
 
-  CLI::App* apply = command(
-      perms, "apply", "create the accounts the plan needs, then set its POSIX ACLs (backed up first)", o);
-  apply->add_flag(
-      "--dry-run", o->dry_run,
-      "print a summary of the changes per folder and touch nothing (accounts need not exist yet)");
+  CLI::App* apply =
+      command(perms, "apply", "create the accounts the plan needs, then set its POSIX ACLs (backed up first)", o);
+  apply->add_flag("--dry-run", o->dry_run,
+                  "print a summary of the changes per folder and touch nothing (accounts need not exist yet)");
   apply->add_flag("-v,--verbose", o->verbose, "list every changed path with its ACL before and after");
   apply->callback([o] { run_apply(*o); });
 
@@ -207,8 +205,7 @@ void add_perms(CLI::App& app) {
   restore->add_option("id", o->backup_id, "the backup id (default: the latest)");
   restore->callback([o] { run_restore(*o); });
 
-  CLI::App* audit =
-      command(perms, "audit", "compare the file system with the plan and check the risk rules", o);
+  CLI::App* audit = command(perms, "audit", "compare the file system with the plan and check the risk rules", o);
   audit->add_flag("-v,--verbose", o->verbose, "also the info notes, and every line of each group");
   audit->callback([o] { run_audit(*o); });
 

@@ -42,16 +42,14 @@ std::string format_account_states(const std::vector<AccountState>& states) {
   for (const auto& s : states) {
     std::string state;
     if (!s.managed) {
-      state = s.exists
-                  ? fmt::format("existing account (uid {}), identity = \"{}\": never created by Gatehouse",
-                                s.uid, s.name)
-                  : fmt::format(
-                        "MISSING: identity = \"{}\" names no account; create it yourself "
-                        "(Gatehouse never creates an identity it was given)",
-                        s.name);
+      state = s.exists ? fmt::format("existing account (uid {}), identity = \"{}\": never created by Gatehouse", s.uid,
+                                     s.name)
+                       : fmt::format(
+                             "MISSING: identity = \"{}\" names no account; create it yourself "
+                             "(Gatehouse never creates an identity it was given)",
+                             s.name);
     } else {
-      state = s.exists ? fmt::format("exists (uid {})", s.uid)
-                       : "to be created (gatehouse perms apply creates it)";
+      state = s.exists ? fmt::format("exists (uid {})", s.uid) : "to be created (gatehouse perms apply creates it)";
     }
     out += fmt::format("  {:<24} {:<16} {}\n", s.name, s.role, state);
   }
@@ -71,11 +69,9 @@ void create_plan_accounts(const config::Config& config, std::ostream& out, int e
     to_create = to_create || !s.exists;
   }
   for (const auto& s : states)
-    if (!s.managed)
-      out << "using existing account " << s.name << " (" << s.role << "), never created by Gatehouse\n";
+    if (!s.managed) out << "using existing account " << s.name << " (" << s.role << "), never created by Gatehouse\n";
   if (!to_create) return;
-  if (::geteuid() != 0)
-    fail("creating the accounts " + std::string("this plan needs requires root"), exit_code);
+  if (::geteuid() != 0) fail("creating the accounts " + std::string("this plan needs requires root"), exit_code);
   auto registry = accounts::Registry::load_locked(accounts::Registry::file_in(config.server.state_dir));
   if (!registry) fail(registry.error().message(), exit_code);
   auto set = accounts::ensure_accounts(config, *registry);

@@ -38,13 +38,12 @@ void check_php_cgi(const config::Config& config, Preflight& out) {
     const std::string line = php_version_line(pool.php_cgi, ran);
     if (ran && line.find("(cgi-fcgi)") != std::string::npos) continue;
     const std::string key = pool_key(p) + ".php_cgi";
-    out.errors.push_back(
-        config::Warning{config.pos_of(key, pool.pos), key,
-                        "expected a FastCGI php-cgi (its -v names \"cgi-fcgi\"), got " +
-                            config::in_quotes(pool.php_cgi.string()) +
-                            (ran ? ", whose -v says " + config::in_quotes(line) : " (" + line + ")") +
-                            ": every PHP request would fail with 502; install php-cgi and set php_cgi = "
-                            "\"/usr/bin/php-cgi\""});
+    out.errors.push_back(config::Warning{
+        config.pos_of(key, pool.pos), key,
+        "expected a FastCGI php-cgi (its -v names \"cgi-fcgi\"), got " + config::in_quotes(pool.php_cgi.string()) +
+            (ran ? ", whose -v says " + config::in_quotes(line) : " (" + line + ")") +
+            ": every PHP request would fail with 502; install php-cgi and set php_cgi = "
+            "\"/usr/bin/php-cgi\""});
   }
 }
 

@@ -14,13 +14,13 @@
 #include "accounts/registry.hpp"
 #include "cli/apply_output.hpp"
 #include "cli/commands.hpp"
-#include "cli/confinement.hpp"
 #include "cli/config_source.hpp"
+#include "cli/confinement.hpp"
 #include "cli/embedded.hpp"
 #include "cli/serve_start.hpp"
 #include "common/log.hpp"
-#include "http/auth_gate.hpp"
 #include "handlers/php_routing.hpp"
+#include "http/auth_gate.hpp"
 #include "http/server.hpp"
 #include "pool/pool_set.hpp"
 #include "sandbox/landlock.hpp"
@@ -110,9 +110,10 @@ std::optional<bool> single_user_mode(const config::Config& config, const ServeOp
         others, command, my_name, command);
     return std::nullopt;
   }
-  log::warn("SINGLE-USER MODE: every static file, PHP worker and authenticated user acts as {} (uid {}); "
-            "pools, the anonymous account and users are NOT isolated from each other",
-            my_name, ::geteuid());
+  log::warn(
+      "SINGLE-USER MODE: every static file, PHP worker and authenticated user acts as {} (uid {}); "
+      "pools, the anonymous account and users are NOT isolated from each other",
+      my_name, ::geteuid());
   return true;
 }
 
@@ -188,7 +189,7 @@ int serve(const ServeOptions& options) {
             config.server.shutdown_timeout.count());
   (*server)->stop(config.server.shutdown_timeout);
   (*pools)->stop();  // after in-flight requests finished: their workers end cleanly
-  (*gate)->stop();  // password checks in flight post to the I/O threads' io_contexts
+  (*gate)->stop();   // password checks in flight post to the I/O threads' io_contexts
   log::info("stopped");
   return 0;
 }
@@ -198,8 +199,7 @@ int serve(const ServeOptions& options) {
 void add_serve(CLI::App& app) {
   auto* cmd = app.add_subcommand("serve", "serve the configured sites over HTTP");
   auto options = std::make_shared<ServeOptions>();
-  cmd->add_option("--config", options->config_file,
-                  "configuration file (TOML); without it, the embedded demo site");
+  cmd->add_option("--config", options->config_file, "configuration file (TOML); without it, the embedded demo site");
   cmd->add_flag("--single-user", options->single_user,
                 "not root: run every site, pool and user as the invoking account (NO isolation)");
   cmd->callback([options] {

@@ -27,8 +27,7 @@ std::string binding_text(const config::Binding& b) {
   const bool v6 = b.ip.find(':') != std::string::npos;
   const std::string ip = b.ip == "*" ? "every address" : v6 ? "[" + b.ip + "]" : b.ip;
   std::string host = b.host != "*" ? b.host : b.ip != "*" ? (v6 ? "[" + b.ip + "]" : b.ip) : "localhost";
-  return fmt::format("binding {}: listening on {}:{}, open {}://{}:{}/", b.text, ip, b.port, b.scheme, host,
-                     b.port);
+  return fmt::format("binding {}: listening on {}:{}, open {}://{}:{}/", b.text, ip, b.port, b.scheme, host, b.port);
 }
 
 }  // namespace
@@ -51,11 +50,10 @@ void warn_if_plan_not_applied(const config::Config& config, const std::string& c
   if (drift->empty()) return;
   std::string what;
   if (!drift->differ.empty())
-    what = fmt::format("{} folder(s) lack their planned permissions ({})", drift->differ.size(),
-                       list(drift->differ));
+    what = fmt::format("{} folder(s) lack their planned permissions ({})", drift->differ.size(), list(drift->differ));
   if (!drift->missing.empty())
-    what += (what.empty() ? "" : "; ") + fmt::format("{} planned folder(s) do not exist ({})",
-                                                     drift->missing.size(), list(drift->missing));
+    what += (what.empty() ? "" : "; ") +
+            fmt::format("{} planned folder(s) do not exist ({})", drift->missing.size(), list(drift->missing));
   if (!drift->accounts.empty())
     what += (what.empty() ? "" : "; ") + fmt::format("account(s) {} do not exist", list(drift->accounts));
   log::warn(
@@ -89,8 +87,7 @@ std::string bind_failure(const config::Config& config, const Error& error) {
   std::vector<std::string> users;
   for (const auto& site : config.sites)
     for (const auto& b : site.bindings)
-      if (std::to_string(b.port) == port)
-        users.push_back(fmt::format("site {} (binding \"{}\")", site.name, b.text));
+      if (std::to_string(b.port) == port) users.push_back(fmt::format("site {} (binding \"{}\")", site.name, b.text));
   std::string out = fmt::format("cannot listen on {}: {}", error.target, std::strerror(error.errnum));
   if (!users.empty()) out += fmt::format(", needed by {}", list(users, 10));
   if (error.errnum == EADDRINUSE)

@@ -1,10 +1,10 @@
 // Sets up the error log sinks.
 #include "common/log.hpp"
 
-#include "common/log_escape.hpp"
-
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+
+#include "common/log_escape.hpp"
 
 namespace gatehouse::log {
 

@@ -2,8 +2,9 @@
 // CLI. Callers put their context in front: log::warn("[pool {}] ...", name).
 #pragma once
 
-#include <filesystem>
 #include <spdlog/spdlog.h>
+
+#include <filesystem>
 
 namespace gatehouse::log {
 

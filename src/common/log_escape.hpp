@@ -3,11 +3,11 @@
 // entry stays one line, as the W3C access log already does for its fields.
 #pragma once
 
+#include <spdlog/pattern_formatter.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <spdlog/pattern_formatter.h>
 
 namespace gatehouse::log {
 

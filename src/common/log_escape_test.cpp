@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-
 #include <sstream>
 
 namespace gatehouse::log {

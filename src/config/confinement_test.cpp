@@ -23,9 +23,7 @@ Config load_with(std::string_view extra) {
   return load_string(std::string{kBase} + std::string{extra}, "t.toml", {.check_paths = false});
 }
 
-Lines problems_with(std::string_view extra) {
-  return testing::problems_of(std::string{kBase} + std::string{extra});
-}
+Lines problems_with(std::string_view extra) { return testing::problems_of(std::string{kBase} + std::string{extra}); }
 
 TEST(Confinement, DefaultsAreSandboxOnAndAProcessLimit) {
   const Config c = load_with("");
@@ -57,22 +55,20 @@ cpu_percent = 50
 }
 
 TEST(Confinement, ErrorsNameKeyAndExpectation) {
-  EXPECT_EQ(
-      problems_with(
-          "writable = [{ path = \"x\" }, { execute = true }, 3]\n[pools.limits]\nmemory = \"lots\"\n"
-          "cpu_percent = 150\nswap = 1\n[pools.sandbox]\nwrite = [\"/\"]\n"),
-      (Lines{"t.toml:9:13: key 'sites[0].writable[0]': expected an absolute path, got \"x\"",
-             "t.toml:9:29: key 'sites[0].writable[1].path': missing key 'path' (the writable folder)",
-             "t.toml:9:29: key 'sites[0].writable[1]': expected an absolute path, got \"\"",
-             "t.toml:9:49: key 'sites[0].writable[2]': expected an absolute path or { path = \"...\", "
-             "execute = true }, got integer 3",
-             "t.toml:11:10: key 'pools[0].limits.memory': expected a size like \"512M\", \"1G\" or a number "
-             "of bytes, got \"lots\"",
-             "t.toml:12:15: key 'pools[0].limits.cpu_percent': expected an integer from 0 to 100, got 150",
-             "t.toml:13:1: key 'pools[0].limits.swap': unknown key 'swap' in [pools.limits]; expected one of "
-             "memory, max_processes, cpu_percent",
-             "t.toml:15:9: key 'pools[0].sandbox.write': \"/\" would give the pool the whole machine; name "
-             "the folders it writes"}));
+  EXPECT_EQ(problems_with("writable = [{ path = \"x\" }, { execute = true }, 3]\n[pools.limits]\nmemory = \"lots\"\n"
+                          "cpu_percent = 150\nswap = 1\n[pools.sandbox]\nwrite = [\"/\"]\n"),
+            (Lines{"t.toml:9:13: key 'sites[0].writable[0]': expected an absolute path, got \"x\"",
+                   "t.toml:9:29: key 'sites[0].writable[1].path': missing key 'path' (the writable folder)",
+                   "t.toml:9:29: key 'sites[0].writable[1]': expected an absolute path, got \"\"",
+                   "t.toml:9:49: key 'sites[0].writable[2]': expected an absolute path or { path = \"...\", "
+                   "execute = true }, got integer 3",
+                   "t.toml:11:10: key 'pools[0].limits.memory': expected a size like \"512M\", \"1G\" or a number "
+                   "of bytes, got \"lots\"",
+                   "t.toml:12:15: key 'pools[0].limits.cpu_percent': expected an integer from 0 to 100, got 150",
+                   "t.toml:13:1: key 'pools[0].limits.swap': unknown key 'swap' in [pools.limits]; expected one of "
+                   "memory, max_processes, cpu_percent",
+                   "t.toml:15:9: key 'pools[0].sandbox.write': \"/\" would give the pool the whole machine; name "
+                   "the folders it writes"}));
 }
 
 TEST(Confinement, Sizes) {

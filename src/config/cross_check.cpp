@@ -85,8 +85,8 @@ void check_url_paths(const Site& site, std::size_t s, ReadState& state) {
   for (std::size_t a = 1; a < site.applications.size(); ++a)
     check(site.applications[a].path, application_key(s, a), site.applications[a].pos);
   for (std::size_t d = 0; d < site.virtual_directories.size(); ++d)
-    check(site.virtual_directories[d].path, "sites[" + std::to_string(s) + "].virtual_directories[" +
-                                                std::to_string(d) + "]",
+    check(site.virtual_directories[d].path,
+          "sites[" + std::to_string(s) + "].virtual_directories[" + std::to_string(d) + "]",
           site.virtual_directories[d].pos);
 }
 
@@ -102,9 +102,9 @@ void check_max_requests(const Pool& pool, std::size_t p, ReadState& state) {
       state.add(state.pos_or(key, pool.pos), key, "expected a non-negative integer, got " + in_quotes(value));
     } else if (n != 0 && n < pool.fastcgi.instance_max_requests) {
       state.add(state.pos_or(key, pool.pos), key,
-                "PHP_FCGI_MAX_REQUESTS = " + value + " is lower than instance_max_requests = " +
-                    std::to_string(pool.fastcgi.instance_max_requests) + ": php-cgi would exit after " + value +
-                    " requests; set both to the same value");
+                "PHP_FCGI_MAX_REQUESTS = " + value +
+                    " is lower than instance_max_requests = " + std::to_string(pool.fastcgi.instance_max_requests) +
+                    ": php-cgi would exit after " + value + " requests; set both to the same value");
     }
   }
 }
@@ -143,15 +143,15 @@ void read_ini(Pool& pool, std::size_t p, bool must_exist, ReadState& state) {
   std::ostringstream text;
   text << in.rdbuf();
   if (!in) {
-    state.add(state.pos_or(key, pool.pos), key, "cannot read " + in_quotes(pool.php_ini.string()) + ": " +
-                                                    std::strerror(errno));
+    state.add(state.pos_or(key, pool.pos), key,
+              "cannot read " + in_quotes(pool.php_ini.string()) + ": " + std::strerror(errno));
     return;
   }
   std::vector<Problem> problems;
   pool.ini = parse_php_ini(text.str(), pool.php_ini, problems);
   for (auto& problem : problems) {
-    problem.message = "[pool " + pool.name + "] " + (problem.key.empty() ? "" : "'" + problem.key + "': ") +
-                      problem.message;
+    problem.message =
+        "[pool " + pool.name + "] " + (problem.key.empty() ? "" : "'" + problem.key + "': ") + problem.message;
     problem.key.clear();
     state.problems.push_back(std::move(problem));
   }

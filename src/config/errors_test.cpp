@@ -33,7 +33,8 @@ TEST(Errors, TomlSyntax) {
   EXPECT_EQ(problems_of("[server]\nthreads = = 4\n"),
             Lines{"t.toml:2:11: TOML syntax error: Error while parsing value: could not determine value type"});
   EXPECT_EQ(problems_of("[server]\nthreads = 1\nthreads = 2\n"),
-            Lines{"t.toml:3:11: TOML syntax error: Error while parsing key-value pair: cannot redefine existing integer 'threads'"});
+            Lines{"t.toml:3:11: TOML syntax error: Error while parsing key-value pair: cannot redefine existing "
+                  "integer 'threads'"});
 }
 
 TEST(Errors, UnknownKeys) {
@@ -253,26 +254,25 @@ physical_path = "/srv/m"
 [[sites.virtual_directories]]
 path = "/m/"
 )"),
-            (Lines{
-                "t.toml:10:8: key 'sites[0].applications[0].path': expected a URL path like \"/blog\" (starting "
-                "with '/'), got \"blog\"",
-                "t.toml:13:8: key 'sites[0].applications[1].path': expected a URL path like \"/blog\" (no trailing "
-                "'/'), got \"/b/\"",
-                "t.toml:16:8: key 'sites[0].applications[2].path': expected a URL path like \"/blog\" (no empty, "
-                "\".\" or \"..\" segment), got \"/a/../b\"",
-                "t.toml:19:8: key 'sites[0].applications[3].path': expected a URL path like \"/blog\" (not \"/\", "
-                "which is the site itself), got \"/\"",
-                "t.toml:21:1: key 'sites[0].applications[4].path': missing key 'path' (a URL path like \"/blog\")",
-                "t.toml:23:1: key 'sites[0].applications[5].physical_path': missing key 'physical_path' (the "
-                "folder served at this path)",
-                "t.toml:26:8: key 'sites[0].applications[6].path': path \"/shop\" is already mapped by "
-                "sites[0].applications[5].path at t.toml:24:8",
-                "t.toml:29:8: key 'sites[0].virtual_directories[0].path': path \"/shop\" is already mapped by "
-                "sites[0].applications[5].path at t.toml:24:8",
-                "t.toml:31:1: key 'sites[0].virtual_directories[1].physical_path': missing key 'physical_path' "
-                "(the folder served at this path)",
-                "t.toml:32:8: key 'sites[0].virtual_directories[1].path': expected a URL path like \"/blog\" (no "
-                "trailing '/'), got \"/m/\""}));
+            (Lines{"t.toml:10:8: key 'sites[0].applications[0].path': expected a URL path like \"/blog\" (starting "
+                   "with '/'), got \"blog\"",
+                   "t.toml:13:8: key 'sites[0].applications[1].path': expected a URL path like \"/blog\" (no trailing "
+                   "'/'), got \"/b/\"",
+                   "t.toml:16:8: key 'sites[0].applications[2].path': expected a URL path like \"/blog\" (no empty, "
+                   "\".\" or \"..\" segment), got \"/a/../b\"",
+                   "t.toml:19:8: key 'sites[0].applications[3].path': expected a URL path like \"/blog\" (not \"/\", "
+                   "which is the site itself), got \"/\"",
+                   "t.toml:21:1: key 'sites[0].applications[4].path': missing key 'path' (a URL path like \"/blog\")",
+                   "t.toml:23:1: key 'sites[0].applications[5].physical_path': missing key 'physical_path' (the "
+                   "folder served at this path)",
+                   "t.toml:26:8: key 'sites[0].applications[6].path': path \"/shop\" is already mapped by "
+                   "sites[0].applications[5].path at t.toml:24:8",
+                   "t.toml:29:8: key 'sites[0].virtual_directories[0].path': path \"/shop\" is already mapped by "
+                   "sites[0].applications[5].path at t.toml:24:8",
+                   "t.toml:31:1: key 'sites[0].virtual_directories[1].physical_path': missing key 'physical_path' "
+                   "(the folder served at this path)",
+                   "t.toml:32:8: key 'sites[0].virtual_directories[1].path': expected a URL path like \"/blog\" (no "
+                   "trailing '/'), got \"/m/\""}));
 }
 
 TEST(Errors, AllProblemsInWhatOnePerLine) {
@@ -314,8 +314,9 @@ TEST(Errors, PathsMustExist) {
       "t.toml:13:17: key 'sites[0].physical_path': expected a directory, got \"" + r + "/file\" (not a directory)",
       "t.toml:14:12: key 'sites[0].app_root': expected an existing directory, got \"" + r +
           "/none\" (No such file or directory)",
-      "t.toml:16:" + std::to_string(22 + r.size()) + ": key 'sites[0].writable[1]': expected an existing directory, got \"" +
-          r + "/gone\" (No such file or directory)",
+      "t.toml:16:" + std::to_string(22 + r.size()) +
+          ": key 'sites[0].writable[1]': expected an existing directory, got \"" + r +
+          "/gone\" (No such file or directory)",
       "t.toml:19:17: key 'sites[0].virtual_directories[0].physical_path': expected a directory, got \"" + r +
           "/file\" (not a directory)",
       r + "/bad.ini:1:1: [pool q] 'upload_tmp_dir': expected an absolute path, got \"tmp\"",

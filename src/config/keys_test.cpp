@@ -89,11 +89,10 @@ TEST(Keys, UnknownKeysListTheTableInOrder) {
 TEST(Keys, LimitsAndTypesAreTheGettersOwn) {
   auto r = read("name = 1\ndirs = [\"rel\"]\nwait = \"0s\"\n[[items]]\ndepth = 10\n");
   EXPECT_EQ(r.problems,
-            (std::vector<std::string>{
-                "k.toml:1:8: key 'name': expected a string, got integer 1",
-                "k.toml:3:8: key 'wait': expected a duration of at least 1s, got \"0s\"",
-                "k.toml:2:9: key 'dirs[0]': expected an absolute path, got \"rel\"",
-                "k.toml:5:9: key 'items[0].depth': expected an integer from 1 to 9, got 10"}));
+            (std::vector<std::string>{"k.toml:1:8: key 'name': expected a string, got integer 1",
+                                      "k.toml:3:8: key 'wait': expected a duration of at least 1s, got \"0s\"",
+                                      "k.toml:2:9: key 'dirs[0]': expected an absolute path, got \"rel\"",
+                                      "k.toml:5:9: key 'items[0].depth': expected an integer from 1 to 9, got 10"}));
 }
 
 }  // namespace

@@ -30,8 +30,7 @@ Config build(const toml::table& doc, const std::string& source, const LoadOption
   check_overlaps(config, state);
   if (state.problems.empty()) {
     std::stable_sort(state.warnings.begin(), state.warnings.end(), [](const Warning& a, const Warning& b) {
-      return std::tuple{a.pos.file, a.pos.line, a.pos.column} <
-             std::tuple{b.pos.file, b.pos.line, b.pos.column};
+      return std::tuple{a.pos.file, a.pos.line, a.pos.column} < std::tuple{b.pos.file, b.pos.line, b.pos.column};
     });
     config.warnings = std::move(state.warnings);
     config.positions = std::move(state.positions);
@@ -62,8 +61,8 @@ Config load_string(std::string_view text, const std::string& source_name, const 
     doc = toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
     const auto& begin = e.source().begin;
-    throw ConfigError({Problem{SourcePos{source_name, static_cast<int>(begin.line), static_cast<int>(begin.column)},
-                               "", "TOML syntax error: " + std::string{e.description()}}});
+    throw ConfigError({Problem{SourcePos{source_name, static_cast<int>(begin.line), static_cast<int>(begin.column)}, "",
+                               "TOML syntax error: " + std::string{e.description()}}});
   }
   return build(doc, source_name, options);
 }
@@ -73,9 +72,10 @@ Config load_file(const Path& file, const LoadOptions& options) {
   std::error_code ec;
   if (!in || std::filesystem::is_directory(file, ec)) {
     const int err = errno;
-    throw ConfigError({Problem{SourcePos{file.string(), 0, 0}, "",
-                               std::string{"cannot read the configuration file: "} +
-                                   (std::filesystem::is_directory(file, ec) ? "it is a directory" : std::strerror(err))}});
+    throw ConfigError(
+        {Problem{SourcePos{file.string(), 0, 0}, "",
+                 std::string{"cannot read the configuration file: "} +
+                     (std::filesystem::is_directory(file, ec) ? "it is a directory" : std::strerror(err))}});
   }
   std::ostringstream text;
   text << in.rdbuf();

@@ -40,8 +40,10 @@ void read_stderr_mode(TableReader& t, std::string_view key, FastCgi& out) {
   std::string mode;
   t.string(key, mode);
   if (!t.node(key)->is_string()) return;
-  if (auto parsed = parse_stderr_mode(mode)) out.stderr_mode = *parsed;
-  else t.problem(key, parsed.error());
+  if (auto parsed = parse_stderr_mode(mode))
+    out.stderr_mode = *parsed;
+  else
+    t.problem(key, parsed.error());
 }
 
 const Keys<FastCgi> kFastCgiKeys = {
@@ -62,8 +64,10 @@ void read_umask(TableReader& t, std::string_view key, Pool& pool) {
   const toml::node* n = t.node(key);
   t.record(key, *n);
   if (const auto* s = n->as_string()) {
-    if (auto parsed = parse_umask(s->get())) pool.umask = *parsed;
-    else t.problem(key, parsed.error());
+    if (auto parsed = parse_umask(s->get()))
+      pool.umask = *parsed;
+    else
+      t.problem(key, parsed.error());
   } else if (const auto* i = n->as_integer(); i && i->get() >= 0 && i->get() <= 0777) {
     pool.umask = static_cast<unsigned>(i->get());  // TOML writes octal as 0o007
   } else {
@@ -81,8 +85,10 @@ void read_identity(TableReader& t, std::string_view key, Pool& pool) {
   std::string identity;
   t.string(key, identity);
   if (!t.node(key)->is_string()) return;
-  if (auto parsed = parse_identity(identity)) pool.identity = *parsed;
-  else t.problem(key, parsed.error());
+  if (auto parsed = parse_identity(identity))
+    pool.identity = *parsed;
+  else
+    t.problem(key, parsed.error());
 }
 
 void read_sandbox(TableReader& pool, PoolSandbox& out) {
@@ -106,8 +112,10 @@ void read_memory(TableReader& t, std::uint64_t& out) {
   if (const auto* i = n->as_integer(); i && i->get() >= 0) {
     out = static_cast<std::uint64_t>(i->get());
   } else if (const auto* s = n->as_string()) {
-    if (auto parsed = parse_size(s->get())) out = *parsed;
-    else t.problem("memory", parsed.error());
+    if (auto parsed = parse_size(s->get()))
+      out = *parsed;
+    else
+      t.problem("memory", parsed.error());
   } else {
     t.problem("memory", "expected bytes as an integer or a string like \"512M\", got " + describe(*n));
   }

@@ -41,8 +41,8 @@ void read_template(TableReader& t, std::string_view name, Template& out) {
 // A string from `names` (exact spelling, as IIS's schema enumerates them);
 // false when absent or not one of them.
 template <class Enum>
-bool read_enum(TableReader& t, std::string_view name,
-               std::initializer_list<std::pair<std::string_view, Enum>> names, Enum& out) {
+bool read_enum(TableReader& t, std::string_view name, std::initializer_list<std::pair<std::string_view, Enum>> names,
+               Enum& out) {
   std::string text;
   t.string(name, text);
   if (!is_string(t, name)) return false;
@@ -72,24 +72,22 @@ RewriteCondition read_condition(TableReader& t) {
   t.boolean("negate", c.negate);
   require(t, "input", "a server variable like \"{REQUEST_FILENAME}\" or \"{HTTP_HOST}\"");
   read_template(t, "input", c.input);
-  const bool type_known = read_enum<MatchType>(t, "match_type",
-                                               {{"Pattern", MatchType::Pattern},
-                                                {"IsFile", MatchType::IsFile},
-                                                {"IsDirectory", MatchType::IsDirectory}},
-                                               c.match_type);
+  const bool type_known = read_enum<MatchType>(
+      t, "match_type",
+      {{"Pattern", MatchType::Pattern}, {"IsFile", MatchType::IsFile}, {"IsDirectory", MatchType::IsDirectory}},
+      c.match_type);
   if (t.has("match_type") && !type_known) return c;
   if (c.match_type == MatchType::Pattern) {
     require(t, "pattern", "the regular expression the input must match");
     read_regex(t, "pattern", c.ignore_case, c.pattern);
     return c;
   }
-  if (t.has("pattern"))
-    t.problem("pattern", "pattern is not used with match_type IsFile or IsDirectory; remove it");
+  if (t.has("pattern")) t.problem("pattern", "pattern is not used with match_type IsFile or IsDirectory; remove it");
   // The probe is of a URL path, as the request identity; an arbitrary
   // physical path would let a rule probe the file system beyond the site.
   if (is_string(t, "input") && lower(c.input.text) != "{request_filename}")
-    t.problem("input", "expected \"{REQUEST_FILENAME}\" with match_type IsFile or IsDirectory, got " +
-                           in_quotes(c.input.text));
+    t.problem("input",
+              "expected \"{REQUEST_FILENAME}\" with match_type IsFile or IsDirectory, got " + in_quotes(c.input.text));
   return c;
 }
 
@@ -106,8 +104,7 @@ void read_action(TableReader& t, RewriteRule& rule) {
   const bool has_url = rule.action == A::Rewrite || rule.action == A::Redirect;
   t.boolean("append_query_string", rule.append_query_string);
   if (has_url) {
-    require(t, "url",
-            "the target of the " + std::string{to_string(rule.action)} + ", like \"index.php?p={R:1}\"");
+    require(t, "url", "the target of the " + std::string{to_string(rule.action)} + ", like \"index.php?p={R:1}\"");
     read_template(t, "url", rule.url);
   } else if (t.has("url") && action_known) {
     t.problem("url", "url is used only by the Rewrite and Redirect actions; remove it");
@@ -115,8 +112,7 @@ void read_action(TableReader& t, RewriteRule& rule) {
   const auto only_for = [&](std::string_view key, A action) {
     if (!t.has(key) || rule.action == action) return true;
     if (!action_known) return false;
-    t.problem(key, std::string{key} + " is used only by the " + std::string{to_string(action)} +
-                       " action; remove it");
+    t.problem(key, std::string{key} + " is used only by the " + std::string{to_string(action)} + " action; remove it");
     return false;
   };
   if (only_for("redirect_type", A::Redirect)) {
@@ -138,15 +134,14 @@ void read_action(TableReader& t, RewriteRule& rule) {
     rule.substatus_code = static_cast<unsigned>(substatus);
   }
   if (only_for("status_reason", A::CustomResponse)) read_text(t, "status_reason", rule.status_reason);
-  if (only_for("status_description", A::CustomResponse))
-    read_text(t, "status_description", rule.status_description);
+  if (only_for("status_description", A::CustomResponse)) read_text(t, "status_description", rule.status_description);
 }
 
 RewriteRule read_rule(TableReader& t, const std::string& header) {
   RewriteRule rule;
-  t.reject_unknown({"name", "match", "ignore_case", "negate", "logical_grouping", "stop_processing", "action",
-                    "url", "append_query_string", "redirect_type", "status_code", "substatus_code",
-                    "status_reason", "status_description", "conditions"});
+  t.reject_unknown({"name", "match", "ignore_case", "negate", "logical_grouping", "stop_processing", "action", "url",
+                    "append_query_string", "redirect_type", "status_code", "substatus_code", "status_reason",
+                    "status_description", "conditions"});
   require(t, "name", "the rule's name, unique in its list");
   t.string("name", rule.name);
   t.boolean("ignore_case", rule.ignore_case);
@@ -154,10 +149,9 @@ RewriteRule read_rule(TableReader& t, const std::string& header) {
   t.boolean("stop_processing", rule.stop_processing);
   require(t, "match", "a regular expression on the URL path without its leading '/', like \"^(.*)$\"");
   read_regex(t, "match", rule.ignore_case, rule.match);
-  read_enum<LogicalGrouping>(
-      t, "logical_grouping",
-      {{"MatchAll", LogicalGrouping::MatchAll}, {"MatchAny", LogicalGrouping::MatchAny}},
-      rule.logical_grouping);
+  read_enum<LogicalGrouping>(t, "logical_grouping",
+                             {{"MatchAll", LogicalGrouping::MatchAll}, {"MatchAny", LogicalGrouping::MatchAny}},
+                             rule.logical_grouping);
   read_action(t, rule);
   const auto conditions = t.tables("conditions");
   for (std::size_t i = 0; i < conditions.size(); ++i) {
@@ -175,12 +169,11 @@ void read_front_controller(TableReader& t, const std::vector<std::string>& php_e
   bool script = false;
   for (const auto& ext : php_extensions) script = script || lower(out).ends_with(lower(ext));
   if (!parse_url_path(out) || !script)
-    t.problem(
-        "front_controller",
-        "expected the URL path of a script like \"/index.php\" (starting with '/', ending in one of the "
-        "site's php_extensions, no empty, \".\" or \"..\" segment, no backslash, '%', '?', '#' or control "
-        "character), got " +
-            in_quotes(out));
+    t.problem("front_controller",
+              "expected the URL path of a script like \"/index.php\" (starting with '/', ending in one of the "
+              "site's php_extensions, no empty, \".\" or \"..\" segment, no backslash, '%', '?', '#' or control "
+              "character), got " +
+                  in_quotes(out));
 }
 
 }  // namespace

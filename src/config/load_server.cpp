@@ -27,8 +27,8 @@ const Keys<Server> kServerKeys = {
 void read_anonymous(TableReader& t, std::string_view name, Accounts& accounts) {
   t.string(name, accounts.anonymous);
   if (!is_account_name(accounts.anonymous))
-    t.problem(name, "expected a Linux account name ([a-z_][a-z0-9_-]*, at most 32), got " +
-                        in_quotes(accounts.anonymous));
+    t.problem(name,
+              "expected a Linux account name ([a-z_][a-z0-9_-]*, at most 32), got " + in_quotes(accounts.anonymous));
 }
 
 const Keys<Accounts> kAccountsKeys = {

@@ -12,11 +12,12 @@ namespace {
 void read_anonymous_user(TableReader& t, std::string_view key, Authentication& auth) {
   std::string user;
   t.string(key, user);
-  if (user == "IUSR") auth.anonymous_user = AnonymousUser::Iusr;
-  else if (user == "pool") auth.anonymous_user = AnonymousUser::Pool;
+  if (user == "IUSR")
+    auth.anonymous_user = AnonymousUser::Iusr;
+  else if (user == "pool")
+    auth.anonymous_user = AnonymousUser::Pool;
   else if (t.node(key)->is_string())
-    t.problem(key, "expected \"IUSR\" (the anonymous account) or \"pool\" (the pool identity), got " +
-                       in_quotes(user));
+    t.problem(key, "expected \"IUSR\" (the anonymous account) or \"pool\" (the pool identity), got " + in_quotes(user));
 }
 
 // Fields given here override the authentication inherited from the site.
@@ -38,8 +39,10 @@ void read_url_path(TableReader& t, std::string_view key, T& out) {
   std::string text;
   t.string(key, text);
   if (!t.node(key)->is_string()) return;
-  if (auto parsed = parse_url_path(text)) out.path = *parsed;
-  else t.problem(key, parsed.error());
+  if (auto parsed = parse_url_path(text))
+    out.path = *parsed;
+  else
+    t.problem(key, parsed.error());
 }
 
 constexpr std::string_view kUrlPath = "a URL path like \"/blog\"";
@@ -57,7 +60,9 @@ void read_writable(TableReader& t, Application& app) {
     const toml::node& item = *array->get(i);
     const std::string item_key = t.key("writable[" + std::to_string(i) + "]");
     t.state()->positions[item_key] = t.state()->pos(item.source());  // for check_paths' messages
-    auto bad = [&](std::string message) { t.state()->add(t.state()->pos(item.source()), item_key, std::move(message)); };
+    auto bad = [&](std::string message) {
+      t.state()->add(t.state()->pos(item.source()), item_key, std::move(message));
+    };
     std::string text;
     bool execute = false;
     if (const auto* s = item.as_string()) {
@@ -96,8 +101,7 @@ void read_request_filtering(TableReader& parent, RequestFiltering& out) {
       std::string v = values[i];
       for (char& c : v) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
       const bool ok =
-          extension ? (v == "." ||
-                       (v.size() > 1 && v.front() == '.' && v.find_first_of("./", 1) == std::string::npos))
+          extension ? (v == "." || (v.size() > 1 && v.front() == '.' && v.find_first_of("./", 1) == std::string::npos))
                     : (!v.empty() && (name != "hidden_segments" || v.find('/') == std::string::npos));
       if (!ok) {
         const std::string item = std::string{name} + "[" + std::to_string(i) + "]";
@@ -135,8 +139,7 @@ void read_handler_policies(TableReader& t, std::vector<HandlerPolicy>& out) {
       read_url_path(p, "path", policy);
     }
     if (!p.has("scripts"))
-      p.problem("scripts",
-                "missing key 'scripts' (false: static files only, as IIS's accessPolicy=\"Read\")");
+      p.problem("scripts", "missing key 'scripts' (false: static files only, as IIS's accessPolicy=\"Read\")");
     p.boolean("scripts", policy.scripts);
     out.push_back(std::move(policy));
   }
@@ -268,8 +271,7 @@ const Keys<Site> kSiteKeys = {
     custom("handler_policies", read_handler_policies_key),
     on_part(kAuthentication, root_of),
     tables("applications", "[[sites.applications]]", &Site::applications, read_application),
-    tables("virtual_directories", "[[sites.virtual_directories]]", &Site::virtual_directories,
-           read_virtual_directory),
+    tables("virtual_directories", "[[sites.virtual_directories]]", &Site::virtual_directories, read_virtual_directory),
     custom("front_controller", read_after<Site>),
     custom("rewrite", read_after<Site>),
 };

@@ -13,9 +13,9 @@ using testing::TempRoot;
 // The reference file with its /srv folders moved under `root`, which gets them.
 std::string reference_in(const TempRoot& root) {
   for (auto dir : {"srv/shop/public", "srv/shop/data", "srv/blog/public", "srv/media"}) root.mkdir(dir);
-  root.write("srv/shop/php.ini",
-             "[PHP]\nupload_tmp_dir = " + root.str() + "/srv/shop/tmp\nsession.save_path = \"" + root.str() +
-                 "/srv/shop/sessions\"\nerror_log = " + root.str() + "/srv/shop/log/php.log\n");
+  root.write("srv/shop/php.ini", "[PHP]\nupload_tmp_dir = " + root.str() + "/srv/shop/tmp\nsession.save_path = \"" +
+                                     root.str() + "/srv/shop/sessions\"\nerror_log = " + root.str() +
+                                     "/srv/shop/log/php.log\n");
   root.write("srv/blog/php.ini", "fastcgi.impersonate = 1\n");
   const std::string text = testing::read_text(std::string{GH_SOURCE_DIR} + "/src/config/testdata/two-sites.toml");
   return testing::replace_all(text, "\"/srv/", "\"" + root.str() + "/srv/");
@@ -137,7 +137,8 @@ TEST(Load, LoadFileNamesTheFileInMessages) {
         try {
           load_file(bad);
         } catch (const ConfigError& e) {
-          EXPECT_STREQ(e.what(), (bad.string() + ":2:11: key 'server.threads': expected a non-negative integer, got -1").c_str());
+          EXPECT_STREQ(e.what(),
+                       (bad.string() + ":2:11: key 'server.threads': expected a non-negative integer, got -1").c_str());
           throw;
         }
       },

@@ -37,23 +37,20 @@ std::string label(const Site& site, const Application& app) {
 const Application* enclosing(const Site& site, const std::string& path) {
   const Application* best = &site.root();
   for (const auto& app : site.applications)
-    if ((path == app.path || path.starts_with(app.path + "/")) && app.path.size() > best->path.size())
-      best = &app;
+    if ((path == app.path || path.starts_with(app.path + "/")) && app.path.size() > best->path.size()) best = &app;
   return best;
 }
 
 std::vector<Tree> collect(const Config& config, const ReadState& state) {
   std::vector<Tree> trees;
   std::size_t group = 0;
-  auto add = [&](Path path, const std::string& pool, std::string owner, std::string key,
-                 const SourcePos& fallback, bool writable, const Application* app) {
+  auto add = [&](Path path, const std::string& pool, std::string owner, std::string key, const SourcePos& fallback,
+                 bool writable, const Application* app) {
     if (path.empty() || pool.empty()) return;
     SourcePos pos = state.pos_or(key, fallback);
-    std::string what = writable                     ? "writable folder"
-                       : key.ends_with(".app_root") ? "app_root"
-                                                    : "physical_path";
-    trees.push_back(Tree{std::move(path), pool, std::move(owner), std::move(key), std::move(what), pos,
-                         writable, app, group});
+    std::string what = writable ? "writable folder" : key.ends_with(".app_root") ? "app_root" : "physical_path";
+    trees.push_back(
+        Tree{std::move(path), pool, std::move(owner), std::move(key), std::move(what), pos, writable, app, group});
   };
   for (std::size_t s = 0; s < config.sites.size(); ++s) {
     const Site& site = config.sites[s];
@@ -65,16 +62,16 @@ std::vector<Tree> collect(const Config& config, const ReadState& state) {
       if (own_root) add(app.app_root, app.pool, label(site, app), key + ".app_root", app.pos, false, &app);
       add(app.physical_path, app.pool, label(site, app), key + ".physical_path", app.pos, false, &app);
       for (std::size_t w = 0; w < app.writable.size(); ++w)
-        add(app.writable[w], app.pool, label(site, app), key + ".writable[" + std::to_string(w) + "]",
-            app.pos, true, &app);
+        add(app.writable[w], app.pool, label(site, app), key + ".writable[" + std::to_string(w) + "]", app.pos, true,
+            &app);
       ++group;
     }
     for (std::size_t d = 0; d < site.virtual_directories.size(); ++d) {
       const VirtualDirectory& dir = site.virtual_directories[d];
       const Application* app = enclosing(site, dir.path);
       add(dir.physical_path, app->pool, "site " + site.name + " virtual directory " + dir.path,
-          "sites[" + std::to_string(s) + "].virtual_directories[" + std::to_string(d) + "].physical_path",
-          dir.pos, false, app);
+          "sites[" + std::to_string(s) + "].virtual_directories[" + std::to_string(d) + "].physical_path", dir.pos,
+          false, app);
       ++group;
     }
   }
@@ -98,12 +95,12 @@ std::string relation(const Tree& later, const Tree& earlier) {
 std::string rights(const Tree& t) { return t.writable ? "modify" : "read"; }
 
 void report(const Tree& later, const Tree& earlier, ReadState& state) {
-  const std::string where = in_quotes(later.path.string()) + " " + relation(later, earlier) + " " +
-                            earlier.what + " " + in_quotes(earlier.path.string()) + " of " + earlier.owner +
-                            " (pool " + earlier.pool + ", " + earlier.key + " at " + earlier.pos.str() + ")";
-  const std::string impact = "pool " + later.pool + " gets " + rights(later) + " rights in pool " +
-                             earlier.pool + "'s files there, and pool " + earlier.pool + " gets " +
-                             rights(earlier) + " rights in pool " + later.pool + "'s";
+  const std::string where = in_quotes(later.path.string()) + " " + relation(later, earlier) + " " + earlier.what + " " +
+                            in_quotes(earlier.path.string()) + " of " + earlier.owner + " (pool " + earlier.pool +
+                            ", " + earlier.key + " at " + earlier.pos.str() + ")";
+  const std::string impact = "pool " + later.pool + " gets " + rights(later) + " rights in pool " + earlier.pool +
+                             "'s files there, and pool " + earlier.pool + " gets " + rights(earlier) +
+                             " rights in pool " + later.pool + "'s";
   if (shares(later, earlier)) {
     state.warn(later.pos, later.key,
                "SHARED ON PURPOSE (share_with): " + where + ": " + impact +
@@ -137,8 +134,7 @@ void check_web_roots(const Config& config, ReadState& state) {
     for (std::size_t a = 0; a < site.applications.size(); ++a) {
       const Application& app = site.applications[a];
       const std::string key = application_key(s, a);
-      if (app.physical_path.empty() || app.app_root.empty() || inside(app.physical_path, app.app_root))
-        continue;
+      if (app.physical_path.empty() || app.app_root.empty() || inside(app.physical_path, app.app_root)) continue;
       state.warn(state.pos_or(key + ".physical_path", app.pos), key + ".physical_path",
                  "physical_path " + in_quotes(app.physical_path.string()) + " is outside app_root " +
                      in_quotes(app.app_root.string()) + " (" + key + ".app_root at " +
@@ -160,17 +156,15 @@ void check_shared_php_ini(const Config& config, ReadState& state) {
     const Pool& other = config.pools[it->second];
     const std::string other_key = "pools[" + std::to_string(it->second) + "]";
     if (pool.php_ini.empty()) {
-      state.warn(
-          pool.pos, "pools[" + std::to_string(p) + "]",
-          "pools " + other.name + " and " + pool.name + " both use php-cgi's default php.ini (no php_ini " +
-              "key), so they share its upload_tmp_dir and session.save_path: give each pool its own php.ini");
+      state.warn(pool.pos, "pools[" + std::to_string(p) + "]",
+                 "pools " + other.name + " and " + pool.name + " both use php-cgi's default php.ini (no php_ini " +
+                     "key), so they share its upload_tmp_dir and session.save_path: give each pool its own php.ini");
     } else {
-      state.add(
-          state.pos_or(key, pool.pos), key,
-          in_quotes(pool.php_ini.string()) + " is also the php.ini of pool " + other.name + " (" + other_key +
-              ".php_ini at " + state.pos_or(other_key + ".php_ini", other.pos).str() +
-              "): the pools would share its upload_tmp_dir, session.save_path and error_log; give each pool "
-              "its own php.ini");
+      state.add(state.pos_or(key, pool.pos), key,
+                in_quotes(pool.php_ini.string()) + " is also the php.ini of pool " + other.name + " (" + other_key +
+                    ".php_ini at " + state.pos_or(other_key + ".php_ini", other.pos).str() +
+                    "): the pools would share its upload_tmp_dir, session.save_path and error_log; give each pool "
+                    "its own php.ini");
     }
   }
 }

@@ -44,37 +44,33 @@ TEST(Overlap, SeparateTreesLoadWithoutWarnings) {
 }
 
 TEST(Overlap, WritableInsideAnotherPoolsTreeNamesBothPlaces) {
-  EXPECT_EQ(
-      problems_of(std::string{kTwo} + "writable = [\"/srv/wiki/data\"]\n"),
-      Lines{"t.toml:18:13: key 'sites[1].writable[0]': \"/srv/wiki/data\" lies inside app_root \"/srv/wiki\" "
-            "of site wiki (pool wiki, sites[0].app_root at t.toml:10:12): pool up gets modify rights in pool "
-            "wiki's files there, and pool wiki gets read rights in pool up's, which breaks the isolation "
-            "between pools. Give each pool folders of its own; to share on purpose, add share_with = "
-            "[\"wiki\"] to site up"});
+  EXPECT_EQ(problems_of(std::string{kTwo} + "writable = [\"/srv/wiki/data\"]\n"),
+            Lines{"t.toml:18:13: key 'sites[1].writable[0]': \"/srv/wiki/data\" lies inside app_root \"/srv/wiki\" "
+                  "of site wiki (pool wiki, sites[0].app_root at t.toml:10:12): pool up gets modify rights in pool "
+                  "wiki's files there, and pool wiki gets read rights in pool up's, which breaks the isolation "
+                  "between pools. Give each pool folders of its own; to share on purpose, add share_with = "
+                  "[\"wiki\"] to site up"});
 }
 
 TEST(Overlap, AppRootContainingAnotherSiteIsOneError) {
   const Lines problems = problems_of(std::string{kTwo} + "app_root = \"/srv\"\n");
   ASSERT_EQ(problems.size(), 1u) << ::testing::PrintToString(problems);
-  EXPECT_EQ(
-      problems[0],
-      "t.toml:18:12: key 'sites[1].app_root': \"/srv\" contains app_root \"/srv/wiki\" of site wiki (pool "
-      "wiki, sites[0].app_root at t.toml:10:12): pool up gets read rights in pool wiki's files there, and "
-      "pool "
-      "wiki gets read rights in pool up's, which breaks the isolation between pools. Give each pool folders "
-      "of its own; to share on purpose, add share_with = [\"wiki\"] to site up");
+  EXPECT_EQ(problems[0],
+            "t.toml:18:12: key 'sites[1].app_root': \"/srv\" contains app_root \"/srv/wiki\" of site wiki (pool "
+            "wiki, sites[0].app_root at t.toml:10:12): pool up gets read rights in pool wiki's files there, and "
+            "pool "
+            "wiki gets read rights in pool up's, which breaks the isolation between pools. Give each pool folders "
+            "of its own; to share on purpose, add share_with = [\"wiki\"] to site up");
 }
 
 TEST(Overlap, VirtualDirectoryAndApplicationOfAnotherPool) {
   const std::string text =
-      std::string{kTwo} +
-      "[[sites.virtual_directories]]\npath = \"/pages\"\nphysical_path = \"/srv/wiki/public/p\"\n";
+      std::string{kTwo} + "[[sites.virtual_directories]]\npath = \"/pages\"\nphysical_path = \"/srv/wiki/public/p\"\n";
   const Lines problems = problems_of(text);
   ASSERT_EQ(problems.size(), 1u) << ::testing::PrintToString(problems);
-  EXPECT_NE(
-      problems[0].find("key 'sites[1].virtual_directories[0].physical_path': \"/srv/wiki/public/p\" lies "
-                       "inside app_root \"/srv/wiki\" of site wiki"),
-      std::string::npos)
+  EXPECT_NE(problems[0].find("key 'sites[1].virtual_directories[0].physical_path': \"/srv/wiki/public/p\" lies "
+                             "inside app_root \"/srv/wiki\" of site wiki"),
+            std::string::npos)
       << problems[0];
 }
 
@@ -102,13 +98,12 @@ TEST(Overlap, SharedOnPurposeIsALoudWarning) {
   EXPECT_EQ(problems_of(text), Lines{"loaded"});
   const auto warnings = warnings_of(text);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_EQ(
-      warnings[0],
-      "t.toml:18:13: key 'sites[1].writable[0]': SHARED ON PURPOSE (share_with): \"/srv/wiki/data\" lies "
-      "inside app_root \"/srv/wiki\" of site wiki (pool wiki, sites[0].app_root at t.toml:10:12): pool up "
-      "gets "
-      "modify rights in pool wiki's files there, and pool wiki gets read rights in pool up's; the two pools "
-      "are NOT isolated from each other in this folder");
+  EXPECT_EQ(warnings[0],
+            "t.toml:18:13: key 'sites[1].writable[0]': SHARED ON PURPOSE (share_with): \"/srv/wiki/data\" lies "
+            "inside app_root \"/srv/wiki\" of site wiki (pool wiki, sites[0].app_root at t.toml:10:12): pool up "
+            "gets "
+            "modify rights in pool wiki's files there, and pool wiki gets read rights in pool up's; the two pools "
+            "are NOT isolated from each other in this folder");
 }
 
 TEST(Overlap, ShareWithNamesAPool) {
@@ -120,12 +115,10 @@ TEST(Overlap, ShareWithNamesAPool) {
 TEST(Overlap, WebRootOutsideAppRootWarns) {
   const std::string text = std::string{kTwo} + "app_root = \"/srv/up/code\"\n";
   EXPECT_EQ(problems_of(text), Lines{"loaded"});
-  EXPECT_EQ(
-      warnings_of(text),
-      Lines{
-          "t.toml:16:17: key 'sites[1].physical_path': physical_path \"/srv/up/public\" is outside app_root "
-          "\"/srv/up/code\" (sites[1].app_root at t.toml:18:12): pool up is granted read on both trees; put "
-          "the web root inside the application's root"});
+  EXPECT_EQ(warnings_of(text),
+            Lines{"t.toml:16:17: key 'sites[1].physical_path': physical_path \"/srv/up/public\" is outside app_root "
+                  "\"/srv/up/code\" (sites[1].app_root at t.toml:18:12): pool up is granted read on both trees; put "
+                  "the web root inside the application's root"});
 }
 
 }  // namespace
@@ -138,20 +131,17 @@ TEST(SharedPhpIni, SameFileIsOneError) {
   const std::string text =
       "[[pools]]\nname = \"a\"\nphp_ini = \"/etc/p.ini\"\n[[pools]]\nname = \"b\"\nphp_ini = "
       "\"/etc/p.ini\"\n";
-  EXPECT_EQ(
-      problems_of(text),
-      Lines{
-          "t.toml:6:11: key 'pools[1].php_ini': \"/etc/p.ini\" is also the php.ini of pool a "
-          "(pools[0].php_ini "
-          "at t.toml:3:11): the pools would share its upload_tmp_dir, session.save_path and error_log; give "
-          "each pool its own php.ini"});
+  EXPECT_EQ(problems_of(text),
+            Lines{"t.toml:6:11: key 'pools[1].php_ini': \"/etc/p.ini\" is also the php.ini of pool a "
+                  "(pools[0].php_ini "
+                  "at t.toml:3:11): the pools would share its upload_tmp_dir, session.save_path and error_log; give "
+                  "each pool its own php.ini"});
 }
 
 TEST(SharedPhpIni, TwoDefaultsWarn) {
   const auto warnings = warnings_of("[[pools]]\nname = \"a\"\n[[pools]]\nname = \"b\"\n");
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("pools a and b both use php-cgi's default php.ini"), std::string::npos)
-      << warnings[0];
+  EXPECT_NE(warnings[0].find("pools a and b both use php-cgi's default php.ini"), std::string::npos) << warnings[0];
 }
 
 }  // namespace

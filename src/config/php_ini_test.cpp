@@ -109,10 +109,11 @@ TEST(PhpIni, ReadFromDisk) {
   ASSERT_TRUE(ini.has_value()) << ini.error().message();
   EXPECT_EQ(ini->upload_tmp_dir, Path{"/srv/u"});
   std::ofstream{file} << "bad line\n";
-  EXPECT_EQ(read_php_ini(file).error().message(),
-            "parse php.ini " + file.string() + " failed: " + file.string() + ":1:1: expected \"key = value\", got \"bad line\"");
+  EXPECT_EQ(read_php_ini(file).error().message(), "parse php.ini " + file.string() + " failed: " + file.string() +
+                                                      ":1:1: expected \"key = value\", got \"bad line\"");
   std::filesystem::remove_all(dir);
-  EXPECT_EQ(read_php_ini(file).error().message(), "read php.ini " + file.string() + " failed: No such file or directory");
+  EXPECT_EQ(read_php_ini(file).error().message(),
+            "read php.ini " + file.string() + " failed: No such file or directory");
 }
 
 }  // namespace

@@ -26,17 +26,23 @@ SourcePos ReadState::pos_or(const std::string& key, const SourcePos& fallback) c
 
 std::string describe(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::string: return "string " + in_quotes(*node.value<std::string>());
-    case toml::node_type::integer: return "integer " + std::to_string(*node.value<std::int64_t>());
+    case toml::node_type::string:
+      return "string " + in_quotes(*node.value<std::string>());
+    case toml::node_type::integer:
+      return "integer " + std::to_string(*node.value<std::int64_t>());
     case toml::node_type::floating_point: {
       std::ostringstream out;
       out << "float " << *node.value<double>();
       return out.str();
     }
-    case toml::node_type::boolean: return std::string{"boolean "} + (*node.value<bool>() ? "true" : "false");
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    default: return "a date/time";
+    case toml::node_type::boolean:
+      return std::string{"boolean "} + (*node.value<bool>() ? "true" : "false");
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    default:
+      return "a date/time";
   }
 }
 
@@ -128,7 +134,8 @@ void TableReader::duration(std::string_view name, Seconds& out, Seconds min) {
   auto parsed = parse_duration(v->get());
   if (!parsed) return problem(name, parsed.error());
   if (*parsed < min)
-    return problem(name, "expected a duration of at least " + std::to_string(min.count()) + "s, got " + in_quotes(v->get()));
+    return problem(name,
+                   "expected a duration of at least " + std::to_string(min.count()) + "s, got " + in_quotes(v->get()));
   out = *parsed;
 }
 
@@ -137,7 +144,8 @@ void TableReader::count(std::string_view name, std::uint64_t& out, std::uint64_t
   const auto* v = typed<std::int64_t>(name, what);
   if (!v) return;
   const std::int64_t n = v->get();
-  if (n < 0 || static_cast<std::uint64_t>(n) < min) return problem(name, "expected " + what + ", got " + std::to_string(n));
+  if (n < 0 || static_cast<std::uint64_t>(n) < min)
+    return problem(name, "expected " + what + ", got " + std::to_string(n));
   if (static_cast<std::uint64_t>(n) > max)
     return problem(name, "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
                              std::to_string(n));

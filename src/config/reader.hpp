@@ -3,10 +3,11 @@
 // Problem instead of stopping, so the user sees every mistake at once.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <limits>
 #include <map>
 #include <string>
-#include <toml++/toml.h>
 #include <vector>
 
 #include "config/load.hpp"

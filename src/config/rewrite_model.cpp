@@ -19,8 +19,7 @@ std::string upper(std::string_view s) {
 bool is_name(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s)
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-      return false;
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
   return true;
 }
 
@@ -115,8 +114,8 @@ std::string rewrite_regex_error(std::string_view pattern, bool ignore_case) {
   int code = 0;
   PCRE2_SIZE offset = 0;
   std::unique_ptr<pcre2_code, decltype(&pcre2_code_free)> compiled{
-      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                    rewrite_regex_options(ignore_case), &code, &offset, nullptr),
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), rewrite_regex_options(ignore_case),
+                    &code, &offset, nullptr),
       &pcre2_code_free};
   if (compiled) return "";
   PCRE2_UCHAR message[256];

@@ -70,8 +70,7 @@ std::expected<Template, std::string> parse_template(std::string_view text);
 
 // Server variables a template may name besides HTTP_*.
 inline constexpr std::string_view kRewriteVariables[] = {
-    "REQUEST_FILENAME", "QUERY_STRING", "REQUEST_URI",   "URL", "HTTPS",
-    "SERVER_PORT",      "REMOTE_ADDR",  "REQUEST_METHOD"};
+    "REQUEST_FILENAME", "QUERY_STRING", "REQUEST_URI", "URL", "HTTPS", "SERVER_PORT", "REMOTE_ADDR", "REQUEST_METHOD"};
 
 std::string_view to_string(RewriteAction action);
 std::string_view to_string(MatchType type);

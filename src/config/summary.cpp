@@ -10,17 +10,17 @@ namespace {
 
 std::string seconds(Seconds s) { return std::to_string(s.count()) + "s"; }
 
-std::string opt(const std::optional<Path>& p, std::string_view unset) {
-  return p ? p->string() : std::string{unset};
-}
+std::string opt(const std::optional<Path>& p, std::string_view unset) { return p ? p->string() : std::string{unset}; }
 
 template <class T>
 std::string join(const std::vector<T>& items) {
   std::string out;
   for (const auto& item : items) {
     if (!out.empty()) out += ", ";
-    if constexpr (std::is_same_v<T, Path>) out += item.string();
-    else out += item;
+    if constexpr (std::is_same_v<T, Path>)
+      out += item.string();
+    else
+      out += item;
   }
   return out.empty() ? "(none)" : out;
 }
@@ -40,11 +40,14 @@ std::string condition_summary(const RewriteCondition& c) {
 std::string action_summary(const RewriteRule& r) {
   const std::string_view query = r.append_query_string ? "" : ", query not appended";
   switch (r.action) {
-    case RewriteAction::Rewrite: return fmt::format("Rewrite {}{}", in_quotes(r.url.text), query);
-    case RewriteAction::Redirect: return fmt::format("Redirect {} {}{}", r.redirect_type, in_quotes(r.url.text), query);
+    case RewriteAction::Rewrite:
+      return fmt::format("Rewrite {}{}", in_quotes(r.url.text), query);
+    case RewriteAction::Redirect:
+      return fmt::format("Redirect {} {}{}", r.redirect_type, in_quotes(r.url.text), query);
     case RewriteAction::CustomResponse:
       return fmt::format("CustomResponse {}.{} {}", r.status_code, r.substatus_code, in_quotes(r.status_reason));
-    default: return std::string{to_string(r.action)};
+    default:
+      return std::string{to_string(r.action)};
   }
 }
 
@@ -62,8 +65,8 @@ void rewrite_summary(std::string& out, std::string_view indent, const std::vecto
                        r.stop_processing ? " (stop)" : "");
   }
   if (!front_controller.empty())
-    out += fmt::format("{}front controller {} (paths that are neither a file nor a folder)\n", indent,
-                       front_controller);
+    out +=
+        fmt::format("{}front controller {} (paths that are neither a file nor a folder)\n", indent, front_controller);
 }
 
 void site_summary(std::string& out, const Site& site, const Config& config) {
@@ -89,9 +92,9 @@ void site_summary(std::string& out, const Site& site, const Config& config) {
 void pool_summary(std::string& out, const Pool& pool) {
   const FastCgi& f = pool.fastcgi;
   out += fmt::format("\npool {}\n", pool.name);
-  out += fmt::format("  identity {}\n  php-cgi {}\n  php.ini {}\n  umask {:04o}\n", pool.identity,
-                     pool.php_cgi.string(), pool.php_ini.empty() ? "(php-cgi's default)" : pool.php_ini.string(),
-                     pool.umask);
+  out +=
+      fmt::format("  identity {}\n  php-cgi {}\n  php.ini {}\n  umask {:04o}\n", pool.identity, pool.php_cgi.string(),
+                  pool.php_ini.empty() ? "(php-cgi's default)" : pool.php_ini.string(), pool.umask);
   out += "  fastcgi:\n";
   const std::pair<std::string_view, std::string> settings[] = {
       {"max_instances", std::to_string(f.max_instances)},
@@ -111,8 +114,8 @@ void pool_summary(std::string& out, const Pool& pool) {
   out += fmt::format(
       "  php.ini values:\n    fastcgi.impersonate {}\n    upload_tmp_dir {}\n    session.save_path {}\n"
       "    error_log {}\n",
-                     ini.fastcgi_impersonate ? 1 : 0, opt(ini.upload_tmp_dir, "(unset: PHP default)"),
-                     opt(ini.session_save_path, "(unset: PHP default)"), opt(ini.error_log, "(unset: stderr)"));
+      ini.fastcgi_impersonate ? 1 : 0, opt(ini.upload_tmp_dir, "(unset: PHP default)"),
+      opt(ini.session_save_path, "(unset: PHP default)"), opt(ini.error_log, "(unset: stderr)"));
 }
 
 }  // namespace

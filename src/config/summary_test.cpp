@@ -18,8 +18,9 @@ TEST(Summary, ReferenceFile) {
   root.write("srv/blog/php.ini", "fastcgi.impersonate = On\n");
   std::string text = testing::read_text(std::string{GH_SOURCE_DIR} + "/src/config/testdata/two-sites.toml");
   text = testing::replace_all(text, "\"/srv/", "\"" + r + "/srv/");
-  text = testing::replace_all(text, "[[sites.applications]]", "[sites.authentication.basic]\nenabled = true\n"
-                                                              "realm = \"Shop\"\n[[sites.applications]]");
+  text = testing::replace_all(text, "[[sites.applications]]",
+                              "[sites.authentication.basic]\nenabled = true\n"
+                              "realm = \"Shop\"\n[[sites.applications]]");
   const Config c = load_string(text, "gh.toml");
   const std::string expected = R"(configuration gh.toml
 server: state_dir /var/lib/gatehouse, log_dir /var/log/gatehouse, threads one per core, shutdown_timeout 30s

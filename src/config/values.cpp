@@ -18,17 +18,15 @@ bool parse_number(std::string_view text, std::uint64_t& out) {
   return ec == std::errc{} && end == text.data() + text.size();
 }
 
-bool is_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-}
+bool is_host_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'; }
 
 // Host header names as IIS compares them: case-insensitive, so lower-cased.
 Parsed<std::string> parse_host(std::string_view text) {
   if (text == "*") return std::string{text};
   std::string host;
   for (char c : text) host += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  bool ok = !host.empty() && host.size() <= 253 && host.front() != '.' && host.front() != '-' &&
-            host.back() != '.' && host.find("..") == std::string::npos;
+  bool ok = !host.empty() && host.size() <= 253 && host.front() != '.' && host.front() != '-' && host.back() != '.' &&
+            host.find("..") == std::string::npos;
   for (char c : host) ok = ok && is_host_char(c);
   if (!ok) return std::unexpected("expected a host name or \"*\" after the port, got " + in_quotes(text));
   return host;
@@ -64,7 +62,8 @@ Parsed<Seconds> parse_duration(std::string_view text) {
   std::size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
   std::uint64_t n = 0;
-  if (!parse_number(text.substr(0, digits), n)) return std::unexpected(std::string{kDurationHint} + ", got " + in_quotes(text));
+  if (!parse_number(text.substr(0, digits), n))
+    return std::unexpected(std::string{kDurationHint} + ", got " + in_quotes(text));
   const std::string_view unit = text.substr(digits);
   constexpr std::uint64_t kMax = 100ULL * 365 * 24 * 3600;  // a century: beyond is a typo
   std::uint64_t seconds = 0;
@@ -124,7 +123,8 @@ Parsed<unsigned> parse_umask(std::string_view text) {
     ok = ok && c >= '0' && c <= '7';
     value = value * 8 + static_cast<unsigned>(c - '0');
   }
-  if (!ok || value > 0777) return std::unexpected("expected an octal umask from \"000\" to \"777\", got " + in_quotes(text));
+  if (!ok || value > 0777)
+    return std::unexpected("expected an octal umask from \"000\" to \"777\", got " + in_quotes(text));
   return value;
 }
 
@@ -133,15 +133,20 @@ Parsed<StderrMode> parse_stderr_mode(std::string_view text) {
                     StderrMode::TerminateProcess})
     if (text == to_string(mode)) return mode;
   return std::unexpected(
-      "expected one of ReturnStdErrIn500, ReturnGeneric500, IgnoreAndReturn200, TerminateProcess, got " + in_quotes(text));
+      "expected one of ReturnStdErrIn500, ReturnGeneric500, IgnoreAndReturn200, TerminateProcess, got " +
+      in_quotes(text));
 }
 
 std::string_view to_string(StderrMode mode) {
   switch (mode) {
-    case StderrMode::ReturnStdErrIn500: return "ReturnStdErrIn500";
-    case StderrMode::ReturnGeneric500: return "ReturnGeneric500";
-    case StderrMode::IgnoreAndReturn200: return "IgnoreAndReturn200";
-    case StderrMode::TerminateProcess: return "TerminateProcess";
+    case StderrMode::ReturnStdErrIn500:
+      return "ReturnStdErrIn500";
+    case StderrMode::ReturnGeneric500:
+      return "ReturnGeneric500";
+    case StderrMode::IgnoreAndReturn200:
+      return "IgnoreAndReturn200";
+    case StderrMode::TerminateProcess:
+      return "TerminateProcess";
   }
   return "?";
 }
@@ -177,8 +182,9 @@ bool is_account_name(std::string_view text) {
 
 Parsed<std::string> parse_identity(std::string_view text) {
   if (text == "ApplicationPoolIdentity" || is_account_name(text)) return std::string{text};
-  return std::unexpected("expected \"ApplicationPoolIdentity\" or a Linux account name ([a-z_][a-z0-9_-]*, at most 32), got " +
-                         in_quotes(text));
+  return std::unexpected(
+      "expected \"ApplicationPoolIdentity\" or a Linux account name ([a-z_][a-z0-9_-]*, at most 32), got " +
+      in_quotes(text));
 }
 
 Parsed<std::uint64_t> parse_size(std::string_view text) {
@@ -188,10 +194,14 @@ Parsed<std::uint64_t> parse_size(std::string_view text) {
   if (ec != std::errc{} || end == text.data()) return std::unexpected(expected);
   std::string_view unit(end, text.data() + text.size() - end);
   int shift = 0;
-  if (unit == "K" || unit == "KiB") shift = 10;
-  else if (unit == "M" || unit == "MiB") shift = 20;
-  else if (unit == "G" || unit == "GiB") shift = 30;
-  else if (!unit.empty()) return std::unexpected(expected);
+  if (unit == "K" || unit == "KiB")
+    shift = 10;
+  else if (unit == "M" || unit == "MiB")
+    shift = 20;
+  else if (unit == "G" || unit == "GiB")
+    shift = 30;
+  else if (!unit.empty())
+    return std::unexpected(expected);
   if (value > (std::numeric_limits<std::uint64_t>::max() >> shift)) return std::unexpected(expected);
   return value << shift;
 }

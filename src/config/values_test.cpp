@@ -47,7 +47,8 @@ TEST(Binding, Ipv6InBracketsIsCanonical) {
 }
 
 TEST(Binding, RejectsWhatIsNotABinding) {
-  EXPECT_EQ(parse_binding("https://*:443:*").error(), "expected scheme \"http\" (the only one served), got \"https://*:443:*\"");
+  EXPECT_EQ(parse_binding("https://*:443:*").error(),
+            "expected scheme \"http\" (the only one served), got \"https://*:443:*\"");
   EXPECT_EQ(parse_binding("127.0.0.1:80").error(),
             "expected \"http://IP:PORT:HOST\" (\"*\" for any IP or host), got \"127.0.0.1:80\"");
   EXPECT_EQ(parse_binding("http://*:80").error(),
@@ -88,13 +89,15 @@ TEST(UrlPath, AcceptsPlainPrefixes) {
 
 TEST(UrlPath, RejectsAmbiguousPaths) {
   EXPECT_EQ(parse_url_path("blog").error(), "expected a URL path like \"/blog\" (starting with '/'), got \"blog\"");
-  EXPECT_EQ(parse_url_path("/").error(), "expected a URL path like \"/blog\" (not \"/\", which is the site itself), got \"/\"");
+  EXPECT_EQ(parse_url_path("/").error(),
+            "expected a URL path like \"/blog\" (not \"/\", which is the site itself), got \"/\"");
   EXPECT_EQ(parse_url_path("/blog/").error(), "expected a URL path like \"/blog\" (no trailing '/'), got \"/blog/\"");
   const std::string segments = "expected a URL path like \"/blog\" (no empty, \".\" or \"..\" segment), got ";
   EXPECT_EQ(parse_url_path("/a/../b").error(), segments + "\"/a/../b\"");
   EXPECT_EQ(parse_url_path("/a//b").error(), segments + "\"/a//b\"");
   EXPECT_EQ(parse_url_path("/./b").error(), segments + "\"/./b\"");
-  const std::string chars = "expected a URL path like \"/blog\" (no backslash, '%', '?', '#' or control character), got ";
+  const std::string chars =
+      "expected a URL path like \"/blog\" (no backslash, '%', '?', '#' or control character), got ";
   EXPECT_EQ(parse_url_path("/a%2fb").error(), chars + "\"/a%2fb\"");
   EXPECT_EQ(parse_url_path("/a\\b").error(), chars + "\"/a\\b\"");
 }
@@ -102,8 +105,9 @@ TEST(UrlPath, RejectsAmbiguousPaths) {
 TEST(Identity, PoolIdentityOrAccountName) {
   EXPECT_EQ(parse_identity("ApplicationPoolIdentity").value(), "ApplicationPoolIdentity");
   EXPECT_EQ(parse_identity("www-data").value(), "www-data");
-  EXPECT_EQ(parse_identity("Root").error(),
-            "expected \"ApplicationPoolIdentity\" or a Linux account name ([a-z_][a-z0-9_-]*, at most 32), got \"Root\"");
+  EXPECT_EQ(
+      parse_identity("Root").error(),
+      "expected \"ApplicationPoolIdentity\" or a Linux account name ([a-z_][a-z0-9_-]*, at most 32), got \"Root\"");
   EXPECT_FALSE(is_account_name(std::string(33, 'a')));
   EXPECT_TRUE(is_account_name(std::string(32, 'a')));
 }

@@ -14,9 +14,8 @@ bool is_token_char(char c) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
 }
 
 std::string_view trim(std::string_view s) {
@@ -29,12 +28,18 @@ std::string_view trim(std::string_view s) {
 
 std::string_view describe(HeadError e) {
   switch (e) {
-    case HeadError::None: return "no error";
-    case HeadError::TooLarge: return "CGI response head too large";
-    case HeadError::MalformedLine: return "malformed CGI header line";
-    case HeadError::BadCharacter: return "NUL or bare CR in a CGI header line";
-    case HeadError::BadStatus: return "invalid CGI Status header";
-    case HeadError::Incomplete: return "CGI response ended inside the head";
+    case HeadError::None:
+      return "no error";
+    case HeadError::TooLarge:
+      return "CGI response head too large";
+    case HeadError::MalformedLine:
+      return "malformed CGI header line";
+    case HeadError::BadCharacter:
+      return "NUL or bare CR in a CGI header line";
+    case HeadError::BadStatus:
+      return "invalid CGI Status header";
+    case HeadError::Incomplete:
+      return "CGI response ended inside the head";
   }
   return "unknown CGI head error";
 }
@@ -95,9 +100,8 @@ CgiHeadParser::Result CgiHeadParser::parse_line(std::string_view line) {
   const std::string_view value = trim(line.substr(colon + 1));
 
   if (iequals(name, "Status")) {
-    const bool digits = value.size() >= 3 && std::all_of(value.begin(), value.begin() + 3, [](char c) {
-                          return c >= '0' && c <= '9';
-                        });
+    const bool digits =
+        value.size() >= 3 && std::all_of(value.begin(), value.begin() + 3, [](char c) { return c >= '0' && c <= '9'; });
     if (!digits || (value.size() > 3 && value[3] != ' ')) return fail(HeadError::BadStatus);
     const int code = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
     if (code < 100) return fail(HeadError::BadStatus);

@@ -17,17 +17,17 @@ struct CgiHead {
   int status = 200;
   std::string reason;  // from "Status: 404 Not Found"; empty when PHP gave none
   std::optional<std::string> location;
-  std::vector<std::string> set_cookies;  // each Set-Cookie kept apart, in order
+  std::vector<std::string> set_cookies;                      // each Set-Cookie kept apart, in order
   std::vector<std::pair<std::string, std::string>> headers;  // the others, as written
 };
 
 enum class HeadError : std::uint8_t {
   None = 0,
-  TooLarge,        // the head exceeds the limit
-  MalformedLine,   // no colon, empty or invalid name, continuation line
-  BadCharacter,    // NUL or a bare CR in a line
-  BadStatus,       // Status is not a three-digit code 100..999
-  Incomplete,      // the stream ended before the blank line
+  TooLarge,       // the head exceeds the limit
+  MalformedLine,  // no colon, empty or invalid name, continuation line
+  BadCharacter,   // NUL or a bare CR in a line
+  BadStatus,      // Status is not a three-digit code 100..999
+  Incomplete,     // the stream ended before the blank line
 };
 
 std::string_view describe(HeadError e);

@@ -46,8 +46,8 @@ TEST(CgiHead, PhpDefaultHead) {
     const Parsed p = parse(text, step);
     ASSERT_EQ(p.result, CgiHeadParser::Result::Done) << step;
     EXPECT_EQ(p.head.status, 200);
-    EXPECT_THAT(p.head.headers, ElementsAre(Pair("X-Powered-By", "PHP/8.2"),
-                                            Pair("Content-type", "text/html; charset=UTF-8")));
+    EXPECT_THAT(p.head.headers,
+                ElementsAre(Pair("X-Powered-By", "PHP/8.2"), Pair("Content-type", "text/html; charset=UTF-8")));
     EXPECT_EQ(p.body, "hello") << step;
   }
 }
@@ -117,8 +117,8 @@ TEST(CgiHead, MalformedLinesAreErrors) {
 }
 
 TEST(CgiHead, BadStatusIsAnError) {
-  for (const char* head : {"Status: abc\n\n", "Status: 20\n\n", "Status: 099 Low\n\n", "Status: 2000\n\n",
-                           "Status:\n\n"}) {
+  for (const char* head :
+       {"Status: abc\n\n", "Status: 20\n\n", "Status: 099 Low\n\n", "Status: 2000\n\n", "Status:\n\n"}) {
     EXPECT_EQ(parse(head).error, HeadError::BadStatus) << head;
   }
 }

@@ -224,7 +224,7 @@ class Connection {
   asio::mutable_buffer read_space();
 
   UnixSocket socket_;
-  Bytes write_buf_;  // reused: no allocation per request once warm
+  Bytes write_buf_;                           // reused: no allocation per request once warm
   std::unique_ptr<std::uint8_t[]> read_buf_;  // not zeroed: a Connection may live for one request
   std::size_t read_size_;
   std::size_t read_pos_ = 0;

@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/connect_pair.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
@@ -152,10 +152,13 @@ asio::awaitable<Response> run(Connection& c, std::vector<NameValue> params, std:
 template <class F>
 void run_coro(asio::io_context& io, F body) {
   bool done = false;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    co_await body();
-    done = true;
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await body();
+        done = true;
+      },
+      asio::detached);
   io.run();
   ASSERT_TRUE(done);
 }
@@ -171,8 +174,9 @@ std::string body_of(const std::string& out) {
 TEST(Client, SeveralRequestsOnOnePersistentConnectionToPhpCgi) {
   PhpCgi php;
   const auto hello = php.write_script("hello.php", "<?php echo 'Hello, world';");
-  const auto post = php.write_script("post.php", "<?php header('X-Len: ' . $_SERVER['CONTENT_LENGTH']);\n"
-                                                 "echo strtoupper(file_get_contents('php://input'));");
+  const auto post = php.write_script("post.php",
+                                     "<?php header('X-Len: ' . $_SERVER['CONTENT_LENGTH']);\n"
+                                     "echo strtoupper(file_get_contents('php://input'));");
   const auto warn = php.write_script("warn.php", "<?php error_log('disk on fire'); echo 'still here';");
   asio::io_context io;
   Connection conn(php.connect(io));

@@ -91,7 +91,7 @@ void write_length(StreamWriter& w, std::size_t n) {
 }  // namespace
 
 std::array<std::uint8_t, kHeaderSize> encode_header(RecordType type, std::uint16_t request_id,
-                                                   std::uint16_t content_length) {
+                                                    std::uint16_t content_length) {
   return {kVersion1,
           static_cast<std::uint8_t>(type),
           static_cast<std::uint8_t>(request_id >> 8),
@@ -128,8 +128,8 @@ std::optional<std::vector<NameValue>> decode_name_values(ByteSpan in, std::size_
       return true;
     }
     if (in.size() - pos < 4) return false;
-    n = (std::size_t{in[pos] & 0x7fu} << 24) | (std::size_t{in[pos + 1]} << 16) |
-        (std::size_t{in[pos + 2]} << 8) | in[pos + 3];
+    n = (std::size_t{in[pos] & 0x7fu} << 24) | (std::size_t{in[pos + 1]} << 16) | (std::size_t{in[pos + 2]} << 8) |
+        in[pos + 3];
     pos += 4;
     return true;
   };
@@ -177,9 +177,7 @@ void append_stdin(Bytes& out, std::uint16_t request_id, ByteSpan data) {
   }
 }
 
-void append_end_stdin(Bytes& out, std::uint16_t request_id) {
-  append_header(out, RecordType::Stdin, request_id, 0);
-}
+void append_end_stdin(Bytes& out, std::uint16_t request_id) { append_header(out, RecordType::Stdin, request_id, 0); }
 
 void append_get_values(Bytes& out, std::span<const std::string> names) {
   // GET_VALUES is one record, not a stream; the few names asked for are short

@@ -63,7 +63,7 @@ struct NameValue {
 // Header bytes, big-endian as the spec says. We never pad on send: padding is
 // a "should" for alignment, costs bytes, and breaks zero-copy STDIN writes.
 std::array<std::uint8_t, kHeaderSize> encode_header(RecordType type, std::uint16_t request_id,
-                                                   std::uint16_t content_length);
+                                                    std::uint16_t content_length);
 RecordHeader decode_header(const std::uint8_t* bytes);  // reads exactly kHeaderSize
 
 // One name-value pair: lengths below 128 take one byte, others four (high bit set).
@@ -76,8 +76,7 @@ std::size_t name_value_size(std::string_view name, std::string_view value);
 std::optional<std::vector<NameValue>> decode_name_values(ByteSpan in, std::size_t max_item);
 
 // Encoders append to the caller's buffer, so a reused buffer costs no allocation.
-void append_begin_request(Bytes& out, std::uint16_t request_id, bool keep_conn = true,
-                          Role role = Role::Responder);
+void append_begin_request(Bytes& out, std::uint16_t request_id, bool keep_conn = true, Role role = Role::Responder);
 void append_abort_request(Bytes& out, std::uint16_t request_id);
 // The PARAMS stream, split into records of at most kMaxContent bytes (a pair may
 // straddle two records, as the spec allows), then the empty PARAMS record.

@@ -60,9 +60,9 @@ TEST(Codec, ParamsRecordThenEmptyTerminator) {
   Bytes out;
   const std::vector<NameValue> params = {{"A", "1"}, {"BC", ""}};
   append_params(out, 1, params);
-  EXPECT_THAT(out, ElementsAre(1, 4, 0, 1, 0, 8, 0, 0,  // PARAMS, 8 bytes, no padding
+  EXPECT_THAT(out, ElementsAre(1, 4, 0, 1, 0, 8, 0, 0,          // PARAMS, 8 bytes, no padding
                                1, 1, 'A', '1', 2, 0, 'B', 'C',  //
-                               1, 4, 0, 1, 0, 0, 0, 0));  // empty PARAMS ends the stream
+                               1, 4, 0, 1, 0, 0, 0, 0));        // empty PARAMS ends the stream
 }
 
 TEST(Codec, EmptyParamsIsJustTheTerminator) {

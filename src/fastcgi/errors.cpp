@@ -11,13 +11,20 @@ class ClientCategory : public boost::system::error_category {
   const char* name() const noexcept override { return "fastcgi"; }
   std::string message(int ev) const override {
     switch (static_cast<ClientErrc>(ev)) {
-      case ClientErrc::busy: return "FastCGI operation already in progress";
-      case ClientErrc::not_in_request: return "no FastCGI request in progress";
-      case ClientErrc::stdin_closed: return "FastCGI request body already ended";
-      case ClientErrc::request_active: return "a FastCGI request is already in progress";
-      case ClientErrc::stray_data: return "FastCGI worker sent data between requests";
-      case ClientErrc::connection_broken: return "FastCGI connection broken by an earlier error";
-      case ClientErrc::unknown_type: return "FastCGI worker did not understand a record type";
+      case ClientErrc::busy:
+        return "FastCGI operation already in progress";
+      case ClientErrc::not_in_request:
+        return "no FastCGI request in progress";
+      case ClientErrc::stdin_closed:
+        return "FastCGI request body already ended";
+      case ClientErrc::request_active:
+        return "a FastCGI request is already in progress";
+      case ClientErrc::stray_data:
+        return "FastCGI worker sent data between requests";
+      case ClientErrc::connection_broken:
+        return "FastCGI connection broken by an earlier error";
+      case ClientErrc::unknown_type:
+        return "FastCGI worker did not understand a record type";
     }
     return "unknown FastCGI client error";
   }

@@ -40,14 +40,19 @@ bool is_dropped(std::string_view var, const RequestMeta& meta) {
 }
 
 Status check_fields(const RequestMeta& m) {
-  const std::pair<const char*, const std::string*> fields[] = {
-      {"method", &m.method},           {"script_filename", &m.script_filename},
-      {"script_name", &m.script_name}, {"path_info", &m.path_info},
-      {"document_root", &m.document_root}, {"request_uri", &m.request_uri},
-      {"query_string", &m.query_string},   {"content_type", &m.content_type},
-      {"server_name", &m.server_name},     {"remote_user", &m.remote_user}};
+  const std::pair<const char*, const std::string*> fields[] = {{"method", &m.method},
+                                                               {"script_filename", &m.script_filename},
+                                                               {"script_name", &m.script_name},
+                                                               {"path_info", &m.path_info},
+                                                               {"document_root", &m.document_root},
+                                                               {"request_uri", &m.request_uri},
+                                                               {"query_string", &m.query_string},
+                                                               {"content_type", &m.content_type},
+                                                               {"server_name", &m.server_name},
+                                                               {"remote_user", &m.remote_user}};
   for (const auto& [name, value] : fields)
-    if (value->find('\0') != std::string::npos) return std::unexpected(Error::logic(std::string(kOp), name, "contains NUL"));
+    if (value->find('\0') != std::string::npos)
+      return std::unexpected(Error::logic(std::string(kOp), name, "contains NUL"));
   return {};
 }
 
@@ -68,8 +73,8 @@ Status add_headers(const RequestMeta& meta, std::vector<NameValue>& out) {
     auto it = seen.find(var);
     if (it != seen.end()) {
       if (it->second.lower_name != low)
-        return std::unexpected(Error::logic(std::string(kOp), h.name,
-                                            "collides with header " + it->second.lower_name + " as " + var));
+        return std::unexpected(
+            Error::logic(std::string(kOp), h.name, "collides with header " + it->second.lower_name + " as " + var));
       if (it->second.index != SIZE_MAX) {
         auto& value = out[it->second.index].value;
         value += low == "cookie" ? "; " : ", ";

@@ -35,8 +35,8 @@ struct RequestMeta {
   std::string server_name;
   std::string protocol = "HTTP/1.1";
   bool https = false;
-  std::string remote_user;  // set when the server authenticated the user
-  std::string auth_type;    // "Basic" with remote_user
+  std::string remote_user;          // set when the server authenticated the user
+  std::string auth_type;            // "Basic" with remote_user
   std::vector<HttpHeader> headers;  // in arrival order
 };
 

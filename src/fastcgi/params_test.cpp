@@ -31,8 +31,11 @@ RequestMeta sample() {
   m.server_addr = "127.0.0.2";
   m.server_port = 8080;
   m.server_name = "shop.example";
-  m.headers = {{"Host", "shop.example"}, {"User-Agent", "curl/7.88"}, {"Content-Type", "ignored"},
-               {"Content-Length", "11"}, {"X-Forwarded-For", "10.0.0.1"}};
+  m.headers = {{"Host", "shop.example"},
+               {"User-Agent", "curl/7.88"},
+               {"Content-Type", "ignored"},
+               {"Content-Length", "11"},
+               {"X-Forwarded-For", "10.0.0.1"}};
   return m;
 }
 

@@ -8,17 +8,28 @@ namespace gatehouse::fastcgi {
 
 std::string_view describe(ParseError e) {
   switch (e) {
-    case ParseError::None: return "no error";
-    case ParseError::BadVersion: return "record version is not 1";
-    case ParseError::UnexpectedRequestId: return "record for an unexpected request id";
-    case ParseError::UnexpectedRecordType: return "record type a responder never sends";
-    case ParseError::BadEndRequest: return "END_REQUEST body is not 8 bytes";
-    case ParseError::BadProtocolStatus: return "END_REQUEST with an unknown protocol status";
-    case ParseError::BadUnknownType: return "UNKNOWN_TYPE body is not 8 bytes";
-    case ParseError::MalformedNameValue: return "malformed name-value pair";
-    case ParseError::OversizedNameValue: return "oversized name-value pair";
-    case ParseError::DataAfterStreamEnd: return "stream data after the stream's end";
-    case ParseError::RecordAfterEnd: return "data after END_REQUEST";
+    case ParseError::None:
+      return "no error";
+    case ParseError::BadVersion:
+      return "record version is not 1";
+    case ParseError::UnexpectedRequestId:
+      return "record for an unexpected request id";
+    case ParseError::UnexpectedRecordType:
+      return "record type a responder never sends";
+    case ParseError::BadEndRequest:
+      return "END_REQUEST body is not 8 bytes";
+    case ParseError::BadProtocolStatus:
+      return "END_REQUEST with an unknown protocol status";
+    case ParseError::BadUnknownType:
+      return "UNKNOWN_TYPE body is not 8 bytes";
+    case ParseError::MalformedNameValue:
+      return "malformed name-value pair";
+    case ParseError::OversizedNameValue:
+      return "oversized name-value pair";
+    case ParseError::DataAfterStreamEnd:
+      return "stream data after the stream's end";
+    case ParseError::RecordAfterEnd:
+      return "data after END_REQUEST";
   }
   return "unknown parse error";
 }
@@ -26,9 +37,7 @@ std::string_view describe(ParseError e) {
 ResponseParser::ResponseParser(std::uint16_t request_id, std::size_t max_value)
     : request_id_(request_id), max_value_(max_value) {}
 
-void ResponseParser::reset(std::uint16_t request_id) {
-  *this = ResponseParser(request_id, max_value_);
-}
+void ResponseParser::reset(std::uint16_t request_id) { *this = ResponseParser(request_id, max_value_); }
 
 Event ResponseParser::fail(ParseError e) {
   error_ = e;
@@ -133,11 +142,10 @@ Event ResponseParser::on_small_body() {
   state_ = State::Header;
   switch (static_cast<RecordType>(header_.type)) {
     case RecordType::EndRequest: {
-      if (body_[4] > static_cast<std::uint8_t>(ProtocolStatus::UnknownRole))
-        return fail(ParseError::BadProtocolStatus);
+      if (body_[4] > static_cast<std::uint8_t>(ProtocolStatus::UnknownRole)) return fail(ParseError::BadProtocolStatus);
       ev.kind = EventKind::EndRequest;
-      ev.app_status = std::uint32_t{body_[0]} << 24 | std::uint32_t{body_[1]} << 16 |
-                      std::uint32_t{body_[2]} << 8 | body_[3];
+      ev.app_status =
+          std::uint32_t{body_[0]} << 24 | std::uint32_t{body_[1]} << 16 | std::uint32_t{body_[2]} << 8 | body_[3];
       ev.protocol_status = static_cast<ProtocolStatus>(body_[4]);
       state_ = State::Ended;
       break;

@@ -14,16 +14,16 @@ namespace gatehouse::fastcgi {
 
 enum class ParseError : std::uint8_t {
   None = 0,
-  BadVersion,             // version byte is not 1
-  UnexpectedRequestId,    // an application record for another request
-  UnexpectedRecordType,   // a type a responder never sends (BEGIN_REQUEST, PARAMS...)
-  BadEndRequest,          // END_REQUEST body is not 8 bytes
-  BadProtocolStatus,      // protocolStatus outside 0..3
-  BadUnknownType,         // UNKNOWN_TYPE body is not 8 bytes
-  MalformedNameValue,     // GET_VALUES_RESULT pairs run past the record
-  OversizedNameValue,     // a GET_VALUES_RESULT name or value over the limit
-  DataAfterStreamEnd,     // STDOUT/STDERR data after that stream's empty record
-  RecordAfterEnd,         // anything after END_REQUEST
+  BadVersion,            // version byte is not 1
+  UnexpectedRequestId,   // an application record for another request
+  UnexpectedRecordType,  // a type a responder never sends (BEGIN_REQUEST, PARAMS...)
+  BadEndRequest,         // END_REQUEST body is not 8 bytes
+  BadProtocolStatus,     // protocolStatus outside 0..3
+  BadUnknownType,        // UNKNOWN_TYPE body is not 8 bytes
+  MalformedNameValue,    // GET_VALUES_RESULT pairs run past the record
+  OversizedNameValue,    // a GET_VALUES_RESULT name or value over the limit
+  DataAfterStreamEnd,    // STDOUT/STDERR data after that stream's empty record
+  RecordAfterEnd,        // anything after END_REQUEST
 };
 
 std::string_view describe(ParseError e);
@@ -42,11 +42,11 @@ struct Event {
   EventKind kind = EventKind::NeedMore;
   // Stdout/Stderr: a slice of the caller's input, valid as long as that input.
   ByteSpan data;
-  std::uint32_t app_status = 0;                               // EndRequest
+  std::uint32_t app_status = 0;                                      // EndRequest
   ProtocolStatus protocol_status = ProtocolStatus::RequestComplete;  // EndRequest
-  std::vector<NameValue> values;                              // GetValuesResult
-  std::uint8_t unknown_type = 0;                              // UnknownType
-  ParseError error = ParseError::None;                        // Error
+  std::vector<NameValue> values;                                     // GetValuesResult
+  std::uint8_t unknown_type = 0;                                     // UnknownType
+  ParseError error = ParseError::None;                               // Error
 };
 
 class ResponseParser {

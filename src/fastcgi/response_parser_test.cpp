@@ -18,8 +18,14 @@ void record(Bytes& out, RecordType type, std::uint16_t id, std::string_view cont
 }
 
 std::string end_body(std::uint32_t app, std::uint8_t proto) {
-  return std::string{static_cast<char>(app >> 24), static_cast<char>(app >> 16), static_cast<char>(app >> 8),
-                     static_cast<char>(app), static_cast<char>(proto), 0, 0, 0};
+  return std::string{static_cast<char>(app >> 24),
+                     static_cast<char>(app >> 16),
+                     static_cast<char>(app >> 8),
+                     static_cast<char>(app),
+                     static_cast<char>(proto),
+                     0,
+                     0,
+                     0};
 }
 
 // What a caller sees: output concatenated per stream, and how it ended.
@@ -41,17 +47,27 @@ void drain(ResponseParser& p, ByteSpan in, Seen& seen) {
       case EventKind::NeedMore:
         ASSERT_TRUE(in.empty());
         return;
-      case EventKind::Stdout: seen.out.append(ev.data.begin(), ev.data.end()); break;
-      case EventKind::Stderr: seen.err.append(ev.data.begin(), ev.data.end()); break;
+      case EventKind::Stdout:
+        seen.out.append(ev.data.begin(), ev.data.end());
+        break;
+      case EventKind::Stderr:
+        seen.err.append(ev.data.begin(), ev.data.end());
+        break;
       case EventKind::EndRequest:
         ++seen.ends;
         seen.app_status = ev.app_status;
         seen.protocol = ev.protocol_status;
         if (in.empty()) return;
         break;
-      case EventKind::UnknownType: seen.unknown_types.push_back(ev.unknown_type); break;
-      case EventKind::GetValuesResult: seen.values = ev.values; break;
-      case EventKind::Error: seen.error = ev.error; return;
+      case EventKind::UnknownType:
+        seen.unknown_types.push_back(ev.unknown_type);
+        break;
+      case EventKind::GetValuesResult:
+        seen.values = ev.values;
+        break;
+      case EventKind::Error:
+        seen.error = ev.error;
+        return;
     }
   }
 }
@@ -173,9 +189,9 @@ TEST(ResponseParser, RejectsOtherRequestId) {
 }
 
 TEST(ResponseParser, RejectsRecordTypesAResponderNeverSends) {
-  for (auto type : {RecordType::BeginRequest, RecordType::AbortRequest, RecordType::Params, RecordType::Stdin,
-                    RecordType::Data, RecordType::GetValues, static_cast<RecordType>(0),
-                    static_cast<RecordType>(200)}) {
+  for (auto type :
+       {RecordType::BeginRequest, RecordType::AbortRequest, RecordType::Params, RecordType::Stdin, RecordType::Data,
+        RecordType::GetValues, static_cast<RecordType>(0), static_cast<RecordType>(200)}) {
     Bytes s;
     record(s, type, 1, "12345678");
     EXPECT_EQ(error_of(s), ParseError::UnexpectedRecordType) << int(type);
@@ -196,7 +212,10 @@ TEST(ResponseParser, RejectsMalformedEndRequestAndUnknownType) {
 
 TEST(ResponseParser, RejectsMalformedAndOversizedNameValues) {
   Bytes s;
-  record(s, RecordType::GetValuesResult, 0, std::string("\x05\x01" "AB", 4));
+  record(s, RecordType::GetValuesResult, 0,
+         std::string("\x05\x01"
+                     "AB",
+                     4));
   EXPECT_EQ(error_of(s, kManagementId), ParseError::MalformedNameValue);
   Bytes body;
   append_name_value(body, "N", std::string(5000, 'v'));

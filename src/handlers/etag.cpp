@@ -31,8 +31,7 @@ ETag make_etag(const struct stat& st) {
   ETag tag;
   auto ns = static_cast<unsigned long long>(st.st_mtim.tv_sec) * 1'000'000'000ULL +
             static_cast<unsigned long long>(st.st_mtim.tv_nsec);
-  int n = std::snprintf(tag.text, sizeof tag.text, "\"%llx-%llx-%llx\"",
-                        static_cast<unsigned long long>(st.st_ino),
+  int n = std::snprintf(tag.text, sizeof tag.text, "\"%llx-%llx-%llx\"", static_cast<unsigned long long>(st.st_ino),
                         static_cast<unsigned long long>(st.st_size), ns);
   tag.size = n > 0 ? static_cast<std::size_t>(n) : 0;
   return tag;
@@ -51,8 +50,8 @@ void format_http_date(std::time_t t, char (&out)[kHttpDateSize + 1]) {
 std::optional<std::time_t> parse_http_date(std::string_view s) {
   s = trim(s);
   // "Sun, 06 Nov 1994 08:49:37 GMT"
-  if (s.size() != kHttpDateSize || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
-      s[16] != ' ' || s[19] != ':' || s[22] != ':' || s.substr(25) != " GMT")
+  if (s.size() != kHttpDateSize || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+      s[19] != ':' || s[22] != ':' || s.substr(25) != " GMT")
     return std::nullopt;
   struct tm tm {};
   tm.tm_mday = two_digits(s, 5);

@@ -110,8 +110,7 @@ std::optional<std::string_view> mime_type_for(std::string_view file_name) {
 }
 
 bool mime_table_is_sorted() {
-  return std::is_sorted(kTypes.begin(), kTypes.end(),
-                        [](const Entry& a, const Entry& b) { return a.first < b.first; });
+  return std::is_sorted(kTypes.begin(), kTypes.end(), [](const Entry& a, const Entry& b) { return a.first < b.first; });
 }
 
 }  // namespace gatehouse::handlers

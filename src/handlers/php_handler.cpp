@@ -12,9 +12,8 @@
 #include "handlers/php_handler.hpp"
 
 #include <algorithm>
-#include <cerrno>
-
 #include <boost/beast/core/string.hpp>
+#include <cerrno>
 
 #include "common/log.hpp"
 #include "fastcgi/params.hpp"
@@ -49,7 +48,8 @@ void PhpHandler::start(const SiteRoutes& site, std::string_view url_path, const 
     int e = found.error().errnum;
     port_.note_win32(e);
     if (e == EACCES || e == EPERM) return answer_now(401, 3, "Access is denied to the script.");
-    if (e == ENOENT || e == ENOTDIR || e == EXDEV || e == ELOOP) return answer_now(404, 0, "The script does not exist.");
+    if (e == ENOENT || e == ENOTDIR || e == EXDEV || e == ELOOP)
+      return answer_now(404, 0, "The script does not exist.");
     log::error("[site {}] {}", site.site->name, found.error().message());
     return answer_now(500, 0, "The script could not be opened.");
   }
@@ -96,7 +96,8 @@ void PhpHandler::acquire(const SiteRoutes& site) {
     log::error("{}: {}", ctx(), workers.error().message());
     return answer_now(500, 0, "The application pool is not available.");
   }
-  (*workers)->async_acquire(routing_.executor(), [this](pool::AcquireResult result) { on_acquired(std::move(result)); });
+  (*workers)->async_acquire(routing_.executor(),
+                            [this](pool::AcquireResult result) { on_acquired(std::move(result)); });
 }
 
 Status PhpHandler::resolve_script(const SiteRoutes& site, std::string_view url_path, const accounts::Identity& who) {
@@ -380,7 +381,8 @@ void PhpHandler::php_failed(boost::system::error_code ec) {
               (whole ? pool_->fastcgi.request_timeout : pool_->fastcgi.activity_timeout).count(), lease_.pid());
     end_lease(pool::LeaseEnd::Kill);
     if (head_sent_) return port_.abort();
-    return answer_now(500, 0, whole ? "The PHP script exceeded the request timeout." : "The PHP script stopped responding.");
+    return answer_now(500, 0,
+                      whole ? "The PHP script exceeded the request timeout." : "The PHP script stopped responding.");
   }
   log::warn("{}: worker {} failed: {}", ctx(), lease_.pid(), ec.message());
   end_lease(pool::LeaseEnd::Failed);

@@ -5,12 +5,11 @@
 // carries the request.
 #pragma once
 
-#include <utility>  // before Asio (see design.md)
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>  // before Asio (see design.md)
 #include <vector>
 
 #include "accounts/grant.hpp"

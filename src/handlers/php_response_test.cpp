@@ -27,8 +27,13 @@ TEST(PhpHead, KeepsCookiesApartAndDropsServerOwnedFields) {
   head.status = 302;
   head.location = "/next";
   head.set_cookies = {"a=1", "b=2"};
-  head.headers = {{"Content-Type", "text/html"}, {"Content-Length", "99"}, {"Connection", "close"},
-                  {"Transfer-Encoding", "chunked"}, {"X-Custom", "v"}, {"Server", "x"}, {"Status", "200"}};
+  head.headers = {{"Content-Type", "text/html"},
+                  {"Content-Length", "99"},
+                  {"Connection", "close"},
+                  {"Transfer-Encoding", "chunked"},
+                  {"X-Custom", "v"},
+                  {"Server", "x"},
+                  {"Status", "200"}};
   std::vector<HeaderView> fields;
   php_head_fields(head, fields);
   std::string text;

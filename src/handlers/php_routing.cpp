@@ -21,8 +21,7 @@ Result<const accounts::RequestIdentities*> PhpRouting::anonymous(const config::S
   return &anonymous_.emplace(&app, std::move(*ids)).first->second;
 }
 
-std::string_view PhpRouting::script_key(const RootDir& root, std::string_view relative,
-                                        const accounts::Identity& who) {
+std::string_view PhpRouting::script_key(const RootDir& root, std::string_view relative, const accounts::Identity& who) {
   key_.assign(root.path().string());
   key_.push_back('\0');
   who.append_cache_key(key_);

@@ -4,8 +4,6 @@
 // they are resolved once, not per request), and the scripts found recently.
 #pragma once
 
-#include <utility>  // before Asio (see design.md)
-
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <filesystem>
@@ -14,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>  // before Asio (see design.md)
 
 #include "accounts/identity.hpp"
 #include "accounts/security_model.hpp"
@@ -65,8 +64,7 @@ class PhpRouting {
   static constexpr std::chrono::milliseconds kScriptMemory{250};
   bool script_found_recently(const RootDir& root, std::string_view relative, const accounts::Identity& who,
                              SteadyTime now);
-  void remember_script(const RootDir& root, std::string_view relative, const accounts::Identity& who,
-                       SteadyTime now);
+  void remember_script(const RootDir& root, std::string_view relative, const accounts::Identity& who, SteadyTime now);
 
  private:
   std::string_view script_key(const RootDir& root, std::string_view relative, const accounts::Identity& who);

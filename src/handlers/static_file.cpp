@@ -111,8 +111,7 @@ Result<RootDir> RootDir::open(const config::Path& path) {
   return RootDir(fd, path);
 }
 
-RootDir::RootDir(RootDir&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+RootDir::RootDir(RootDir&& other) noexcept : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
 
 RootDir& RootDir::operator=(RootDir&& other) noexcept {
   if (this != &other) {
@@ -168,8 +167,7 @@ Result<OpenFile> open_beneath(const RootDir& root, std::string_view relative) {
 
 }  // namespace
 
-Result<OpenFile> open_for_request(const RootDir& root, std::string_view relative,
-                                  const accounts::Identity& who) {
+Result<OpenFile> open_for_request(const RootDir& root, std::string_view relative, const accounts::Identity& who) {
   if (!who.switches()) return open_beneath(root, relative);
   auto guard = accounts::ThreadCredentials::assume(who);
   if (!guard) {

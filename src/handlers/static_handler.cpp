@@ -29,8 +29,8 @@ void append_encoded_path(std::string& out, std::string_view path) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (char ch : path) {
     auto c = static_cast<unsigned char>(ch);
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
-                 c == '-' || c == '.' || c == '_' || c == '~';
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '-' ||
+                 c == '.' || c == '_' || c == '~';
     if (plain) {
       out.push_back(ch);
     } else {

@@ -26,9 +26,9 @@ struct StaticAnswer {
   Kind kind = Kind::Error;
   unsigned status = 0;
   unsigned substatus = 0;
-  int win32 = 0;              // errno behind an error, for sc-win32-status
-  std::string target;         // Script: url path; Response 301: Location
-  std::string_view allow;     // Error 405: the Allow header
+  int win32 = 0;           // errno behind an error, for sc-win32-status
+  std::string target;      // Script: url path; Response 301: Location
+  std::string_view allow;  // Error 405: the Allow header
 
   // Response: the head, then `length` bytes from offset `offset` of
   // `bytes` (a cached copy) or else of `file`. HEAD sends no body.

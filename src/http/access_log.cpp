@@ -73,9 +73,8 @@ AccessLog::~AccessLog() {
 std::string w3c_header(std::time_t now) {
   struct tm tm {};
   gmtime_r(&now, &tm);
-  return fmt::format(
-      "#Software: Gatehouse 0.1.0\n#Version: 1.0\n#Date: {:04}-{:02}-{:02} {:02}:{:02}:{:02}\n{}",
-      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, kFields);
+  return fmt::format("#Software: Gatehouse 0.1.0\n#Version: 1.0\n#Date: {:04}-{:02}-{:02} {:02}:{:02}:{:02}\n{}",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, kFields);
 }
 
 Status AccessLog::open_for_day(std::time_t now, int day) {

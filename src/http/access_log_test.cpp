@@ -25,8 +25,7 @@ TEST(AccessLog, FormatsIisFieldsWithDashesForEmptyValues) {
   r.time_taken_ms = 3;
   std::string out;
   append_record(out, r);
-  EXPECT_EQ(out,
-            "2026-11-28 07:13:11 127.0.0.1 GET /index.html - 8081 - 127.0.0.1 curl/7.88.1 - 200 0 0 3\n");
+  EXPECT_EQ(out, "2026-11-28 07:13:11 127.0.0.1 GET /index.html - 8081 - 127.0.0.1 curl/7.88.1 - 200 0 0 3\n");
 }
 
 TEST(AccessLog, ValuesCannotForgeFieldsOrLines) {
@@ -59,11 +58,10 @@ TEST(AccessLog, WritesHeaderOncePerDailyFile) {
   std::ifstream f1(dir / "u_ex261128.log");
   std::stringstream s1;
   s1 << f1.rdbuf();
-  EXPECT_EQ(
-      s1.str(),
-      "#Software: Gatehouse 0.1.0\n#Version: 1.0\n#Date: 2026-11-28 07:13:20\n"
-      "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) "
-      "cs(Referer) sc-status sc-substatus sc-win32-status time-taken\nline1\nline2\n");
+  EXPECT_EQ(s1.str(),
+            "#Software: Gatehouse 0.1.0\n#Version: 1.0\n#Date: 2026-11-28 07:13:20\n"
+            "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) "
+            "cs(Referer) sc-status sc-substatus sc-win32-status time-taken\nline1\nline2\n");
   EXPECT_TRUE(std::filesystem::exists(dir / "u_ex261129.log"));
   std::filesystem::remove_all(dir.parent_path());
 }

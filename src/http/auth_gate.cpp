@@ -54,7 +54,8 @@ Result<std::unique_ptr<AuthGate>> AuthGate::create(const config::Config& config,
   if (basic_anywhere) {
     if (auto pam = accounts::find_pam_service(); !pam) {
       Error e = pam.error();
-      e.detail = "Basic authentication is enabled but PAM has no service file for gatehouse: run `make install-pam` as root";
+      e.detail =
+          "Basic authentication is enabled but PAM has no service file for gatehouse: run `make install-pam` as root";
       return std::unexpected(std::move(e));
     }
   }
@@ -191,8 +192,8 @@ Verdict AuthGate::finish_check(const config::Site& site, const config::Applicati
   }
   if (!outcome->granted) {
     throttle_.record_failure(key, credentials.user);
-    log::warn("[site {}] Basic authentication failed for user {} from {}: {}", site.name, credentials.user,
-              client_ip, outcome->reason);
+    log::warn("[site {}] Basic authentication failed for user {} from {}: {}", site.name, credentials.user, client_ip,
+              outcome->reason);
     return denied(401, 1, challenge);
   }
   throttle_.record_success(key, credentials.user);

@@ -4,19 +4,18 @@
 // never on an I/O thread; failures are slowed down per client address.
 #pragma once
 
-#include <utility>  // before Asio (see design.md)
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>  // before Asio (see design.md)
 
 #include "accounts/basic_auth.hpp"
 #include "accounts/grant.hpp"
@@ -39,7 +38,7 @@ struct Verdict {
   std::unique_ptr<Grant> owned;  // Granted after a password check
   unsigned status = 401;         // Denied: 401.1 bad credentials, 401.2 none accepted, 500
   unsigned substatus = 0;
-  std::string_view challenge;            // Denied: WWW-Authenticate value, empty for none
+  std::string_view challenge;              // Denied: WWW-Authenticate value, empty for none
   accounts::BasicCredentials credentials;  // CheckPassword
 };
 
@@ -116,10 +115,9 @@ class AuthGate {
   // `alive` expires when the connection ends, and `client_fd` is its socket:
   // a check whose client has gone is dropped without running PAM (`done`
   // still runs, with 503).
-  void check_password(boost::asio::any_io_executor executor, const config::Site& site,
-                      const config::Application& app, accounts::BasicCredentials credentials,
-                      std::string client_ip, CheckSlot slot, std::weak_ptr<void> alive, int client_fd,
-                      std::move_only_function<void(Verdict)> done);
+  void check_password(boost::asio::any_io_executor executor, const config::Site& site, const config::Application& app,
+                      accounts::BasicCredentials credentials, std::string client_ip, CheckSlot slot,
+                      std::weak_ptr<void> alive, int client_fd, std::move_only_function<void(Verdict)> done);
 
   // Waits for password checks in flight. Call before the I/O threads'
   // io_contexts are destroyed: their results are posted there.

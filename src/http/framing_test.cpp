@@ -42,7 +42,8 @@ TEST(Head, ReasonChunkedCloseAndKeepAliveForHttp10) {
   head.status = 200;
   head.length = 0;
   append_head(out, head, {"D", Framing::Length, true, 10});
-  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nServer: Gatehouse\r\nDate: D\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nServer: Gatehouse\r\nDate: D\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n");
 }
 
 TEST(Chunks, SizeInHexAndNothingForEmpty) {

@@ -84,8 +84,7 @@ bool is_valid_utf8(std::string_view s) {
 
 std::expected<std::string, Rejection> canonicalize_path(std::string_view raw) {
   if (raw.empty() || raw.front() != '/') return std::unexpected(Rejection{400, 0, "path must start with /"});
-  if (raw.find('\\') != std::string_view::npos)
-    return std::unexpected(Rejection{400, 0, "backslash in path"});
+  if (raw.find('\\') != std::string_view::npos) return std::unexpected(Rejection{400, 0, "backslash in path"});
   auto decoded = percent_decode(raw);
   if (!decoded) return std::unexpected(decoded.error());
   if (auto ok = check_decoded(*decoded); !ok) return std::unexpected(ok.error());

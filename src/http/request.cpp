@@ -29,8 +29,7 @@ bool has_obs_fold(std::string_view data, bool line_parsed) {
   return false;
 }
 
-RequestParser::RequestParser(Request& request, const config::Limits& limits)
-    : request_(request), limits_(limits) {
+RequestParser::RequestParser(Request& request, const config::Limits& limits) : request_(request), limits_(limits) {
   // The parser's own limit is a backstop covering request line and fields;
   // the precise checks (414, 431) are made below with the configured values.
   auto head = limits.max_request_headers + limits.max_url_length + limits.max_query_string + 1024;
@@ -40,8 +39,7 @@ RequestParser::RequestParser(Request& request, const config::Limits& limits)
 }
 
 void RequestParser::on_request_impl(beast_http::verb method, boost::beast::string_view method_str,
-                                    boost::beast::string_view target, int version,
-                                    boost::beast::error_code& ec) {
+                                    boost::beast::string_view target, int version, boost::beast::error_code& ec) {
   request_.method = method;
   request_.method_text.assign(method_str.data(), method_str.size());
   request_.target.assign(target.data(), target.size());
@@ -68,8 +66,7 @@ void RequestParser::on_field_impl(beast_http::field name, boost::beast::string_v
     return;
   }
   // Views into the arena are taken in on_header_impl, once it stops growing.
-  Request::Field f{name, static_cast<std::uint32_t>(request_.arena.size()),
-                   static_cast<std::uint32_t>(name_str.size()),
+  Request::Field f{name, static_cast<std::uint32_t>(request_.arena.size()), static_cast<std::uint32_t>(name_str.size()),
                    static_cast<std::uint32_t>(request_.arena.size() + name_str.size() + 1),
                    static_cast<std::uint32_t>(value.size())};
   request_.arena.append(name_str.data(), name_str.size());

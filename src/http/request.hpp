@@ -46,18 +46,16 @@ class RequestParser : public beast_http::basic_parser<true> {
   void set_sink(BodySink* sink) { sink_ = sink; }
 
  private:
-  void on_request_impl(beast_http::verb method, boost::beast::string_view method_str,
-                       boost::beast::string_view target, int version, boost::beast::error_code& ec) override;
+  void on_request_impl(beast_http::verb method, boost::beast::string_view method_str, boost::beast::string_view target,
+                       int version, boost::beast::error_code& ec) override;
   void on_response_impl(int, boost::beast::string_view, int, boost::beast::error_code&) override {}
-  void on_field_impl(beast_http::field name, boost::beast::string_view name_str,
-                     boost::beast::string_view value, boost::beast::error_code& ec) override;
+  void on_field_impl(beast_http::field name, boost::beast::string_view name_str, boost::beast::string_view value,
+                     boost::beast::error_code& ec) override;
   void on_header_impl(boost::beast::error_code& ec) override;
-  void on_body_init_impl(boost::optional<std::uint64_t> const& content_length,
-                         boost::beast::error_code& ec) override;
+  void on_body_init_impl(boost::optional<std::uint64_t> const& content_length, boost::beast::error_code& ec) override;
   std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
   void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, boost::beast::error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body,
-                                 boost::beast::error_code& ec) override;
+  std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, boost::beast::error_code& ec) override;
   void on_finish_impl(boost::beast::error_code&) override {}
 
   Request& request_;

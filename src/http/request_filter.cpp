@@ -55,13 +55,11 @@ bool scripts_allowed(const config::Site& site, const std::string& folded) {
 
 }  // namespace
 
-FilterDecision filter_request(const config::Site& site, const config::Application& app,
-                              std::string_view path) {
+FilterDecision filter_request(const config::Site& site, const config::Application& app, std::string_view path) {
   const config::RequestFiltering& rules = app.request_filtering;
   const std::string folded = lower(path);
   for (const auto& sequence : rules.denied_url_sequences) {
-    if (folded.find(sequence) != std::string::npos)
-      return refuse(5, "URL sequence \"" + sequence + "\" denied");
+    if (folded.find(sequence) != std::string::npos) return refuse(5, "URL sequence \"" + sequence + "\" denied");
   }
   const auto parts = segments(path);
   for (const auto& segment : parts) {
@@ -71,13 +69,11 @@ FilterDecision filter_request(const config::Site& site, const config::Applicatio
   }
   for (const auto& segment : parts) {
     const std::string ext = extension(segment);
-    if (ext != "." && contains(rules.denied_extensions, ext))
-      return refuse(7, "file extension \"" + ext + "\" denied");
+    if (ext != "." && contains(rules.denied_extensions, ext)) return refuse(7, "file extension \"" + ext + "\" denied");
   }
   if (!rules.allowed_extensions.empty()) {
     const std::string ext = parts.empty() || path.ends_with('/') ? "." : extension(parts.back());
-    if (!contains(rules.allowed_extensions, ext))
-      return refuse(7, "file extension \"" + ext + "\" not allowed");
+    if (!contains(rules.allowed_extensions, ext)) return refuse(7, "file extension \"" + ext + "\" not allowed");
   }
   return FilterDecision{true, 200, 0, {}, scripts_allowed(site, folded)};
 }

@@ -21,7 +21,6 @@ struct FilterDecision {
 
 // `app` is the application the router chose in `site` (its lists already hold
 // the site's); `path` is the canonical, decoded URL path starting with '/'.
-FilterDecision filter_request(const config::Site& site, const config::Application& app,
-                              std::string_view path);
+FilterDecision filter_request(const config::Site& site, const config::Application& app, std::string_view path);
 
 }  // namespace gatehouse::http

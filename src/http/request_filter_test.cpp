@@ -120,12 +120,10 @@ TEST(RequestFilter, BadValuesAreConfigErrors) {
               "t.toml:9:20: key 'sites[0].request_filtering.hidden_segments[0]': expected a URL segment "
               "without '/' "
               "like \"vendor\", got \"a/b\"");
-    EXPECT_EQ(
-        e.problems()[1].str(),
-        "t.toml:10:22: key 'sites[0].request_filtering.denied_extensions[0]': expected an extension like "
-        "\".json\" (or \".\" for none), got \"json\"");
-    EXPECT_NE(e.problems()[2].str().find("missing key 'scripts'"), std::string::npos)
-        << e.problems()[2].str();
+    EXPECT_EQ(e.problems()[1].str(),
+              "t.toml:10:22: key 'sites[0].request_filtering.denied_extensions[0]': expected an extension like "
+              "\".json\" (or \".\" for none), got \"json\"");
+    EXPECT_NE(e.problems()[2].str().find("missing key 'scripts'"), std::string::npos) << e.problems()[2].str();
   }
 }
 

@@ -56,8 +56,7 @@ void append_chunk(std::string& out, std::string_view data) {
   out.append(size, static_cast<std::size_t>(n)).append(data).append("\r\n");
 }
 
-std::string_view error_page(std::string& scratch, unsigned status, unsigned substatus,
-                            std::string_view detail) {
+std::string_view error_page(std::string& scratch, unsigned status, unsigned substatus, std::string_view detail) {
   scratch.clear();
   auto code = substatus ? fmt::format("{}.{}", status, substatus) : fmt::format("{}", status);
   fmt::format_to(std::back_inserter(scratch),

@@ -23,7 +23,6 @@ void append_chunk(std::string& out, std::string_view data);
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 // A small HTML page naming the status, and the IIS substatus when there is one.
-std::string_view error_page(std::string& scratch, unsigned status, unsigned substatus,
-                            std::string_view detail);
+std::string_view error_page(std::string& scratch, unsigned status, unsigned substatus, std::string_view detail);
 
 }  // namespace gatehouse::http

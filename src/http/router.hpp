@@ -36,8 +36,7 @@ class Router {
   // nullptr when no binding accepts this address, port and host: the caller
   // answers 400 (IIS: "Bad Request - Invalid Hostname"). Exact host beats
   // "*", then exact IP beats "*". `host` may carry a port; it is ignored.
-  const SiteRoutes* find_site(const boost::asio::ip::address& local, std::uint16_t port,
-                              std::string_view host) const;
+  const SiteRoutes* find_site(const boost::asio::ip::address& local, std::uint16_t port, std::string_view host) const;
 
   // One per distinct ip:port of all bindings; "*" gives 0.0.0.0 and [::].
   std::vector<ListenAddress> listen_addresses() const;
@@ -61,6 +60,5 @@ class Router {
   std::vector<SiteRoutes> sites_;
   std::vector<std::vector<rewrite::CompiledRules>> rewrite_;  // per site, per application
 };
-
 
 }  // namespace gatehouse::http

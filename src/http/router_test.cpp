@@ -122,8 +122,7 @@ TEST(RouterBuild, MissingPhysicalPathIsAnError) {
   c.sites = {s};
   auto r = Router::build(c);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().message(),
-            "[site x] open /nonexistent/gatehouse/root failed: No such file or directory");
+  EXPECT_EQ(r.error().message(), "[site x] open /nonexistent/gatehouse/root failed: No such file or directory");
 }
 
 TEST(HostWithoutPort, StripsPort) {

@@ -51,8 +51,7 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config) {
   if (!router) return std::unexpected(router.error());
   std::unique_ptr<Server> server(new Server(config, std::move(*router)));
   if (auto ok = server->open_logs(); !ok) return std::unexpected(ok.error());
-  unsigned threads =
-      config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads = config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i)
     server->workers_.push_back(std::make_unique<Worker>(server->router_, config.server, server->logs_));
   if (auto ok = server->bind_all(); !ok) return std::unexpected(ok.error());

@@ -19,8 +19,8 @@
 #include "handlers/php_handler.hpp"
 #include "http/path.hpp"
 #include "http/request_filter.hpp"
-#include "http/rewriting.hpp"
 #include "http/response.hpp"
+#include "http/rewriting.hpp"
 #include "http/worker.hpp"
 
 namespace gatehouse::http {
@@ -151,7 +151,8 @@ void Session::on_read(boost::system::error_code ec, std::size_t n) {
 void Session::parse() {
   for (;;) {
     if (phase_ == Phase::Head && !parser_->is_header_done() &&
-        has_obs_fold({static_cast<const char*>(buffer_.data().data()), buffer_.size()}, !request_.method_text.empty())) {
+        has_obs_fold({static_cast<const char*>(buffer_.data().data()), buffer_.size()},
+                     !request_.method_text.empty())) {
       request_.reject_status = 400;
       request_.reject_detail = "A header field is folded over several lines (obs-fold).";
       return on_parse_error(bhttp::error::bad_field);
@@ -235,8 +236,8 @@ void Session::on_parse_error(boost::system::error_code ec) {
     // Beast consumes the request line once it has parsed it: when it did,
     // what overflowed is a header field, not the URL.
     auto data = static_cast<const char*>(buffer_.data().data());
-    bool line_done = !request_.method_text.empty() ||
-                     std::string_view(data, buffer_.size()).find('\n') != std::string_view::npos;
+    bool line_done =
+        !request_.method_text.empty() || std::string_view(data, buffer_.size()).find('\n') != std::string_view::npos;
     status = line_done ? 431 : 414;
     detail = line_done ? "The request headers are too large." : "The URL is too long.";
   } else if (ec == bhttp::error::body_limit) {
@@ -284,8 +285,8 @@ bool Session::apply_rules(const SiteRoutes& site, MountMatch& match) {
   const auto& rules = worker_.router().rewrite_rules(site, *match.mount->application);
   if (!rules.empty()) {
     // IsFile / IsDirectory are probed as an anonymous request would read files.
-    const accounts::Identity* who = worker_.auth_gate() ? worker_.auth_gate()->anonymous_identity(*match.mount->application)
-                                                        : nullptr;
+    const accounts::Identity* who =
+        worker_.auth_gate() ? worker_.auth_gate()->anonymous_identity(*match.mount->application) : nullptr;
     auto outcome = run_rewrite(rules, site, request_, peer_, canonical_, who ? *who : kAsServer);
     if (!outcome) {
       log::error("[site {}] {}: rewrite failed: {}", site.site->name, canonical_, outcome.error().message());

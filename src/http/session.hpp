@@ -136,9 +136,9 @@ class Session final
   // and checks the PHP script, grant_->ids.worker names the PHP worker set.
   // nullptr (no gate): the server's own account.
   const accounts::Grant* grant_ = nullptr;
-  std::unique_ptr<accounts::Grant> user_grant_;  // an authenticated request's grant
+  std::unique_ptr<accounts::Grant> user_grant_;                   // an authenticated request's grant
   boost::asio::steady_timer auth_timer_{socket_.get_executor()};  // the throttle's wait before a password check
-  const SiteRoutes* auth_site_ = nullptr;  // where the request goes once authenticated
+  const SiteRoutes* auth_site_ = nullptr;                         // where the request goes once authenticated
   MountMatch auth_match_;
   std::shared_ptr<void> alive_ = std::make_shared<int>(0);  // expires with the session: its password check is dropped
 
@@ -149,10 +149,10 @@ class Session final
   std::uint64_t file_offset_ = 0;
   std::uint64_t file_left_ = 0;
   Framing framing_ = Framing::None;
-  bool discard_body_ = false;                   // HEAD, or a status without a body
-  std::optional<std::uint64_t> length_left_;    // with Framing::Length
-  bool last_ = false;                           // out_ ends the response
-  handlers::WriteDone write_done_;              // a handler waits for its bytes to leave
+  bool discard_body_ = false;                 // HEAD, or a status without a body
+  std::optional<std::uint64_t> length_left_;  // with Framing::Length
+  bool last_ = false;                         // out_ ends the response
+  handlers::WriteDone write_done_;            // a handler waits for its bytes to leave
   std::string scratch_;
 
   // For the access log.
@@ -162,7 +162,7 @@ class Session final
   unsigned substatus_ = 0;
   int win32_ = 0;
   std::optional<std::pair<unsigned, unsigned>> log_as_;  // the status the log records instead
-  bool scripts_allowed_ = true;  // request filtering's handler policy for this URL
+  bool scripts_allowed_ = true;                          // request filtering's handler policy for this URL
 };
 
 }  // namespace gatehouse::http

@@ -18,8 +18,7 @@ constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 }  // namespace
 
-Worker::Worker(const Router& router, const config::Server& server,
-               const std::vector<std::unique_ptr<AccessLog>>& logs)
+Worker::Worker(const Router& router, const config::Server& server, const std::vector<std::unique_ptr<AccessLog>>& logs)
     : router_(router), server_(server), logs_(logs), buffers_(logs.size()) {
   clock_.update();
 }
@@ -33,11 +32,9 @@ Status Worker::listen(const ListenAddress& address) {
   ip::tcp::endpoint endpoint(address.ip, address.port);
   ip::tcp::acceptor acceptor(io_);
   boost::system::error_code ec;
-  auto target =
-      fmt::format("{}:{}", address.ip.is_v6() ? "[" + address.ip.to_string() + "]" : address.ip.to_string(),
-                  address.port);
-  if (acceptor.open(endpoint.protocol(), ec))
-    return std::unexpected(Error::sys("socket", target, ec.value()));
+  auto target = fmt::format("{}:{}", address.ip.is_v6() ? "[" + address.ip.to_string() + "]" : address.ip.to_string(),
+                            address.port);
+  if (acceptor.open(endpoint.protocol(), ec)) return std::unexpected(Error::sys("socket", target, ec.value()));
   int one = 1;
   ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
@@ -55,17 +52,16 @@ void Worker::run() {
 }
 
 void Worker::do_accept(std::size_t index) {
-  acceptors_[index].async_accept(
-      [this, index](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
-        if (draining_ || ec == boost::asio::error::operation_aborted) return;
-        if (ec) return retry_accept(index, ec);
-        int one = 1;
-        ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        auto* session = new Session(*this, std::move(socket));
-        sessions_.push_back(*session);
-        session->start();
-        do_accept(index);
-      });
+  acceptors_[index].async_accept([this, index](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
+    if (draining_ || ec == boost::asio::error::operation_aborted) return;
+    if (ec) return retry_accept(index, ec);
+    int one = 1;
+    ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto* session = new Session(*this, std::move(socket));
+    sessions_.push_back(*session);
+    session->start();
+    do_accept(index);
+  });
 }
 
 void Worker::retry_accept(std::size_t index, boost::system::error_code ec) {
@@ -123,8 +119,7 @@ void Worker::log(std::size_t slot, const AccessRecord& record) {
 void Worker::flush_logs() {
   for (std::size_t i = 0; i < buffers_.size(); ++i) {
     if (buffers_[i].empty()) continue;
-    if (auto ok = logs_[i]->write(buffers_[i], std::time(nullptr)); !ok)
-      log::error("{}", ok.error().message());
+    if (auto ok = logs_[i]->write(buffers_[i], std::time(nullptr)); !ok) log::error("{}", ok.error().message());
     buffers_[i].clear();
   }
 }

@@ -29,8 +29,7 @@ class AuthGate;
 class Worker {
  public:
   // `logs` has one entry per site, then one for requests no site took.
-  Worker(const Router& router, const config::Server& server,
-         const std::vector<std::unique_ptr<AccessLog>>& logs);
+  Worker(const Router& router, const config::Server& server, const std::vector<std::unique_ptr<AccessLog>>& logs);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   ~Worker();

@@ -194,8 +194,7 @@ class Replay {
       } else if (w[i].starts_with("/")) {
         const std::size_t colon = w[i].find(':');
         if (section.empty() || colon == std::string::npos) return std::unexpected("bad switch " + w[i]);
-        path_child(scope, section).append_attribute(w[i].substr(1, colon - 1).c_str()) =
-            w[i].substr(colon + 1).c_str();
+        path_child(scope, section).append_attribute(w[i].substr(1, colon - 1).c_str()) = w[i].substr(colon + 1).c_str();
       } else {
         return std::unexpected("unexpected word " + w[i]);
       }
@@ -226,8 +225,7 @@ class Replay {
       pugi::xml_node parent;
       for (pugi::xml_node n : section.children()) {
         bool same = !key.empty();
-        for (const auto& [k, v] : key)
-          same = same && std::string_view{n.attribute(k.c_str()).as_string()} == v;
+        for (const auto& [k, v] : key) same = same && std::string_view{n.attribute(k.c_str()).as_string()} == v;
         if (same) parent = n;
       }
       if (!parent) return std::unexpected("no collection item " + std::string{spec.substr(0, dot + 1)});

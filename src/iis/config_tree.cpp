@@ -113,8 +113,7 @@ void ConfigTree::add_levels(const XmlFile& file, const std::string& base, bool a
     const std::string path = base.empty() ? sub : (sub.empty() ? base : base + "/" + sub);
     levels.push_back(Level{&file, loc, path, apphost, depth_of(path)});
   }
-  std::stable_sort(levels.begin(), levels.end(),
-                   [](const Level& a, const Level& b) { return a.depth < b.depth; });
+  std::stable_sort(levels.begin(), levels.end(), [](const Level& a, const Level& b) { return a.depth < b.depth; });
   levels_.insert(levels_.end(), levels.begin(), levels.end());
 }
 
@@ -132,8 +131,7 @@ bool ConfigTree::unlocked(const Level& level, std::string_view section) const {
   // names the section with an overrideMode decides; else overrideModeDefault.
   const Level* decider = nullptr;
   for (const auto& l : levels_) {
-    if (!l.apphost || l.node == apphost_.doc().document_element() || !applies_to(l.path, level.path))
-      continue;
+    if (!l.apphost || l.node == apphost_.doc().document_element() || !applies_to(l.path, level.path)) continue;
     if (!child_at(l.node, section) || override_mode(l.node).empty()) continue;
     if (!decider || l.depth >= decider->depth) decider = &l;
   }
@@ -160,8 +158,7 @@ std::vector<SectionAt> ConfigTree::section(std::string_view path_in, std::string
             "500.19 for it, so it is not carried over";
       if (!why.empty()) {
         if (reported_.emplace(&level, std::string{section}).second)
-          report_.add(level.file->name(), level.file->line(node), std::string{section}, Outcome::NotMapped,
-                      why);
+          report_.add(level.file->name(), level.file->line(node), std::string{section}, Outcome::NotMapped, why);
         continue;
       }
     }
@@ -173,8 +170,7 @@ std::vector<SectionAt> ConfigTree::section(std::string_view path_in, std::string
 AttributeAt fold_attribute(const std::vector<SectionAt>& sections, std::string_view name) {
   AttributeAt out;
   for (const auto& s : sections) {
-    if (auto a = s.node.attribute(std::string{name}.c_str()))
-      out = AttributeAt{a.as_string(), s.level, s.node};
+    if (auto a = s.node.attribute(std::string{name}.c_str())) out = AttributeAt{a.as_string(), s.level, s.node};
   }
   return out;
 }
@@ -188,9 +184,7 @@ std::vector<EntryAt> fold_collection(const std::vector<SectionAt>& sections, std
     if (!collection) continue;
     std::vector<EntryAt> added;
     auto erase = [&](std::string_view k) {
-      auto same = [&](const EntryAt& e) {
-        return equals_nocase(e.node.attribute(key_name.c_str()).as_string(), k);
-      };
+      auto same = [&](const EntryAt& e) { return equals_nocase(e.node.attribute(key_name.c_str()).as_string(), k); };
       std::erase_if(inherited, same);
       std::erase_if(added, same);
     };

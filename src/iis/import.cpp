@@ -46,8 +46,8 @@ std::vector<std::pair<std::string, std::string>> content_paths(const XmlFile& ap
   return out;
 }
 
-Importer::Importer(const XmlFile& apphost, const std::vector<WebConfig>& web_configs,
-                   const ImportOptions& options, ImportResult& out)
+Importer::Importer(const XmlFile& apphost, const std::vector<WebConfig>& web_configs, const ImportOptions& options,
+                   ImportResult& out)
     : apphost_(apphost), options_(options), out_(out), tree_(apphost, web_configs, out.report) {}
 
 void Importer::note(const XmlFile& file, pugi::xml_node node, std::string element, Outcome outcome,
@@ -55,13 +55,12 @@ void Importer::note(const XmlFile& file, pugi::xml_node node, std::string elemen
   out_.report.add(file.name(), file.line(node), std::move(element), outcome, std::move(reason));
 }
 
-void Importer::note(const Level* level, pugi::xml_node node, std::string element, Outcome outcome,
-                    std::string reason) {
+void Importer::note(const Level* level, pugi::xml_node node, std::string element, Outcome outcome, std::string reason) {
   note(*level->file, node, std::move(element), outcome, std::move(reason));
 }
 
-std::optional<std::string> Importer::map_path(const XmlFile& file, pugi::xml_node node,
-                                              const std::string& element, std::string_view windows) {
+std::optional<std::string> Importer::map_path(const XmlFile& file, pugi::xml_node node, const std::string& element,
+                                              std::string_view windows) {
   auto mapped = options_.paths.map(windows);
   if (mapped) return *mapped;
   note(file, node, element, Outcome::NotMapped, mapped.error() + "; left out");

@@ -61,12 +61,9 @@ const std::pair<std::string_view, std::pair<Outcome, std::string_view>> kPoolAtt
      {Outcome::Approximated,
       "the whole worker process's idle timeout: Gatehouse stops idle php-cgi "
       "processes by FastCGI idle_timeout"}},
-    {"processModel/maxProcesses",
-     {Outcome::Approximated, "a web garden: Gatehouse's max_instances bounds php-cgi"}},
-    {"processModel/setProfileEnvironment",
-     {Outcome::Approximated, "Windows profiles: no meaning on Linux, dropped"}},
-    {"processModel/loadUserProfile",
-     {Outcome::Approximated, "Windows profiles: no meaning on Linux, dropped"}},
+    {"processModel/maxProcesses", {Outcome::Approximated, "a web garden: Gatehouse's max_instances bounds php-cgi"}},
+    {"processModel/setProfileEnvironment", {Outcome::Approximated, "Windows profiles: no meaning on Linux, dropped"}},
+    {"processModel/loadUserProfile", {Outcome::Approximated, "Windows profiles: no meaning on Linux, dropped"}},
     {"processModel/pingingEnabled",
      {Outcome::Approximated, "w3wp health pings: php-cgi is watched by activity_timeout"}},
     {"failure/rapidFailProtection",
@@ -140,9 +137,8 @@ void Importer::pool_identity(IisPool& pool, config::Pool& out) {
       note(apphost_, at, element + "@password", Outcome::Mapped,
            "the password is neither read nor decrypted: Gatehouse switches to Linux accounts without one");
   } else {
-    note(
-        apphost_, at, element + "@identityType", Outcome::Approximated,
-        type + " is a built-in Windows account with wide rights: the pool gets its own unprivileged account");
+    note(apphost_, at, element + "@identityType", Outcome::Approximated,
+         type + " is a built-in Windows account with wide rights: the pool gets its own unprivileged account");
   }
 }
 
@@ -169,8 +165,7 @@ void Importer::report_pool_attributes(pugi::xml_node pool, const std::string& el
   visit(pool, "");
   for (pugi::xml_node child : pool.children()) {
     visit(child, std::string{child.name()} + "/");
-    for (pugi::xml_node grand : child.children())
-      visit(grand, std::string{child.name()} + "/" + grand.name() + "/");
+    for (pugi::xml_node grand : child.children()) visit(grand, std::string{child.name()} + "/" + grand.name() + "/");
   }
 }
 
@@ -179,13 +174,12 @@ std::optional<std::string> Importer::gatehouse_pool(const std::string& iis_pool,
   auto it = pools_.find(lower(iis_pool));
   if (it == pools_.end()) {
     note(file, at, "application@applicationPool", Outcome::NotMapped,
-         "names the pool '" + iis_pool +
-             "', which applicationPools does not define; the application is left out");
+         "names the pool '" + iis_pool + "', which applicationPools does not define; the application is left out");
     return std::nullopt;
   }
   IisPool& pool = it->second;
-  const std::string key = php.fastcgi ? lower(std::string{php.fastcgi.attribute("fullPath").as_string()} +
-                                              "|" + php.fastcgi.attribute("arguments").as_string())
+  const std::string key = php.fastcgi ? lower(std::string{php.fastcgi.attribute("fullPath").as_string()} + "|" +
+                                              php.fastcgi.attribute("arguments").as_string())
                                       : "";
   const std::string iis_key = lower(iis_pool);
   if (auto found = gh_pools_.find({iis_key, key}); found != gh_pools_.end()) return found->second;
@@ -228,9 +222,8 @@ std::optional<std::string> Importer::gatehouse_pool(const std::string& iis_pool,
 
 void Importer::fastcgi_settings(pugi::xml_node app, config::Pool& out) {
   const bool report = first_time(apphost_, app);
-  const std::string element = "fastCgi/application[@fullPath='" +
-                              std::string{app.attribute("fullPath").as_string()} + "' arguments='" +
-                              app.attribute("arguments").as_string() + "']";
+  const std::string element = "fastCgi/application[@fullPath='" + std::string{app.attribute("fullPath").as_string()} +
+                              "' arguments='" + app.attribute("arguments").as_string() + "']";
   auto say = [&](pugi::xml_node n, const std::string& what, Outcome o, const std::string& why) {
     if (report) note(apphost_, n, element + what, o, why);
   };
@@ -241,8 +234,8 @@ void Importer::fastcgi_settings(pugi::xml_node app, config::Pool& out) {
     auto v = number(a.as_string());
     if (!v || *v < min || *v > max) {
       say(app, std::string{"@"} + name, Outcome::NotMapped,
-          std::string{"expected a number from "} + std::to_string(min) + " to " + std::to_string(max) +
-              ", got '" + a.as_string() + "'; the IIS default is kept");
+          std::string{"expected a number from "} + std::to_string(min) + " to " + std::to_string(max) + ", got '" +
+              a.as_string() + "'; the IIS default is kept");
       return;
     }
     field = static_cast<std::remove_reference_t<decltype(field)>>(*v);
@@ -287,20 +280,10 @@ void Importer::fastcgi_settings(pugi::xml_node app, config::Pool& out) {
       say(app, std::string{"@"} + name, Outcome::Approximated,
           "Gatehouse talks to php-cgi over a private Unix socket; dropped");
   for (pugi::xml_attribute a : app.attributes()) {
-    static const std::string_view kKnown[] = {"fullPath",
-                                              "arguments",
-                                              "maxInstances",
-                                              "instanceMaxRequests",
-                                              "idleTimeout",
-                                              "activityTimeout",
-                                              "requestTimeout",
-                                              "queueLength",
-                                              "rapidFailsPerMinute",
-                                              "signalBeforeTerminateSeconds",
-                                              "stderrMode",
-                                              "monitorChangesTo",
-                                              "protocol",
-                                              "flushNamedPipe"};
+    static const std::string_view kKnown[] = {
+        "fullPath",        "arguments",        "maxInstances", "instanceMaxRequests", "idleTimeout",
+        "activityTimeout", "requestTimeout",   "queueLength",  "rapidFailsPerMinute", "signalBeforeTerminateSeconds",
+        "stderrMode",      "monitorChangesTo", "protocol",     "flushNamedPipe"};
     if (std::find(std::begin(kKnown), std::end(kKnown), std::string_view{a.name()}) == std::end(kKnown))
       say(app, std::string{"@"} + a.name(), Outcome::NotMapped, "Gatehouse has no equivalent");
   }
@@ -320,15 +303,13 @@ void Importer::fastcgi_settings(pugi::xml_node app, config::Pool& out) {
       }
     } else {
       say(app, "@arguments", Outcome::NotMapped,
-          "php-cgi argument '" + args[i] +
-              "' is not passed by Gatehouse: put the setting in the pool's php.ini");
+          "php-cgi argument '" + args[i] + "' is not passed by Gatehouse: put the setting in the pool's php.ini");
     }
   }
   read_environment(app, out, element, report);
 }
 
-void Importer::read_environment(pugi::xml_node app, config::Pool& out, const std::string& element,
-                                bool report) {
+void Importer::read_environment(pugi::xml_node app, config::Pool& out, const std::string& element, bool report) {
   auto say = [&](pugi::xml_node n, const std::string& what, Outcome o, const std::string& why) {
     if (report) note(apphost_, n, element + what, o, why);
   };
@@ -350,14 +331,12 @@ void Importer::read_environment(pugi::xml_node app, config::Pool& out, const std
         out.php_ini = ini;
         say(v, what, Outcome::Mapped, "PHPRC names the php.ini folder: php_ini = " + ini);
       } else {
-        say(v, what, Outcome::Approximated,
-            "PHPRC is overridden by -c; php_ini stays " + out.php_ini.string());
+        say(v, what, Outcome::Approximated, "PHPRC is overridden by -c; php_ini stays " + out.php_ini.string());
       }
       continue;
     }
     if (upper == "PHP_FCGI_CHILDREN") {
-      say(v, what, Outcome::Approximated,
-          "Gatehouse sets PHP_FCGI_CHILDREN itself (one request per process); dropped");
+      say(v, what, Outcome::Approximated, "Gatehouse sets PHP_FCGI_CHILDREN itself (one request per process); dropped");
       continue;
     }
     bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));

@@ -103,10 +103,9 @@ void Importer::read_authentication(const std::string& config_path, config::Appli
     auth.basic_enabled = lower(basic.value) == "true";
     note(basic.level, basic.node, "basicAuthentication@enabled" + for_app,
          auth.basic_enabled ? Outcome::Approximated : Outcome::Mapped,
-         auth.basic_enabled
-             ? "basic.enabled = true: users are checked against Linux accounts through PAM, not "
-               "Windows accounts; create them on Linux"
-             : "basic.enabled = false");
+         auth.basic_enabled ? "basic.enabled = true: users are checked against Linux accounts through PAM, not "
+                              "Windows accounts; create them on Linux"
+                            : "basic.enabled = false");
   }
   if (auto realm = fold_attribute(basic_sections, "realm")) auth.basic_realm = realm.value;
   for (const char* other : {"windowsAuthentication", "digestAuthentication"}) {
@@ -135,8 +134,8 @@ void Importer::read_default_documents(const std::string& config_path, config::Si
   if (enabled && lower(enabled.value) == "false") files.clear();
   site.default_documents = files;
   if (root)
-    note(sections.back().level, sections.back().node, "defaultDocument (" + config_path + ")",
-         Outcome::Mapped, "default_documents = [" + list(files) + "]");
+    note(sections.back().level, sections.back().node, "defaultDocument (" + config_path + ")", Outcome::Mapped,
+         "default_documents = [" + list(files) + "]");
 }
 
 void Importer::read_request_limits() {
@@ -145,17 +144,15 @@ void Importer::read_request_limits() {
   for (const auto& s : sections)
     if (auto n = s.node.child("requestLimits")) limits.push_back(SectionAt{s.level, n});
   auto& l = out_.imported.config.server.limits;
-  const std::pair<const char*, std::uint64_t*> kKeys[] = {
-      {"maxAllowedContentLength", &l.max_allowed_content_length},
-      {"maxUrl", &l.max_url_length},
-      {"maxQueryString", &l.max_query_string}};
+  const std::pair<const char*, std::uint64_t*> kKeys[] = {{"maxAllowedContentLength", &l.max_allowed_content_length},
+                                                          {"maxUrl", &l.max_url_length},
+                                                          {"maxQueryString", &l.max_query_string}};
   for (auto [name, field] : kKeys) {
     const auto a = fold_attribute(limits, name);
     if (!a) continue;
     const std::uint64_t v = a.node.attribute(name).as_ullong(0);
     if (v == 0 && std::string_view{name} == "maxUrl") {
-      note(a.level, a.node, std::string{"requestLimits@"} + name, Outcome::NotMapped,
-           "0 is not a usable limit");
+      note(a.level, a.node, std::string{"requestLimits@"} + name, Outcome::NotMapped, "0 is not a usable limit");
       continue;
     }
     *field = v;
@@ -172,8 +169,7 @@ void Importer::read_request_filtering(const std::string& config_path) {
     for (pugi::xml_attribute a : s.node.attributes()) {
       const std::string name = a.name();
       if (name == "allowDoubleEscaping")
-        note(s.level, s.node, "requestFiltering@" + name + where,
-             a.as_bool() ? Outcome::Approximated : Outcome::Mapped,
+        note(s.level, s.node, "requestFiltering@" + name + where, a.as_bool() ? Outcome::Approximated : Outcome::Mapped,
              "Gatehouse always refuses double-escaped URLs (404.11)");
       else
         note(s.level, s.node, "requestFiltering@" + name + where, Outcome::NotMapped,
@@ -292,9 +288,8 @@ void Importer::survey_levels() {
   for (const auto& level : tree_.levels()) {
     if (level.path.empty() || app_paths_.contains(level.path)) continue;
     for (const auto& [name, node] : sections_of(level.node)) {
-      note(
-          &level, node, name + " at '" + level.path + "'", Outcome::NotMapped,
-          "'" + level.path + "' is not an imported site or application: Gatehouse sets this per application");
+      note(&level, node, name + " at '" + level.path + "'", Outcome::NotMapped,
+           "'" + level.path + "' is not an imported site or application: Gatehouse sets this per application");
     }
   }
   // The server level: only what changes behaviour Gatehouse could differ on.
@@ -303,8 +298,7 @@ void Importer::survey_levels() {
     if (name == "system.webServer/directoryBrowse" && node.attribute("enabled").as_bool(false))
       note(&server, node, name, Outcome::NotMapped, "folder listings: Gatehouse never lists folders");
     else if (name == "system.webServer/httpProtocol" && node.child("customHeaders").child("add"))
-      note(&server, node, name + "/customHeaders", Outcome::NotMapped,
-           "custom response headers: no setting yet");
+      note(&server, node, name + "/customHeaders", Outcome::NotMapped, "custom response headers: no setting yet");
     else if (name == "system.webServer/staticContent")
       note(&server, node, name, Outcome::Approximated, "Gatehouse's built-in MIME table replaces IIS's");
     else if (name == "system.webServer/httpErrors")

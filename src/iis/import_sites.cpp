@@ -46,8 +46,7 @@ std::string join_url(std::string_view app_path, std::string_view sub) {
 }  // namespace
 
 void Importer::read_sites() {
-  for (pugi::xml_node site : tree_.apphost_section("system.applicationHost/sites").children("site"))
-    read_site(site);
+  for (pugi::xml_node site : tree_.apphost_section("system.applicationHost/sites").children("site")) read_site(site);
   pugi::xml_node defaults = tree_.apphost_section("system.applicationHost/sites").child("siteDefaults");
   if (defaults && defaults.first_child())
     note(apphost_, defaults, "sites/siteDefaults", Outcome::Approximated,
@@ -59,24 +58,20 @@ void Importer::read_site(pugi::xml_node node) {
   const std::string element = "sites/site[@name='" + iis_name + "']";
   config::Site site;
   site.name = gatehouse_name(iis_name);
-  if (iis_name.empty())
-    return note(apphost_, node, "sites/site", Outcome::NotMapped, "a site without a name");
+  if (iis_name.empty()) return note(apphost_, node, "sites/site", Outcome::NotMapped, "a site without a name");
   if (site.name != iis_name)
     note(apphost_, node, element, Outcome::Approximated,
          "renamed '" + site.name + "' (Gatehouse names are letters, digits, '-', '_' and '.')");
   read_bindings(node, site);
   if (site.bindings.empty())
-    return note(apphost_, node, element, Outcome::NotMapped,
-                "no binding Gatehouse can serve; the site is left out");
+    return note(apphost_, node, element, Outcome::NotMapped, "no binding Gatehouse can serve; the site is left out");
 
   pugi::xml_node root = node.find_child_by_attribute("application", "path", "/");
-  if (!root)
-    return note(apphost_, node, element, Outcome::NotMapped, "no root application (path \"/\"); left out");
+  if (!root) return note(apphost_, node, element, Outcome::NotMapped, "no root application (path \"/\"); left out");
   std::vector<std::vector<RewriteRule>> rules;
   site.applications.clear();
   if (!read_application(root, site, rules))
-    return note(apphost_, node, element, Outcome::NotMapped,
-                "its root application cannot be imported; left out");
+    return note(apphost_, node, element, Outcome::NotMapped, "its root application cannot be imported; left out");
   for (pugi::xml_node app : node.children("application"))
     if (app != root) read_application(app, site, rules);
 
@@ -93,8 +88,7 @@ void Importer::read_site(pugi::xml_node node) {
       note(apphost_, child, element + "/" + std::string{tag}, Outcome::Approximated,
            "Gatehouse writes W3C logs per site under [server].log_dir; this setting is dropped");
     else
-      note(apphost_, child, element + "/" + std::string{tag}, Outcome::NotMapped,
-           "Gatehouse has no equivalent");
+      note(apphost_, child, element + "/" + std::string{tag}, Outcome::NotMapped, "Gatehouse has no equivalent");
   }
   read_default_documents(site.name == iis_name ? iis_name : iis_name, site, true);
   for (std::size_t i = 1; i < site.applications.size(); ++i) {
@@ -104,16 +98,14 @@ void Importer::read_site(pugi::xml_node node) {
     read_default_documents(iis_name + site.applications[i].path, probe, false);
     if (probe.default_documents != site.default_documents)
       note(apphost_, root, element + " application '" + site.applications[i].path + "' defaultDocument",
-           Outcome::Approximated,
-           "Gatehouse has one default document list per site; the site root's list is used");
+           Outcome::Approximated, "Gatehouse has one default document list per site; the site root's list is used");
   }
   out_.imported.config.sites.push_back(site);
   out_.imported.rewrite.push_back(std::move(rules));
 }
 
 void Importer::read_bindings(pugi::xml_node site, config::Site& out) {
-  const std::string element =
-      "sites/site[@name='" + std::string{site.attribute("name").as_string()} + "']/binding";
+  const std::string element = "sites/site[@name='" + std::string{site.attribute("name").as_string()} + "']/binding";
   for (pugi::xml_node b : site.child("bindings").children("binding")) {
     const std::string protocol = lower(b.attribute("protocol").as_string());
     const std::string info = b.attribute("bindingInformation").as_string();
@@ -121,8 +113,7 @@ void Importer::read_bindings(pugi::xml_node site, config::Site& out) {
     if (protocol == "https") {
       std::string cert = b.attribute("certificateHash").as_string();
       note(apphost_, b, what, Outcome::NotMapped,
-           "HTTPS: Gatehouse serves plain HTTP; the certificate" +
-               (cert.empty() ? "" : " (hash " + cert + ")") +
+           "HTTPS: Gatehouse serves plain HTTP; the certificate" + (cert.empty() ? "" : " (hash " + cert + ")") +
                " needs the administrator (export it, terminate TLS in front of Gatehouse)");
       continue;
     }
@@ -140,10 +131,9 @@ void Importer::read_bindings(pugi::xml_node site, config::Site& out) {
       note(apphost_, b, what, Outcome::NotMapped, parsed.error() + "; left out");
       continue;
     }
-    const bool duplicate =
-        std::any_of(out.bindings.begin(), out.bindings.end(), [&](const config::Binding& x) {
-          return x.ip == parsed->ip && x.port == parsed->port && x.host == parsed->host;
-        });
+    const bool duplicate = std::any_of(out.bindings.begin(), out.bindings.end(), [&](const config::Binding& x) {
+      return x.ip == parsed->ip && x.port == parsed->port && x.host == parsed->host;
+    });
     if (duplicate) {
       note(apphost_, b, what, Outcome::Mapped, "the same as an earlier binding of this site");
       continue;
@@ -153,8 +143,7 @@ void Importer::read_bindings(pugi::xml_node site, config::Site& out) {
   }
 }
 
-bool Importer::read_application(pugi::xml_node app, config::Site& site,
-                                std::vector<std::vector<RewriteRule>>& rules) {
+bool Importer::read_application(pugi::xml_node app, config::Site& site, std::vector<std::vector<RewriteRule>>& rules) {
   const std::string iis_site = app.parent().attribute("name").as_string();
   const std::string raw_path = app.attribute("path").as_string();
   const std::string element = "sites/site[@name='" + iis_site + "']/application[@path='" + raw_path + "']";
@@ -222,16 +211,14 @@ bool Importer::read_application(pugi::xml_node app, config::Site& site,
       note(apphost_, dir, what, Outcome::NotMapped, url.error() + "; left out");
       continue;
     }
-    auto dir_physical =
-        map_path(apphost_, dir, what + "@physicalPath", dir.attribute("physicalPath").as_string());
+    auto dir_physical = map_path(apphost_, dir, what + "@physicalPath", dir.attribute("physicalPath").as_string());
     if (!dir_physical) continue;
     site.virtual_directories.push_back(config::VirtualDirectory{*url, *dir_physical, {}});
     note(apphost_, dir, what, Outcome::Mapped, "virtual directory " + *url + " -> " + *dir_physical);
     if (dir.attribute("userName"))
-      note(
-          apphost_, dir, what + "@userName", Outcome::NotMapped,
-          "'connect as' " + std::string{dir.attribute("userName").as_string()} +
-              ": Gatehouse reads content as the pool and anonymous accounts only; grant them access instead");
+      note(apphost_, dir, what + "@userName", Outcome::NotMapped,
+           "'connect as' " + std::string{dir.attribute("userName").as_string()} +
+               ": Gatehouse reads content as the pool and anonymous accounts only; grant them access instead");
   }
   site.applications.push_back(out);
   if (!php && site.applications.size() > 1 && !site.php_extensions.empty())
@@ -268,8 +255,8 @@ std::optional<PhpHandler> Importer::php_handler(const std::string& config_path, 
       php.extensions.push_back(path.substr(1));
   }
   const std::size_t bar = processor.find('|');
-  const std::string key = processor_key(
-      processor.substr(0, bar), bar == std::string::npos ? "" : std::string_view{processor}.substr(bar + 1));
+  const std::string key = processor_key(processor.substr(0, bar),
+                                        bar == std::string::npos ? "" : std::string_view{processor}.substr(bar + 1));
   for (pugi::xml_node app : tree_.apphost_section("system.webServer/fastCgi").children("application"))
     if (processor_key(app.attribute("fullPath").as_string(), app.attribute("arguments").as_string()) == key)
       php.fastcgi = app;
@@ -280,16 +267,13 @@ std::optional<PhpHandler> Importer::php_handler(const std::string& config_path, 
   if (first_time(hfile, h)) {
     if (!php.fastcgi)
       note(hfile, h, element, Outcome::NotMapped,
-           "scriptProcessor '" + processor +
-               "' names no fastCgi application; FastCGI settings take IIS's defaults");
+           "scriptProcessor '" + processor + "' names no fastCgi application; FastCGI settings take IIS's defaults");
     else
-      note(hfile, h, element, Outcome::Mapped,
-           "the PHP handler: its FastCGI application gives the pool's settings");
+      note(hfile, h, element, Outcome::Mapped, "the PHP handler: its FastCGI application gives the pool's settings");
     const std::string resource = lower(h.attribute("resourceType").as_string("Unspecified"));
     if (resource != "file")
       note(hfile, h, element + "@resourceType", Outcome::Approximated,
-           "resourceType " + resource +
-               ": Gatehouse always verifies that the script exists (resourceType File)");
+           "resourceType " + resource + ": Gatehouse always verifies that the script exists (resourceType File)");
     const std::string access = lower(h.attribute("requireAccess").as_string("Script"));
     if (access != "script")
       note(hfile, h, element + "@requireAccess", Outcome::Approximated,
@@ -300,8 +284,7 @@ std::optional<PhpHandler> Importer::php_handler(const std::string& config_path, 
            "verbs '" + verb + "': Gatehouse hands every verb to PHP; the script decides");
   }
   if (auto policy = fold_attribute(sections, "accessPolicy");
-      policy && lower(policy.value).find("script") == std::string::npos &&
-      first_time(*policy.level->file, policy.node))
+      policy && lower(policy.value).find("script") == std::string::npos && first_time(*policy.level->file, policy.node))
     note(*policy.level->file, policy.node, "handlers@accessPolicy", Outcome::NotMapped,
          "accessPolicy '" + policy.value +
              "' turns scripts off: Gatehouse has no per-path handler policy yet "

@@ -128,10 +128,9 @@ TEST(Import, OverrideModeDenyLocksAnOtherwiseOpenSection) {
   </system.applicationHost>
   <location path="s" overrideMode="Deny"><system.webServer><defaultDocument/></system.webServer></location>
 </configuration>)");
-  auto web =
-      xml(R"(<configuration><system.webServer><defaultDocument><files><clear/><add value="x.php"/></files>
+  auto web = xml(R"(<configuration><system.webServer><defaultDocument><files><clear/><add value="x.php"/></files>
   </defaultDocument></system.webServer></configuration>)",
-          "web.config");
+                 "web.config");
   ImportOptions o;
   ASSERT_TRUE(o.paths.add("C:\\=/srv"));
   const auto r = import_iis(*apphost, {{"s", web.get()}}, o);
@@ -203,9 +202,8 @@ TEST(Import, DotDotPathsAndBadPortsAreLeftOut) {
       ++bad_ports;
     }
   EXPECT_EQ(bad_ports, 3u);
-  for (const char* element :
-       {"virtualDirectory[@path='/up']@physicalPath", "virtualDirectory[@path='/../etc']",
-        "application[@path='/app/../../x']", "site[@name='escape']", "site[@name='only-bad']"}) {
+  for (const char* element : {"virtualDirectory[@path='/up']@physicalPath", "virtualDirectory[@path='/../etc']",
+                              "application[@path='/app/../../x']", "site[@name='escape']", "site[@name='only-bad']"}) {
     const auto found = items(r.report, element);
     ASSERT_FALSE(found.empty()) << element;
     EXPECT_EQ(found.back().outcome, Outcome::NotMapped) << element;

@@ -33,14 +33,10 @@ class Importer {
   void run();
 
   // Report helpers: the position of `node` in `file`.
-  void note(const XmlFile& file, pugi::xml_node node, std::string element, Outcome outcome,
-            std::string reason);
-  void note(const Level* level, pugi::xml_node node, std::string element, Outcome outcome,
-            std::string reason);
+  void note(const XmlFile& file, pugi::xml_node node, std::string element, Outcome outcome, std::string reason);
+  void note(const Level* level, pugi::xml_node node, std::string element, Outcome outcome, std::string reason);
   // True the first time a node is looked at (settings shared by several applications are reported once).
-  bool first_time(const XmlFile& file, pugi::xml_node node) {
-    return seen_.emplace(&file, node.offset_debug()).second;
-  }
+  bool first_time(const XmlFile& file, pugi::xml_node node) { return seen_.emplace(&file, node.offset_debug()).second; }
   // The Linux path, or nullopt with a not-mapped item.
   std::optional<std::string> map_path(const XmlFile& file, pugi::xml_node node, const std::string& element,
                                       std::string_view windows);
@@ -50,8 +46,8 @@ class Importer {
   void read_pools();
   std::string pool_attribute(const IisPool& pool, std::string_view child, std::string_view name,
                              std::string_view fallback) const;
-  std::optional<std::string> gatehouse_pool(const std::string& iis_pool, const PhpHandler& php,
-                                            const XmlFile& file, pugi::xml_node at);
+  std::optional<std::string> gatehouse_pool(const std::string& iis_pool, const PhpHandler& php, const XmlFile& file,
+                                            pugi::xml_node at);
   void pool_identity(IisPool& pool, config::Pool& out);
   void pool_settings(IisPool& pool);
   void report_pool_attributes(pugi::xml_node pool, const std::string& element);
@@ -64,8 +60,7 @@ class Importer {
   void read_site(pugi::xml_node site);
   void read_bindings(pugi::xml_node site, config::Site& out);
   bool read_application(pugi::xml_node app, config::Site& site, std::vector<std::vector<RewriteRule>>& rules);
-  std::optional<PhpHandler> php_handler(const std::string& config_path, const XmlFile& file,
-                                        pugi::xml_node at);
+  std::optional<PhpHandler> php_handler(const std::string& config_path, const XmlFile& file, pugi::xml_node at);
 
   // import_settings.cpp
   void read_authentication(const std::string& config_path, config::Application& app);
@@ -80,11 +75,10 @@ class Importer {
   const ImportOptions& options_;
   ImportResult& out_;
   ConfigTree tree_;
-  std::map<std::string, IisPool> pools_;  // lower-case IIS name ->
-  std::map<std::pair<std::string, std::string>, std::string>
-      gh_pools_;                                              // (IIS pool, FastCGI key) -> Gatehouse pool
-  std::set<std::string> app_paths_;                           // config paths of sites and applications
-  std::set<std::pair<const XmlFile*, std::ptrdiff_t>> seen_;  // nodes already reported
+  std::map<std::string, IisPool> pools_;                                 // lower-case IIS name ->
+  std::map<std::pair<std::string, std::string>, std::string> gh_pools_;  // (IIS pool, FastCGI key) -> Gatehouse pool
+  std::set<std::string> app_paths_;                                      // config paths of sites and applications
+  std::set<std::pair<const XmlFile*, std::ptrdiff_t>> seen_;             // nodes already reported
   std::set<std::string> global_rules_sites_;
 };
 

@@ -31,8 +31,8 @@ std::expected<std::string, std::string> expand(std::string_view path) {
     const std::string name = lower(path.substr(i, end - i + 1));
     auto it = std::find_if(std::begin(kKnown), std::end(kKnown), [&](auto& kv) { return kv.first == name; });
     if (it == std::end(kKnown))
-      return std::unexpected("unknown environment variable " + std::string{path.substr(i, end - i + 1)} +
-                             " in " + std::string{path});
+      return std::unexpected("unknown environment variable " + std::string{path.substr(i, end - i + 1)} + " in " +
+                             std::string{path});
     out += it->second;
     i = end + 1;
   }
@@ -75,8 +75,8 @@ std::expected<std::string, std::string> normalise_windows_path(std::string_view 
 std::expected<void, std::string> PathMap::add(std::string_view spec) {
   const std::size_t eq = spec.find("=/");
   if (eq == std::string_view::npos || eq == 0)
-    return std::unexpected("expected WINDOWS=LINUX like 'C:\\inetpub\\wwwroot=/srv/www', got '" +
-                           std::string{spec} + "'");
+    return std::unexpected("expected WINDOWS=LINUX like 'C:\\inetpub\\wwwroot=/srv/www', got '" + std::string{spec} +
+                           "'");
   auto windows = normalise_windows_path(spec.substr(0, eq));
   if (!windows) return std::unexpected(windows.error());
   const std::string_view linux_path = spec.substr(eq + 1);

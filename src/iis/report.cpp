@@ -31,8 +31,8 @@ std::size_t Report::count(Outcome outcome) const {
 std::string format_text(const Report& report) {
   std::string out;
   for (const auto& i : report.items()) {
-    out += i.file + ":" + std::to_string(i.line) + ": " + i.element + ": " +
-           std::string{to_string(i.outcome)} + ": " + i.reason + "\n";
+    out += i.file + ":" + std::to_string(i.line) + ": " + i.element + ": " + std::string{to_string(i.outcome)} + ": " +
+           i.reason + "\n";
   }
   out += std::to_string(report.count(Outcome::Mapped)) + " mapped, " +
          std::to_string(report.count(Outcome::Approximated)) + " approximated, " +

@@ -75,8 +75,7 @@ class RuleReader {
     r.name = rule_.attribute("name").as_string();
     if (r.name.empty()) return refuse(rule_, "a rule without a name");
     if (!rule_.attribute("enabled").as_bool(true)) {
-      report_.add(file_.name(), file_.line(rule_), element_, Outcome::Mapped,
-                  "disabled in IIS: left out (no effect)");
+      report_.add(file_.name(), file_.line(rule_), element_, Outcome::Mapped, "disabled in IIS: left out (no effect)");
       return std::nullopt;
     }
     r.stop_processing = rule_.attribute("stopProcessing").as_bool(false);
@@ -131,8 +130,7 @@ class RuleReader {
       RewriteCondition cond;
       cond.input = add.attribute("input").as_string();
       if (!is_allowed_input(cond.input))
-        return refuse(add, "condition input '" + cond.input + "' is not one Gatehouse's rewrite rules know"),
-               false;
+        return refuse(add, "condition input '" + cond.input + "' is not one Gatehouse's rewrite rules know"), false;
       const std::string type = lower(add.attribute("matchType").as_string("Pattern"));
       if (type == "isfile")
         cond.match_type = "IsFile";
@@ -156,31 +154,26 @@ class RuleReader {
   bool action(RewriteRule& r) {
     pugi::xml_node a = rule_.child("action");
     const std::string type = lower(a.attribute("type").as_string("None"));
-    static const std::pair<std::string_view, std::string_view> kTypes[] = {
-        {"none", "None"},
-        {"rewrite", "Rewrite"},
-        {"redirect", "Redirect"},
-        {"customresponse", "CustomResponse"},
-        {"abortrequest", "AbortRequest"}};
+    static const std::pair<std::string_view, std::string_view> kTypes[] = {{"none", "None"},
+                                                                           {"rewrite", "Rewrite"},
+                                                                           {"redirect", "Redirect"},
+                                                                           {"customresponse", "CustomResponse"},
+                                                                           {"abortrequest", "AbortRequest"}};
     auto it = std::find_if(std::begin(kTypes), std::end(kTypes), [&](auto& kv) { return kv.first == type; });
-    if (it == std::end(kTypes))
-      return refuse(a ? a : rule_, "action type '" + type + "' is not supported"), false;
+    if (it == std::end(kTypes)) return refuse(a ? a : rule_, "action type '" + type + "' is not supported"), false;
     r.action = it->second;
     r.url = a.attribute("url").as_string();
     if (auto name = unsupported_reference(r.url))
-      return refuse(a, "the action URL uses {" + *name + ":...} (a rewrite map or function); not supported"),
-             false;
+      return refuse(a, "the action URL uses {" + *name + ":...} (a rewrite map or function); not supported"), false;
     for (const auto& c : r.conditions)
       if (auto name = unsupported_reference(c.pattern))
         return refuse(a, "a condition uses {" + *name + ":...}; not supported"), false;
-    if (r.action == "Rewrite" &&
-        (lower(r.url).starts_with("http://") || lower(r.url).starts_with("https://")))
+    if (r.action == "Rewrite" && (lower(r.url).starts_with("http://") || lower(r.url).starts_with("https://")))
       return refuse(a, "a Rewrite to another server (a reverse proxy through ARR) is not supported"), false;
     if ((r.action == "Rewrite" || r.action == "Redirect") && r.url.empty())
       return refuse(a, "a " + r.action + " action without a url"), false;
     r.append_query_string = a.attribute("appendQueryString").as_bool(true);
-    if (r.action == "Redirect")
-      r.redirect_type = redirect_code(a.attribute("redirectType").as_string("Permanent"));
+    if (r.action == "Redirect") r.redirect_type = redirect_code(a.attribute("redirectType").as_string("Permanent"));
     if (r.action == "CustomResponse") {
       r.status_code = a.attribute("statusCode").as_int(0);
       if (r.status_code < 100 || r.status_code > 999)

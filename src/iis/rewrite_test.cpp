@@ -56,8 +56,7 @@ TEST(Rewrite, WordPressRulesAreWrittenInTheAgreedShape) {
     for (auto&& [k, v] : *rule.as_table()) EXPECT_TRUE(kRuleKeys.contains(std::string{k.str()})) << k.str();
     if (auto* conds = rule.as_table()->get("conditions")) {
       for (auto& c : *conds->as_array())
-        for (auto&& [k, v] : *c.as_table())
-          EXPECT_TRUE(kConditionKeys.contains(std::string{k.str()})) << k.str();
+        for (auto&& [k, v] : *c.as_table()) EXPECT_TRUE(kConditionKeys.contains(std::string{k.str()})) << k.str();
     }
   }
   const toml::table& wp = *rules->get(2)->as_table();
@@ -76,8 +75,7 @@ TEST(Rewrite, WordPressRulesAreWrittenInTheAgreedShape) {
   EXPECT_EQ(host["action"].value<std::string>(), "Redirect");
   EXPECT_EQ(host["redirect_type"].value<int64_t>(), 301);
   EXPECT_EQ(host["stop_processing"].value<bool>(), true);
-  EXPECT_EQ((*host["conditions"][0].as_table())["pattern"].value<std::string>(),
-            R"(^www\.shop\.example\.com$)");
+  EXPECT_EQ((*host["conditions"][0].as_table())["pattern"].value<std::string>(), R"(^www\.shop\.example\.com$)");
   const toml::table& block = *rules->get(1)->as_table();
   EXPECT_EQ(block["status_code"].value<int64_t>(), 403);
   EXPECT_EQ(block["status_reason"].value<std::string>(), "Forbidden");
@@ -108,9 +106,8 @@ TEST(Rewrite, ActionsAndOptions) {
   EXPECT_EQ(r->redirect_type, 307);
   EXPECT_FALSE(r->append_query_string);
   EXPECT_FALSE(r->conditions[0].ignore_case);
-  r = one(
-      R"(<rule name="b" patternSyntax="ExactMatch"><match url="a.php"/><action type="AbortRequest"/></rule>)",
-      report);
+  r = one(R"(<rule name="b" patternSyntax="ExactMatch"><match url="a.php"/><action type="AbortRequest"/></rule>)",
+          report);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->match, R"(^a\.php$)");
   EXPECT_EQ(r->action, "AbortRequest");
@@ -119,8 +116,7 @@ TEST(Rewrite, ActionsAndOptions) {
 TEST(Rewrite, WhatTheShapeCannotHoldIsLeftOutWithAReason) {
   Report report;
   EXPECT_FALSE(one(
-      R"(<rule name="proxy"><match url="(.*)$"/><action type="Rewrite" url="http://backend/{R:1}"/></rule>)",
-      report));
+      R"(<rule name="proxy"><match url="(.*)$"/><action type="Rewrite" url="http://backend/{R:1}"/></rule>)", report));
   EXPECT_FALSE(one(
       R"(<rule name="vars"><match url="(.*)$"/><serverVariables><set name="HTTP_X" value="1"/></serverVariables>
     <action type="None"/></rule>)",
@@ -130,10 +126,8 @@ TEST(Rewrite, WhatTheShapeCannotHoldIsLeftOutWithAReason) {
     <action type="None"/></rule>)",
       report));
   EXPECT_FALSE(
-      one(R"(<rule name="fn"><match url="(.*)$"/><action type="Rewrite" url="{ToLower:{R:1}}"/></rule>)",
-          report));
-  EXPECT_FALSE(
-      one(R"(<rule name="off" enabled="false"><match url="(.*)$"/><action type="None"/></rule>)", report));
+      one(R"(<rule name="fn"><match url="(.*)$"/><action type="Rewrite" url="{ToLower:{R:1}}"/></rule>)", report));
+  EXPECT_FALSE(one(R"(<rule name="off" enabled="false"><match url="(.*)$"/><action type="None"/></rule>)", report));
   ASSERT_EQ(report.items().size(), 5u);
   EXPECT_THAT(report.items()[0].reason, HasSubstr("reverse proxy"));
   EXPECT_THAT(report.items()[1].reason, HasSubstr("serverVariables"));

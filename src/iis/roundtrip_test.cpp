@@ -136,8 +136,7 @@ config::Config generate(std::mt19937& rng) {
     if (pick(0, 1)) f.monitor_changes_to = pool.php_ini;
     for (int e = pick(0, 2); e > 0; --e)
       f.environment.emplace_back("VAR_" + std::to_string(e), "v " + std::to_string(pick(0, 999)) + "/x%y");
-    if (pick(0, 1))
-      f.environment.emplace_back("PHP_FCGI_MAX_REQUESTS", std::to_string(f.instance_max_requests));
+    if (pick(0, 1)) f.environment.emplace_back("PHP_FCGI_MAX_REQUESTS", std::to_string(f.instance_max_requests));
     c.pools.push_back(pool);
   }
   const char* ips[] = {"*", "127.0.0.1", "10.1.2.3", "::1"};
@@ -157,13 +156,11 @@ config::Config generate(std::mt19937& rng) {
     for (int a = 0; a < apps; ++a) {
       config::Application app;
       app.path = a == 0 ? "/" : "/app" + std::to_string(a) + (pick(0, 1) ? "/sub" : "");
-      app.physical_path =
-          "/srv/s" + std::to_string(s) + "/a" + std::to_string(a) + (pick(0, 1) ? "/public dir" : "");
+      app.physical_path = "/srv/s" + std::to_string(s) + "/a" + std::to_string(a) + (pick(0, 1) ? "/public dir" : "");
       app.app_root = app.physical_path;
       app.pool = c.pools[static_cast<std::size_t>(used++ < pools ? used - 1 : pick(0, pools - 1))].name;
       app.authentication.anonymous_enabled = pick(0, 4) != 0;
-      app.authentication.anonymous_user =
-          pick(0, 1) ? config::AnonymousUser::Iusr : config::AnonymousUser::Pool;
+      app.authentication.anonymous_user = pick(0, 1) ? config::AnonymousUser::Iusr : config::AnonymousUser::Pool;
       site.applications.push_back(app);
     }
     for (int d = pick(0, 2); d > 0; --d)

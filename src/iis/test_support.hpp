@@ -31,8 +31,8 @@ inline std::unique_ptr<XmlFile> load(const std::string& name) {
 // The --path-map and --user-map the rich fixture is written for.
 inline ImportOptions fixture_options() {
   ImportOptions o;
-  for (const char* spec : {"C:\\Sites=/srv/sites", "C:\\inetpub\\wwwroot=/srv/www", "D:\\Media=/srv/media",
-                           "C:\\PHP=/etc/gatehouse/php"})
+  for (const char* spec :
+       {"C:\\Sites=/srv/sites", "C:\\inetpub\\wwwroot=/srv/www", "D:\\Media=/srv/media", "C:\\PHP=/etc/gatehouse/php"})
     EXPECT_TRUE(o.paths.add(spec));
   return o;
 }

@@ -15,9 +15,7 @@ class Out {
   void str(const std::string& name, std::string_view value) { key(name, toml_string(value)); }
   void num(const std::string& name, std::uint64_t value) { key(name, std::to_string(value)); }
   void boolean(const std::string& name, bool value) { key(name, value ? "true" : "false"); }
-  void secs(const std::string& name, config::Seconds value) {
-    str(name, std::to_string(value.count()) + "s");
-  }
+  void secs(const std::string& name, config::Seconds value) { str(name, std::to_string(value.count()) + "s"); }
   void strings(const std::string& name, const std::vector<std::string>& values) {
     std::string out = "[";
     for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + toml_string(values[i]);

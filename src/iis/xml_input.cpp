@@ -75,8 +75,8 @@ XmlResult parse_xml(std::string name, std::string text) {
                 "could expand without bound or read other files");
   // parse_default has no parse_doctype: a DTD is never interpreted; the text
   // stays in memory beside the tree so node offsets map back to lines.
-  const pugi::xml_parse_result result = file->doc_.load_buffer(file->text_.data(), file->text_.size(),
-                                                               pugi::parse_default, pugi::encoding_utf8);
+  const pugi::xml_parse_result result =
+      file->doc_.load_buffer(file->text_.data(), file->text_.size(), pugi::parse_default, pugi::encoding_utf8);
   if (!result)
     return fail(file->line_of(result.offset), file->column_of(result.offset),
                 std::string{"XML error: "} + result.description());

@@ -32,10 +32,18 @@ AclSpec to_spec(acl_t acl) {
     acl_get_tag_type(entry, &tag);
     const unsigned bits = perm_bits(entry);
     switch (tag) {
-      case ACL_USER_OBJ: spec.user_obj = bits; break;
-      case ACL_GROUP_OBJ: spec.group_obj = bits; break;
-      case ACL_OTHER: spec.other = bits; break;
-      case ACL_MASK: spec.mask = bits; break;
+      case ACL_USER_OBJ:
+        spec.user_obj = bits;
+        break;
+      case ACL_GROUP_OBJ:
+        spec.group_obj = bits;
+        break;
+      case ACL_OTHER:
+        spec.other = bits;
+        break;
+      case ACL_MASK:
+        spec.mask = bits;
+        break;
       case ACL_USER: {
         auto* id = static_cast<uid_t*>(acl_get_qualifier(entry));
         spec.users[*id] = bits;
@@ -48,7 +56,8 @@ AclSpec to_spec(acl_t acl) {
         acl_free(id);
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   return spec;
@@ -141,7 +150,8 @@ Status write_default_acl(int fd, const std::optional<AclSpec>& spec) {
   if (!spec) return write_acl_text(fd, true, "-");
   AclPtr acl = to_acl(*spec);
   if (!acl) return std::unexpected(Error::sys("build ACL", spec->text()));
-  if (acl_set_file(path.c_str(), ACL_TYPE_DEFAULT, acl.get()) != 0) return std::unexpected(Error::sys("set default ACL", path));
+  if (acl_set_file(path.c_str(), ACL_TYPE_DEFAULT, acl.get()) != 0)
+    return std::unexpected(Error::sys("set default ACL", path));
   return {};
 }
 

@@ -29,8 +29,7 @@ Result<Drift> check_applied(const Plan& plan) {
       def = *d;
     }
     const Target t = model.target(root.string(), st, *access, def);
-    if (!(t.access == *access) || (t.manage_default && t.default_acl != def))
-      drift.differ.push_back(root.string());
+    if (!(t.access == *access) || (t.manage_default && t.default_acl != def)) drift.differ.push_back(root.string());
   }
   return drift;
 }

@@ -74,8 +74,8 @@ struct Pending {
   std::string path;
   std::size_t slot = 0;
   std::string name;
-  Target target;         // folders
-  std::string xattr;     // files: the access ACL bytes to set
+  Target target;      // folders
+  std::string xattr;  // files: the access ACL bytes to set
   bool access_differs = false;
 };
 
@@ -94,7 +94,7 @@ struct Shape {
   std::string acl;
   bool differs = false;
   std::string target_xattr;
-  std::string before_text;            // for the journal
+  std::string before_text;              // for the journal
   std::string before_desc, after_desc;  // for a dry run
 };
 
@@ -268,8 +268,8 @@ class Applier {
     return true;
   }
 
-  Status visit_file(int dir_fd, std::uint64_t listing, const std::string& name, const std::string& path,
-                    const Probe& p, std::vector<Shape>& shapes) {
+  Status visit_file(int dir_fd, std::uint64_t listing, const std::string& name, const std::string& path, const Probe& p,
+                    std::vector<Shape>& shapes) {
     ++report_.examined;
     const struct stat& st = p.st;
     auto shape = shape_of(path, p, shapes);
@@ -309,8 +309,8 @@ class Applier {
     std::optional<AclSpec> access = has_acl ? decode_acl(acl) : acl_from_mode(st.st_mode);
     if (!access) return std::unexpected(Error::logic("read ACL", path, "not a POSIX ACL"));
     const Target t = model_.target(path, st, *access, std::nullopt);
-    Shape s{mode, has_acl, has_acl ? acl : std::string(), !(t.access == *access), encode_acl(t.access),
-            access->text(), {}, {}};
+    Shape s{mode, has_acl, has_acl ? acl : std::string(), !(t.access == *access), encode_acl(t.access), access->text(),
+            {},   {}};
     if (options_.dry_run) {
       s.before_desc = describe(*access, std::nullopt);
       s.after_desc = describe(t.access, std::nullopt);
@@ -386,8 +386,8 @@ class Applier {
   TargetModel model_;
   const ApplyOptions& options_;
   std::unordered_set<std::string> exact_;  // paths the plan names: their own target, never shared
-  XattrAt xattr_;         // the caller's thread
-  XattrAt helper_xattr_;  // the helper's
+  XattrAt xattr_;                          // the caller's thread
+  XattrAt helper_xattr_;                   // the helper's
   Shape scratch_;
   ApplyReport report_;
   std::optional<BackupWriter> writer_;

@@ -33,10 +33,10 @@ struct PathChange {
 struct ApplyReport {
   std::size_t examined = 0;
   std::size_t changed = 0;
-  std::string backup_id;              // empty when nothing changed or on a dry run
-  std::vector<PathChange> changes;    // filled on a dry run
-  std::vector<std::string> created;   // per-pool folders the plan proposed, made by this apply
-  std::vector<std::string> missing;   // plan paths that do not exist: skipped
+  std::string backup_id;                  // empty when nothing changed or on a dry run
+  std::vector<PathChange> changes;        // filled on a dry run
+  std::vector<std::string> created;       // per-pool folders the plan proposed, made by this apply
+  std::vector<std::string> missing;       // plan paths that do not exist: skipped
   std::vector<std::string> to_create;     // dry run: accounts that do not exist yet (placeholder ids)
   std::map<std::string, uid_t> accounts;  // the plan's accounts and their ids (for messages)
 };

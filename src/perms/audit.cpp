@@ -40,9 +40,7 @@ std::string shell_word(const std::string& s) {
 // is neither root nor one of `known`: only then do group bits open anything
 // to an account outside the plan.
 bool has_other_members(gid_t gid, const std::vector<uid_t>& known) {
-  auto outside = [&](uid_t uid) {
-    return uid != 0 && std::find(known.begin(), known.end(), uid) == known.end();
-  };
+  auto outside = [&](uid_t uid) { return uid != 0 && std::find(known.begin(), known.end(), uid) == known.end(); };
   if (auto members = group_members(gid)) {
     for (uid_t uid : *members)
       if (outside(uid)) return true;
@@ -88,15 +86,14 @@ class Auditor {
  private:
   void add(std::string rule, Severity severity, std::string path, std::string account, std::string detail,
            std::string fix) {
-    report_.findings.push_back(Finding{std::move(rule), std::move(path), std::move(account),
-                                       std::move(detail), std::move(fix), severity});
+    report_.findings.push_back(
+        Finding{std::move(rule), std::move(path), std::move(account), std::move(detail), std::move(fix), severity});
   }
 
   std::string accounts_granted(const Path& path) const {
     std::string out;
     for (const auto& g : plan_.grants)
-      if (g.path == path && out.find(g.account) == std::string::npos)
-        out += (out.empty() ? "" : ",") + g.account;
+      if (g.path == path && out.find(g.account) == std::string::npos) out += (out.empty() ? "" : ",") + g.account;
     return out;
   }
 
@@ -139,8 +136,8 @@ class Auditor {
       check_named_entries(node, *access, target);
     }
     if (is_dir && target.manage_default && target.default_acl != def) {
-      add("default-acl-differs", Severity::Low, node.path, "",
-          "new files here will not get the planned permissions", apply_fix_);
+      add("default-acl-differs", Severity::Low, node.path, "", "new files here will not get the planned permissions",
+          apply_fix_);
     }
     return {};
   }
@@ -173,8 +170,7 @@ class Auditor {
           bits + " opens nothing: no account outside the plan is in its group", fix);
     } else if (blocked) {
       add("group-other-open", Severity::Info, node.path, who,
-          bits + " opens nothing: no account outside the plan can reach it, " + *blocked + " stops them",
-          fix);
+          bits + " opens nothing: no account outside the plan can reach it, " + *blocked + " stops them", fix);
     } else {
       add("group-other-open", Severity::Low, node.path, who,
           bits + " on an application's tree: accounts outside the plan get in", fix);
@@ -198,13 +194,11 @@ class Auditor {
     for (const auto& [gid, bits] : access.groups) {
       auto pool = pool_gids_.find(gid);
       if (pool == pool_gids_.end() || target.access.groups.contains(gid) || (bits & mask) == 0) continue;
-      cross_pool(node.path, pool->second,
-                 "group:" + pool->second + ":" + rwx_text(bits) + " is not in the plan");
+      cross_pool(node.path, pool->second, "group:" + pool->second + ":" + rwx_text(bits) + " is not in the plan");
     }
     if (auto owner = pool_uids_.find(node.st.st_uid);
         owner != pool_uids_.end() && !target.access.users.contains(node.st.st_uid)) {
-      cross_pool(node.path, owner->second,
-                 "owned by " + owner->second + ", which the plan gives nothing here");
+      cross_pool(node.path, owner->second, "owned by " + owner->second + ", which the plan gives nothing here");
     }
   }
 
@@ -246,8 +240,7 @@ class Auditor {
         add(is_dir ? "pool-can-write-code-folder" : "pool-can-write-code", Severity::High, node.path, a.name,
             "the pool can change the code it runs", "remove its write access: " + apply_fix_);
       } else {
-        add("extra-write", Severity::High, node.path, a.name, "write access the plan does not give",
-            apply_fix_);
+        add("extra-write", Severity::High, node.path, a.name, "write access the plan does not give", apply_fix_);
       }
     }
   }
@@ -264,8 +257,7 @@ class Auditor {
         if ((bits & 4) && !(there & 4)) {
           add("move-uploaded-file-acl", Severity::Medium, route.upload_dir.string(), account_name(uid),
               "files moved by move_uploaded_file into " + route.target.string() +
-                  " keep this folder's ACL: " + account_name(uid) +
-                  " reads new files there but will not read uploads",
+                  " keep this folder's ACL: " + account_name(uid) + " reads new files there but will not read uploads",
               "grant it read on upload_tmp_dir too: " + apply_fix_);
         }
       }
@@ -294,8 +286,7 @@ class Auditor {
                                : r.setting == "error_log"    ? "shared-error-log"
                                                              : "shared-session-dir";
       const config::Pool* pool = config_.find_pool(r.pool);
-      add(rule, Severity::Medium, r.current ? r.current->string() : "",
-          pool ? accounts::pool_account(*pool) : r.pool,
+      add(rule, Severity::Medium, r.current ? r.current->string() : "", pool ? accounts::pool_account(*pool) : r.pool,
           "pool " + r.pool + ": " + r.setting + " (" + where + ") is shared with other pools or accounts",
           "set " + r.setting + " = " + r.proposed.string() + " in " +
               (pool && !pool->php_ini.empty() ? pool->php_ini.string() : "the pool's php.ini"));
@@ -314,8 +305,8 @@ class Auditor {
           "the pool can write in a served folder and scripts there run (writable with execute = true): a written "
           ".php file would run",
           site ? "remove execute = true from the folder in `writable`, or turn scripts off there: "
-                 "[[sites.handler_policies]] path = \"" + url + "\" scripts = false (in site " + site->name +
-                     "), or move the folder out of the public root"
+                 "[[sites.handler_policies]] path = \"" +
+                     url + "\" scripts = false (in site " + site->name + "), or move the folder out of the public root"
                : "remove execute = true from the folder in `writable`, or move it out of the public root");
     }
     std::map<std::string, int> anonymous_users;
@@ -326,8 +317,7 @@ class Auditor {
     }
     for (const auto& pool : config_.pools) {
       if (pool.ini.fastcgi_impersonate && anonymous_users[config_.accounts.anonymous] > 1) {
-        add("impersonation-shared-anonymous", Severity::Medium, pool.php_ini.string(),
-            config_.accounts.anonymous,
+        add("impersonation-shared-anonymous", Severity::Medium, pool.php_ini.string(), config_.accounts.anonymous,
             "fastcgi.impersonate=1: PHP runs as " + config_.accounts.anonymous +
                 " for anonymous requests, an account every site shares, so each site can read the others",
             "set fastcgi.impersonate=0, or give the site the pool identity as anonymous user");
@@ -360,8 +350,7 @@ class Auditor {
     const config::HandlerPolicy* best = nullptr;
     for (const auto& policy : site.handler_policies) {
       const std::string p = lower(policy.path);
-      if ((p == "/" || u == p || u.starts_with(p + "/")) && (!best || p.size() > best->path.size()))
-        best = &policy;
+      if ((p == "/" || u == p || u.starts_with(p + "/")) && (!best || p.size() > best->path.size())) best = &policy;
     }
     return best == nullptr || best->scripts;
   }

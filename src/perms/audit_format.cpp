@@ -29,8 +29,8 @@ std::string upper(std::string_view s) {
 
 // "HIGH   cross-pool-access (2)"
 std::string fmt_line(const std::string& severity, const std::string& rule, std::size_t n) {
-  return severity + std::string(severity.size() < 7 ? 7 - severity.size() : 1, ' ') + rule + " (" +
-         std::to_string(n) + ")\n";
+  return severity + std::string(severity.size() < 7 ? 7 - severity.size() : 1, ' ') + rule + " (" + std::to_string(n) +
+         ")\n";
 }
 
 void format_group(std::string& out, const std::vector<const Finding*>& group, const FormatOptions& o,
@@ -69,8 +69,7 @@ std::string_view to_string(Severity severity) {
 }
 
 std::size_t AuditReport::failing() const {
-  return std::count_if(findings.begin(), findings.end(),
-                       [](const Finding& f) { return f.severity != Severity::Info; });
+  return std::count_if(findings.begin(), findings.end(), [](const Finding& f) { return f.severity != Severity::Info; });
 }
 
 std::string shorten_middle(const std::string& text, std::size_t width) {
@@ -82,8 +81,7 @@ std::string shorten_middle(const std::string& text, std::size_t width) {
 
 std::string format_findings(const AuditReport& report, const FormatOptions& options) {
   const std::size_t width = options.width == 0 ? kDefaultWidth : options.width;
-  std::map<std::pair<Severity, std::string>, std::vector<const Finding*>>
-      groups;  // severity order, then rule
+  std::map<std::pair<Severity, std::string>, std::vector<const Finding*>> groups;  // severity order, then rule
   std::map<Severity, std::size_t> counts;
   for (const auto& f : report.findings) {
     ++counts[f.severity];
@@ -94,8 +92,7 @@ std::string format_findings(const AuditReport& report, const FormatOptions& opti
     format_group(out, group, options, width);
     out += "\n";
   }
-  out += std::to_string(report.examined) +
-         " paths examined: " + count_of(report.failing(), "finding", "findings");
+  out += std::to_string(report.examined) + " paths examined: " + count_of(report.failing(), "finding", "findings");
   if (report.failing() != 0) {
     std::string parts;
     for (Severity s : {Severity::High, Severity::Medium, Severity::Low})
@@ -122,10 +119,7 @@ nlohmann::json to_json(const AuditReport& report) {
                         {"detail", f.detail},
                         {"fix", f.fix}});
   }
-  return {{"examined", report.examined},
-          {"failing", report.failing()},
-          {"counts", counts},
-          {"findings", findings}};
+  return {{"examined", report.examined}, {"failing", report.failing()}, {"counts", counts}, {"findings", findings}};
 }
 
 }  // namespace gatehouse::perms

@@ -11,10 +11,10 @@
 namespace gatehouse::perms {
 namespace {
 
-using testing_support::TestTree;
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::Field;
-using ::testing::AllOf;
+using testing_support::TestTree;
 
 class AuditTest : public ::testing::Test {
  protected:
@@ -35,7 +35,9 @@ class AuditTest : public ::testing::Test {
 
 }  // namespace
 
-void PrintTo(const Finding& f, std::ostream* os) { *os << f.rule << " " << f.path << " " << f.account << ": " << f.detail; }
+void PrintTo(const Finding& f, std::ostream* os) {
+  *os << f.rule << " " << f.path << " " << f.account << ": " << f.detail;
+}
 
 namespace {
 
@@ -56,12 +58,11 @@ TEST_F(AuditTest, UnreachableOpenBitsAreAnInfoNote) {
   const Path file = tree_.at("srv/shop/public/index.php");
   sh("chmod o+w " + file.string());
   const auto report = run();
-  EXPECT_THAT(report.findings, Contains(AllOf(finding("group-other-open", file, "other"),
-                                              Field(&Finding::severity, Severity::Info))));
+  EXPECT_THAT(report.findings,
+              Contains(AllOf(finding("group-other-open", file, "other"), Field(&Finding::severity, Severity::Info))));
   EXPECT_EQ(report.failing(), 0u) << format_findings(report, {.verbose = true});
   // Also a note that the other pool, which "other" now lets write, cannot get there.
-  EXPECT_THAT(format_findings(report),
-              ::testing::HasSubstr("0 findings, 2 info notes (--verbose shows them)"));
+  EXPECT_THAT(format_findings(report), ::testing::HasSubstr("0 findings, 2 info notes (--verbose shows them)"));
   EXPECT_THAT(format_findings(report, {.verbose = true}),
               ::testing::HasSubstr(tree_.at("srv/shop").string() + " (other::---) stops them"));
 }
@@ -70,8 +71,8 @@ TEST_F(AuditTest, ReachableOpenBitsAreFound) {
   const Path dir = tree_.at("srv/shop");
   sh("chmod o+rwx " + dir.string());
   const auto report = run();
-  EXPECT_THAT(report.findings, Contains(AllOf(finding("group-other-open", dir, "other"),
-                                              Field(&Finding::severity, Severity::Low))));
+  EXPECT_THAT(report.findings,
+              Contains(AllOf(finding("group-other-open", dir, "other"), Field(&Finding::severity, Severity::Low))));
   EXPECT_GT(report.failing(), 0u);
 }
 
@@ -85,8 +86,8 @@ TEST_F(AuditTest, ExtraAclEntryIsFound) {
   const Path file = tree_.at("srv/shop/lib/db.php");
   sh("setfacl -m u:nobody:r " + file.string());
   const auto report = run();
-  EXPECT_THAT(report.findings, Contains(AllOf(finding("extra-access", file, "nobody"),
-                                              Field(&Finding::severity, Severity::Medium))))
+  EXPECT_THAT(report.findings,
+              Contains(AllOf(finding("extra-access", file, "nobody"), Field(&Finding::severity, Severity::Medium))))
       << format_findings(report);
 }
 
@@ -166,10 +167,11 @@ TEST_F(AuditTest, HandlerPolicyWithScriptsOffClosesTheWritableFolderRisk) {
   std::erase_if(plan.grants, [&](const Grant& g) { return !is_within(g.path, tree_.root()); });
   auto report = audit(config, plan);
   ASSERT_TRUE(report);
-  EXPECT_THAT(report->findings,
-              Contains(AllOf(finding("php-in-writable-folder", uploads, tree_.shop()),
-                             Field(&Finding::fix, ::testing::HasSubstr(
-                                                      "[[sites.handler_policies]] path = \"/uploads\" scripts = false")))));
+  EXPECT_THAT(
+      report->findings,
+      Contains(AllOf(finding("php-in-writable-folder", uploads, tree_.shop()),
+                     Field(&Finding::fix,
+                           ::testing::HasSubstr("[[sites.handler_policies]] path = \"/uploads\" scripts = false")))));
   config.sites[0].handler_policies.push_back(config::HandlerPolicy{"/uploads", false, {}});
   auto off = audit(config, plan);
   ASSERT_TRUE(off);

@@ -27,20 +27,28 @@ struct Subject {
 
 unsigned wanted_bits(Op op, bool is_dir) {
   switch (op) {
-    case Op::Read: return is_dir ? 4 | 1 : 4;
-    case Op::Write: return is_dir ? 2 | 1 : 2;  // making a file in a folder needs w and x
-    case Op::List: return 4;
-    case Op::Execute: return 1;
+    case Op::Read:
+      return is_dir ? 4 | 1 : 4;
+    case Op::Write:
+      return is_dir ? 2 | 1 : 2;  // making a file in a folder needs w and x
+    case Op::List:
+      return 4;
+    case Op::Execute:
+      return 1;
   }
   return 0;
 }
 
 int access_mode(Op op, bool is_dir) {
   switch (op) {
-    case Op::Read: return is_dir ? R_OK | X_OK : R_OK;
-    case Op::Write: return is_dir ? W_OK | X_OK : W_OK;
-    case Op::List: return R_OK;
-    case Op::Execute: return X_OK;
+    case Op::Read:
+      return is_dir ? R_OK | X_OK : R_OK;
+    case Op::Write:
+      return is_dir ? W_OK | X_OK : W_OK;
+    case Op::List:
+      return R_OK;
+    case Op::Execute:
+      return X_OK;
   }
   return F_OK;
 }
@@ -112,7 +120,8 @@ class Explainer {
     if (!fd) return std::unexpected(fd.error());
     fstat(fd->get(), &st);
     std::vector<Op> ops = request_.ops;
-    if (ops.empty()) ops = S_ISDIR(st.st_mode) ? std::vector{Op::Read, Op::List, Op::Write} : std::vector{Op::Read, Op::Write};
+    if (ops.empty())
+      ops = S_ISDIR(st.st_mode) ? std::vector{Op::Read, Op::List, Op::Write} : std::vector{Op::Read, Op::Write};
     for (const auto& s : subjects) {
       auto id = accounts::resolve_identity(s.account);
       if (!id) return std::unexpected(id.error());
@@ -215,10 +224,14 @@ std::optional<Op> parse_op(std::string_view text) {
 
 std::string_view to_string(Op op) {
   switch (op) {
-    case Op::Read: return "read";
-    case Op::Write: return "write";
-    case Op::List: return "list";
-    case Op::Execute: return "execute";
+    case Op::Read:
+      return "read";
+    case Op::Write:
+      return "write";
+    case Op::List:
+      return "list";
+    case Op::Execute:
+      return "execute";
   }
   return "?";
 }
@@ -236,8 +249,9 @@ std::string format_explanation(const Explanation& e) {
   for (const auto& r : e.route) out += "  " + r + "\n";
   std::vector<std::vector<std::string>> rows = {{"ACCOUNT", "ROLE", "OP", "ALLOWED", "DECIDED BY", "KERNEL"}};
   for (const auto& a : e.answers) {
-    rows.push_back({a.account, a.role, std::string(to_string(a.op)), a.allowed ? "yes" : "no", a.decided_by,
-                    a.agrees() ? "agrees" : std::string("DISAGREES: kernel says ") + (a.kernel_allowed ? "yes" : "no")});
+    rows.push_back(
+        {a.account, a.role, std::string(to_string(a.op)), a.allowed ? "yes" : "no", a.decided_by,
+         a.agrees() ? "agrees" : std::string("DISAGREES: kernel says ") + (a.kernel_allowed ? "yes" : "no")});
   }
   out += format_columns(rows);
   if (e.disagreement()) out += "\nBUG: the model and the kernel disagree; please report this with the output above\n";

@@ -11,8 +11,8 @@
 namespace gatehouse::perms {
 namespace {
 
-using testing_support::TestTree;
 using ::testing::HasSubstr;
+using testing_support::TestTree;
 
 class ExplainTest : public ::testing::Test {
  protected:
@@ -29,18 +29,28 @@ class ExplainTest : public ::testing::Test {
 };
 
 TEST_F(ExplainTest, AgreesWithTheKernelOnTheWholeMatrix) {
-  const std::vector<std::string> paths = {"srv",          "srv/shop",          "srv/shop/public", "srv/shop/public/index.php",
-                                          "srv/shop/lib", "srv/shop/lib/db.php", "srv/shop/data",  "srv/shop/data/orders.csv",
-                                          "srv/blog/tmp", "srv/blog/public/index.php", "srv/media/logo.png", "outside/secret.txt"};
+  const std::vector<std::string> paths = {"srv",
+                                          "srv/shop",
+                                          "srv/shop/public",
+                                          "srv/shop/public/index.php",
+                                          "srv/shop/lib",
+                                          "srv/shop/lib/db.php",
+                                          "srv/shop/data",
+                                          "srv/shop/data/orders.csv",
+                                          "srv/blog/tmp",
+                                          "srv/blog/public/index.php",
+                                          "srv/media/logo.png",
+                                          "outside/secret.txt"};
   int checked = 0;
   for (const auto& account : {tree_.anonymous(), tree_.shop(), tree_.blog(), std::string("nobody")}) {
     for (const auto& rel : paths) {
-      auto e = explain(tree_.config(),
-                       ExplainRequest{tree_.at(rel), account, std::nullopt, {Op::Read, Op::Write, Op::List, Op::Execute}});
+      auto e =
+          explain(tree_.config(),
+                  ExplainRequest{tree_.at(rel), account, std::nullopt, {Op::Read, Op::Write, Op::List, Op::Execute}});
       ASSERT_TRUE(e) << e.error().message();
       for (const auto& a : e->answers) {
-        EXPECT_TRUE(a.agrees()) << account << " " << to_string(a.op) << " " << rel << ": model " << a.allowed
-                                << " (" << a.decided_by << "), kernel " << a.kernel_allowed;
+        EXPECT_TRUE(a.agrees()) << account << " " << to_string(a.op) << " " << rel << ": model " << a.allowed << " ("
+                                << a.decided_by << "), kernel " << a.kernel_allowed;
         ++checked;
       }
     }
@@ -60,7 +70,8 @@ TEST_F(ExplainTest, NamesTheDecidingEntry) {
 }
 
 TEST_F(ExplainTest, UrlToAStaticFileIsReadByTheAnonymousAccount) {
-  auto e = explain(tree_.config(), ExplainRequest{{}, std::nullopt, "http://shop.localhost:8081/media/logo.png", {Op::Read}});
+  auto e = explain(tree_.config(),
+                   ExplainRequest{{}, std::nullopt, "http://shop.localhost:8081/media/logo.png", {Op::Read}});
   ASSERT_TRUE(e) << e.error().message();
   EXPECT_EQ(e->path, tree_.at("srv/media/logo.png").string());
   ASSERT_EQ(e->answers.size(), 1u);
@@ -70,7 +81,8 @@ TEST_F(ExplainTest, UrlToAStaticFileIsReadByTheAnonymousAccount) {
 }
 
 TEST_F(ExplainTest, UrlToAScriptRunsAsThePoolWithoutImpersonation) {
-  auto e = explain(tree_.config(), ExplainRequest{{}, std::nullopt, "http://shop.localhost:8081/blog/index.php", {Op::Read}});
+  auto e = explain(tree_.config(),
+                   ExplainRequest{{}, std::nullopt, "http://shop.localhost:8081/blog/index.php", {Op::Read}});
   ASSERT_TRUE(e) << e.error().message();
   EXPECT_EQ(e->path, tree_.at("srv/blog/public/index.php").string());
   ASSERT_EQ(e->answers.size(), 2u);
@@ -82,7 +94,8 @@ TEST_F(ExplainTest, UrlToAScriptRunsAsThePoolWithoutImpersonation) {
 TEST_F(ExplainTest, ImpersonationMakesPhpActAsTheAnonymousAccount) {
   config::Config config = tree_.config();
   config.pools[1].ini.fastcgi_impersonate = true;
-  auto e = explain(config, ExplainRequest{{}, std::nullopt, "http://www.shop.localhost:8081/blog/index.php", {Op::Write}});
+  auto e =
+      explain(config, ExplainRequest{{}, std::nullopt, "http://www.shop.localhost:8081/blog/index.php", {Op::Write}});
   ASSERT_TRUE(e) << e.error().message();
   EXPECT_EQ(e->answers[1].account, tree_.anonymous());
   EXPECT_FALSE(e->answers[1].allowed);

@@ -27,10 +27,14 @@ std::string in_quotes(std::string_view text) { return "\"" + cmd_escape(text) + 
 
 std::string stderr_mode(config::StderrMode mode) {
   switch (mode) {
-    case config::StderrMode::ReturnStdErrIn500: return "ReturnStdErrIn500";
-    case config::StderrMode::ReturnGeneric500: return "ReturnGeneric500";
-    case config::StderrMode::IgnoreAndReturn200: return "IgnoreAndReturn200";
-    case config::StderrMode::TerminateProcess: return "TerminateProcess";
+    case config::StderrMode::ReturnStdErrIn500:
+      return "ReturnStdErrIn500";
+    case config::StderrMode::ReturnGeneric500:
+      return "ReturnGeneric500";
+    case config::StderrMode::IgnoreAndReturn200:
+      return "IgnoreAndReturn200";
+    case config::StderrMode::TerminateProcess:
+      return "TerminateProcess";
   }
   return "ReturnStdErrIn500";
 }
@@ -130,7 +134,8 @@ class Writer {
       line(std::string(kAppcmd) + " set config -section:system.webServer/fastCgi /+\"[" + cmd_escape(attrs) +
            "]\" /commit:apphost");
       auto env = f.environment;
-      const bool has_max = std::any_of(env.begin(), env.end(), [](auto& kv) { return kv.first == "PHP_FCGI_MAX_REQUESTS"; });
+      const bool has_max =
+          std::any_of(env.begin(), env.end(), [](auto& kv) { return kv.first == "PHP_FCGI_MAX_REQUESTS"; });
       // php-cgi exits after PHP_FCGI_MAX_REQUESTS (500 when unset): keep it >= instanceMaxRequests.
       if (!has_max) env.emplace_back("PHP_FCGI_MAX_REQUESTS", std::to_string(f.instance_max_requests));
       php_ini_note(pool);
@@ -147,10 +152,9 @@ class Writer {
     if (pool.php_ini.empty()) return;
     rem("pool " + pool.name + ": copy " + pool.php_ini.string() + " to " + win(pool.php_ini) +
         " and TRANSLATE the Linux paths in it:");
-    const std::pair<const char*, std::optional<Path>> paths[] = {
-        {"upload_tmp_dir", pool.ini.upload_tmp_dir},
-        {"session.save_path", pool.ini.session_save_path},
-        {"error_log", pool.ini.error_log}};
+    const std::pair<const char*, std::optional<Path>> paths[] = {{"upload_tmp_dir", pool.ini.upload_tmp_dir},
+                                                                 {"session.save_path", pool.ini.session_save_path},
+                                                                 {"error_log", pool.ini.error_log}};
     for (const auto& [name, value] : paths)
       if (value) rem(std::string("  ") + name + " = " + value->string() + "  ->  " + win(*value));
     for (const auto& dir : pool.ini.include_path)
@@ -170,21 +174,21 @@ class Writer {
       rem("Site " + site.name);
       std::string bindings;
       for (const auto& b : site.bindings) bindings += (bindings.empty() ? "" : ",") + binding(b);
-      line(std::string(kAppcmd) + " add site /name:" + in_quotes(site.name) + " /physicalPath:" +
-           in_quotes(win(site.root().physical_path)) + " /bindings:" + in_quotes(bindings));
+      line(std::string(kAppcmd) + " add site /name:" + in_quotes(site.name) +
+           " /physicalPath:" + in_quotes(win(site.root().physical_path)) + " /bindings:" + in_quotes(bindings));
       default_documents(site);
       for (const auto& app : site.applications) application(site, app);
       for (const auto& vdir : site.virtual_directories) {
-        line(std::string(kAppcmd) + " add vdir /app.name:" + in_quotes(site.name + "/") + " /path:" + in_quotes(vdir.path) +
-             " /physicalPath:" + in_quotes(win(vdir.physical_path)));
+        line(std::string(kAppcmd) + " add vdir /app.name:" + in_quotes(site.name + "/") +
+             " /path:" + in_quotes(vdir.path) + " /physicalPath:" + in_quotes(win(vdir.physical_path)));
       }
     }
   }
 
   // The site's list replaces IIS's own, in Gatehouse's order.
   void default_documents(const config::Site& site) {
-    const std::string section = std::string(kAppcmd) + " set config " + in_quotes(site.name) +
-                                " -section:system.webServer/defaultDocument ";
+    const std::string section =
+        std::string(kAppcmd) + " set config " + in_quotes(site.name) + " -section:system.webServer/defaultDocument ";
     line(section + "/enabled:true /~\"files\" /commit:apphost");
     for (const auto& doc : site.default_documents)
       line(section + "/+\"files.[value='" + cmd_escape(doc) + "']\" /commit:apphost");
@@ -194,7 +198,8 @@ class Writer {
     const bool root = app.path == "/";
     const std::string config_path = site.name + (root ? "" : app.path);
     if (root) {
-      line(std::string(kAppcmd) + " set app " + in_quotes(site.name + "/") + " /applicationPool:" + in_quotes(app.pool));
+      line(std::string(kAppcmd) + " set app " + in_quotes(site.name + "/") +
+           " /applicationPool:" + in_quotes(app.pool));
     } else {
       line(std::string(kAppcmd) + " add app /site.name:" + in_quotes(site.name) + " /path:" + in_quotes(app.path) +
            " /physicalPath:" + in_quotes(win(app.physical_path)) + " /applicationPool:" + in_quotes(app.pool));
@@ -210,7 +215,8 @@ class Writer {
     // an added one: remove it first when the child runs another pool.
     if (!root && site.root().pool != app.pool) {
       line(std::string(kAppcmd) + " set config " + in_quotes(config_path) +
-           " -section:system.webServer/handlers /-\"[name='PHP-" + cmd_escape(site.root().pool) + "']\" /commit:apphost");
+           " -section:system.webServer/handlers /-\"[name='PHP-" + cmd_escape(site.root().pool) +
+           "']\" /commit:apphost");
     }
     if (root || site.root().pool != app.pool) {
       std::string processor = php_cgi() + (pool->php_ini.empty() ? "" : "|" + arguments(*pool));
@@ -230,9 +236,12 @@ class Writer {
 
   static std::string icacls_flags(const Grant& g) {
     switch (g.scope) {
-      case Scope::ThisFolderOnly: return "";
-      case Scope::ThisFolderAndFiles: return "(OI)";
-      case Scope::WholeTree: return "(OI)(CI)";
+      case Scope::ThisFolderOnly:
+        return "";
+      case Scope::ThisFolderAndFiles:
+        return "(OI)";
+      case Scope::WholeTree:
+        return "(OI)(CI)";
     }
     return "";
   }
@@ -252,7 +261,8 @@ class Writer {
     for (const auto& g : plan_.grants) {
       const std::string account = windows_account(g.account);
       rem(g.reason);
-      line("icacls " + in_quotes(win(g.path)) + " /grant " + in_quotes(account + ":" + icacls_flags(g) + icacls_rights(g)));
+      line("icacls " + in_quotes(win(g.path)) + " /grant " +
+           in_quotes(account + ":" + icacls_flags(g) + icacls_rights(g)));
       if (account == "IUSR" && g.scope != Scope::ThisFolderOnly) {
         line("icacls " + in_quotes(win(g.path)) + " /deny " + in_quotes("IUSR:(OI)(CI)W"));
       }

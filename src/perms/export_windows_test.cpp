@@ -84,8 +84,7 @@ TEST(ExportWindows, CarriesDefaultDocumentsAndNamesPhpIniPathsToTranslate) {
   EXPECT_THAT(script, HasSubstr("-section:system.webServer/defaultDocument /enabled:true /~\"files\""));
   EXPECT_THAT(script, HasSubstr("/+\"files.[value='" + first + "']\""));
   EXPECT_THAT(script, HasSubstr("and TRANSLATE the Linux paths in it:"));
-  EXPECT_THAT(script,
-              HasSubstr("REM   session.save_path = " + config.pools[1].ini.session_save_path->string()));
+  EXPECT_THAT(script, HasSubstr("REM   session.save_path = " + config.pools[1].ini.session_save_path->string()));
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ struct BackupRecord {
   mode_t mode = 0;  // permission and special bits (07777)
   uid_t uid = 0;
   gid_t gid = 0;
-  std::string access;        // libacl short text, numeric ids
+  std::string access;       // libacl short text, numeric ids
   std::string default_acl;  // "-" when the path had none (or is not a folder)
 };
 
@@ -42,7 +42,8 @@ class BackupWriter {
   Status datasync();
 
  private:
-  BackupWriter(std::string id, Path file, UniqueFd fd) : id_(std::move(id)), file_(std::move(file)), fd_(std::move(fd)) {}
+  BackupWriter(std::string id, Path file, UniqueFd fd)
+      : id_(std::move(id)), file_(std::move(file)), fd_(std::move(fd)) {}
   std::string id_;
   Path file_;
   UniqueFd fd_;

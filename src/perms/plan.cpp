@@ -13,9 +13,9 @@ namespace {
 
 // Locations every PHP on the machine uses unless told otherwise: a pool that
 // keeps them shares its uploads or sessions with every other account.
-const std::set<Path> kSharedSystemFolders = {"/tmp", "/var/tmp", "/dev/shm", "/var/lib/php/sessions",
+const std::set<Path> kSharedSystemFolders = {"/tmp",     "/var/tmp",    "/dev/shm", "/var/lib/php/sessions",
                                              "/var/log", "/var/lib/php"};
-const Path kDefaultUploadDir = "/tmp";                     // sys_get_temp_dir()
+const Path kDefaultUploadDir = "/tmp";                    // sys_get_temp_dir()
 const Path kDefaultSessionDir = "/var/lib/php/sessions";  // Debian's php.ini
 
 // Where one pool writes because php.ini says so (after relocation).
@@ -62,9 +62,7 @@ class Planner {
     return nullptr;
   }
 
-  Scheme scheme_of(const config::Application& app) const {
-    return options_.scheme.value_or(default_scheme(app));
-  }
+  Scheme scheme_of(const config::Application& app) const { return options_.scheme.value_or(default_scheme(app)); }
 
   void grant(Path path, std::string account, Rights rights, Scope scope, std::string reason) {
     const bool inherit = scope != Scope::ThisFolderOnly;
@@ -86,9 +84,8 @@ class Planner {
 
   // One php.ini location: kept when it belongs to this pool alone, otherwise
   // replaced by a folder under the state directory (and said so in a note).
-  std::optional<PoolFolder> locate(const config::Pool& pool, const std::string& setting,
-                                   std::optional<Path> current, const Path& fallback, const char* subdir,
-                                   const std::map<Path, int>& uses) {
+  std::optional<PoolFolder> locate(const config::Pool& pool, const std::string& setting, std::optional<Path> current,
+                                   const Path& fallback, const char* subdir, const std::map<Path, int>& uses) {
     const Path effective = current.value_or(fallback);
     if (effective.empty()) return std::nullopt;
     const bool shared = uses.at(effective) > 1 || kSharedSystemFolders.contains(effective);
@@ -97,9 +94,10 @@ class Planner {
     plan_.relocations.push_back(Relocation{pool.name, setting, current, proposed});
     const Path value = setting == "error_log" ? proposed / "php_errors.log" : proposed;
     const std::string where = current ? effective.string() : effective.string() + " (php's default)";
-    plan_.notes.push_back("pool " + pool.name + ": " + setting + " is " + where + ", shared with other pools or "
-                          "accounts; set it to " + value.string() + " in " + ini_name(pool) +
-                          " (the plan grants that folder)");
+    plan_.notes.push_back("pool " + pool.name + ": " + setting + " is " + where +
+                          ", shared with other pools or "
+                          "accounts; set it to " +
+                          value.string() + " in " + ini_name(pool) + " (the plan grants that folder)");
     return PoolFolder{proposed, Scope::WholeTree, "per-pool " + setting + " proposed for pool " + pool.name};
   }
 
@@ -111,8 +109,8 @@ class Planner {
         info.upload_dir = up->path;
         info.writes.push_back(*up);
       }
-      if (auto s = locate(pool, "session.save_path", pool.ini.session_save_path, kDefaultSessionDir, "sessions",
-                          uses)) {
+      if (auto s =
+              locate(pool, "session.save_path", pool.ini.session_save_path, kDefaultSessionDir, "sessions", uses)) {
         info.writes.push_back(*s);
       }
       if (pool.ini.error_log && pool.ini.error_log->is_absolute()) {
@@ -144,12 +142,15 @@ class Planner {
 
     if (app.authentication.anonymous_enabled) {
       grant(app.physical_path, anon, kReadList, Scope::WholeTree,
-            "public root of " + label + (scheme == Scheme::Split ? " (anonymous user)" : " (anonymous user is the pool identity)"));
+            "public root of " + label +
+                (scheme == Scheme::Split ? " (anonymous user)" : " (anonymous user is the pool identity)"));
     }
-    grant(app.app_root, info.account, kReadList, Scope::WholeTree, "application root of " + label + ", pool " + pool->name);
+    grant(app.app_root, info.account, kReadList, Scope::WholeTree,
+          "application root of " + label + ", pool " + pool->name);
     close(app.app_root, "application root of " + label);
     if (!is_within(app.physical_path, app.app_root)) {
-      grant(app.physical_path, info.account, kReadList, Scope::WholeTree, "public root of " + label + ", pool " + pool->name);
+      grant(app.physical_path, info.account, kReadList, Scope::WholeTree,
+            "public root of " + label + ", pool " + pool->name);
       close(app.physical_path, "public root of " + label);
     }
     for (const auto& dir : pool->ini.include_path) {
@@ -175,7 +176,8 @@ class Planner {
       grant(app.app_root, anon, kReadList, Scope::WholeTree,
             "fastcgi.impersonate=1 in " + ini_name(pool) + ": PHP reads the application as " + anon);
       plan_.notes.push_back("pool " + pool.name + ": fastcgi.impersonate=1 with the anonymous account " + anon +
-                            ": PHP runs as " + anon + " for anonymous requests, which every site shares, and "
+                            ": PHP runs as " + anon +
+                            " for anonymous requests, which every site shares, and "
                             "cannot write where only the pool may");
     }
     if (!info.upload_dir) return;
@@ -222,11 +224,11 @@ class Planner {
     std::vector<Grant> extra;
     for (const auto& g : plan_.grants) {
       for (Path p = g.path.parent_path(); p != p.root_path() && !p.empty(); p = p.parent_path()) {
-        const bool reached = std::any_of(plan_.grants.begin(), plan_.grants.end(), [&](const Grant& o) {
-          return o.account == g.account && o.covers(p, true);
-        });
-        if (!reached) extra.push_back(Grant{p, g.account, kTraverseOnly, Scope::ThisFolderOnly, false,
-                                            "traverse to reach " + g.path.string()});
+        const bool reached = std::any_of(plan_.grants.begin(), plan_.grants.end(),
+                                         [&](const Grant& o) { return o.account == g.account && o.covers(p, true); });
+        if (!reached)
+          extra.push_back(
+              Grant{p, g.account, kTraverseOnly, Scope::ThisFolderOnly, false, "traverse to reach " + g.path.string()});
       }
     }
     plan_.grants.insert(plan_.grants.end(), extra.begin(), extra.end());
@@ -307,9 +309,12 @@ bool is_within(const Path& p, const Path& root) {
 
 bool Grant::covers(const Path& p, bool is_dir) const {
   switch (scope) {
-    case Scope::ThisFolderOnly: return p == path;
-    case Scope::ThisFolderAndFiles: return p == path || (!is_dir && p.parent_path() == path);
-    case Scope::WholeTree: return is_within(p, path);
+    case Scope::ThisFolderOnly:
+      return p == path;
+    case Scope::ThisFolderAndFiles:
+      return p == path || (!is_dir && p.parent_path() == path);
+    case Scope::WholeTree:
+      return is_within(p, path);
   }
   return false;
 }
@@ -335,9 +340,12 @@ std::optional<Scheme> parse_scheme(std::string_view text) {
 
 std::string_view to_string(Scope scope) {
   switch (scope) {
-    case Scope::ThisFolderOnly: return "this folder only";
-    case Scope::ThisFolderAndFiles: return "this folder and files";
-    case Scope::WholeTree: return "whole tree";
+    case Scope::ThisFolderOnly:
+      return "this folder only";
+    case Scope::ThisFolderAndFiles:
+      return "this folder and files";
+    case Scope::WholeTree:
+      return "whole tree";
   }
   return "?";
 }

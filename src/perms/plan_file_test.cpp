@@ -39,11 +39,11 @@ class TwoSitesFile : public ::testing::Test {
       std::filesystem::create_directories(root_ / dir);
     }
     const std::string r = root_.string();
-    std::ofstream(root_ / "srv/shop/php.ini") << "[PHP]\nsession.save_path = \"" << r
-                                              << "/srv/shop/sessions\"\nerror_log = " << r
-                                              << "/srv/shop/logs/php_errors.log\n";
-    std::ofstream(root_ / "srv/blog/php.ini") << "[PHP]\nupload_tmp_dir = " << r
-                                              << "/srv/blog/tmp\ninclude_path = \".:/usr/share/php\"\n";
+    std::ofstream(root_ / "srv/shop/php.ini")
+        << "[PHP]\nsession.save_path = \"" << r << "/srv/shop/sessions\"\nerror_log = " << r
+        << "/srv/shop/logs/php_errors.log\n";
+    std::ofstream(root_ / "srv/blog/php.ini")
+        << "[PHP]\nupload_tmp_dir = " << r << "/srv/blog/tmp\ninclude_path = \".:/usr/share/php\"\n";
   }
   void TearDown() override { std::filesystem::remove_all(root_); }
 

@@ -98,9 +98,9 @@ TEST(Plan, ApplicationTreesAreClosedToGroupAndOther) {
   const Plan plan = make_plan(two_sites());
   std::vector<std::string> closed;
   for (const auto& c : plan.closed) closed.push_back(c.path.string());
-  EXPECT_THAT(closed, ::testing::ElementsAre("/srv/blog", "/srv/media", "/srv/shop",
-                                             "/var/lib/gatehouse/pools/shop/sessions",
-                                             "/var/lib/gatehouse/pools/shop/uploads"));
+  EXPECT_THAT(closed,
+              ::testing::ElementsAre("/srv/blog", "/srv/media", "/srv/shop", "/var/lib/gatehouse/pools/shop/sessions",
+                                     "/var/lib/gatehouse/pools/shop/uploads"));
 }
 
 TEST(Plan, UploadsMovedUnderAPublicRootMakeUploadTmpDirReadableToAnonymous) {
@@ -110,8 +110,9 @@ TEST(Plan, UploadsMovedUnderAPublicRootMakeUploadTmpDirReadableToAnonymous) {
   const Grant* g = find(plan, "/srv/blog/tmp", "gh-iusr");
   ASSERT_NE(g, nullptr);
   EXPECT_EQ(g->rights, Rights{Rights::kRead});
-  EXPECT_EQ(g->reason, "move_uploaded_file keeps upload_tmp_dir's ACL: writable /srv/blog/public/uploads is under "
-                       "public root /srv/blog/public");
+  EXPECT_EQ(g->reason,
+            "move_uploaded_file keeps upload_tmp_dir's ACL: writable /srv/blog/public/uploads is under "
+            "public root /srv/blog/public");
   const Plan plain = make_plan(two_sites());
   EXPECT_EQ(find(plain, "/srv/blog/tmp", "gh-iusr"), nullptr)
       << "without such a folder the anonymous account only passes through";

@@ -64,8 +64,7 @@ Result<const Reach::Folder*> Reach::folder(const std::string& dir) {
   return &folders_.insert_or_assign(dir, std::move(f)).first->second;
 }
 
-Result<std::optional<std::string>> Reach::stops(const Who& who, const std::string& key,
-                                                const std::string& dir) {
+Result<std::optional<std::string>> Reach::stops(const Who& who, const std::string& key, const std::string& dir) {
   if (auto it = memo_.find({key, dir}); it != memo_.end()) return it->second;
   std::optional<std::string> blocker;
   if (dir != "/") {
@@ -83,8 +82,7 @@ Result<std::optional<std::string>> Reach::stops(const Who& who, const std::strin
   return blocker;
 }
 
-Result<std::optional<std::string>> Reach::blocked(const Who& who, const std::string& key,
-                                                  const std::string& path) {
+Result<std::optional<std::string>> Reach::blocked(const Who& who, const std::string& key, const std::string& path) {
   if (path == "/") return std::optional<std::string>{};
   return stops(who, key, parent_of(path));
 }

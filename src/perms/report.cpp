@@ -14,9 +14,12 @@ std::string scope_text(const Grant& g) {
 
 std::string json_scope(Scope scope) {
   switch (scope) {
-    case Scope::ThisFolderOnly: return "this_folder_only";
-    case Scope::ThisFolderAndFiles: return "this_folder_and_files";
-    case Scope::WholeTree: return "whole_tree";
+    case Scope::ThisFolderOnly:
+      return "this_folder_only";
+    case Scope::ThisFolderAndFiles:
+      return "this_folder_and_files";
+    case Scope::WholeTree:
+      return "whole_tree";
   }
   return "unknown";
 }
@@ -59,11 +62,13 @@ std::string format_table(const Plan& plan) {
 
 nlohmann::json to_json(const Grant& g) {
   nlohmann::json rights = nlohmann::json::array();
-  for (auto [bit, name] : {std::pair{Rights::kRead, "read"}, {Rights::kList, "list"},
-                           {Rights::kTraverse, "traverse"}, {Rights::kModify, "modify"}}) {
+  for (auto [bit, name] : {std::pair{Rights::kRead, "read"},
+                           {Rights::kList, "list"},
+                           {Rights::kTraverse, "traverse"},
+                           {Rights::kModify, "modify"}}) {
     if (g.rights.bits & bit) rights.push_back(name);
   }
-  return {{"path", g.path.string()}, {"account", g.account},     {"rights", rights},
+  return {{"path", g.path.string()},      {"account", g.account}, {"rights", rights},
           {"scope", json_scope(g.scope)}, {"inherit", g.inherit}, {"reason", g.reason}};
 }
 

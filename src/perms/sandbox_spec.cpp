@@ -18,8 +18,7 @@ std::vector<std::pair<Path, std::string>> ini_folders(const config::Pool& pool) 
   const std::string ini = pool.php_ini.empty() ? "php's defaults" : pool.php_ini.string();
   std::vector<std::pair<Path, std::string>> out;
   out.emplace_back(pool.ini.upload_tmp_dir.value_or("/tmp"), "upload_tmp_dir in " + ini);
-  out.emplace_back(pool.ini.session_save_path.value_or("/var/lib/php/sessions"),
-                   "session.save_path in " + ini);
+  out.emplace_back(pool.ini.session_save_path.value_or("/var/lib/php/sessions"), "session.save_path in " + ini);
   if (pool.ini.error_log && pool.ini.error_log->is_absolute())
     out.emplace_back(pool.ini.error_log->parent_path(), "folder of error_log in " + ini);
   return out;
@@ -49,8 +48,8 @@ sandbox::Spec sandbox_spec(const config::Config& /*config*/, const Plan& plan, c
   if (!identity.empty() && identity != account) {
     for (const auto& g : plan.grants) {
       if (!is_grant_of(g, identity)) continue;
-      const bool own = std::any_of(own_trees.begin(), own_trees.end(),
-                                   [&](const Path& t) { return is_within(g.path, t); });
+      const bool own =
+          std::any_of(own_trees.begin(), own_trees.end(), [&](const Path& t) { return is_within(g.path, t); });
       if (own) spec.add(g.path, access_of(g), "plan for " + identity + ": " + g.reason);
     }
   }
@@ -59,8 +58,8 @@ sandbox::Spec sandbox_spec(const config::Config& /*config*/, const Plan& plan, c
   return spec;
 }
 
-std::vector<NoScriptFolder> no_script_folders(const config::Config& config, const Plan& plan,
-                                              const config::Pool& pool, const std::string& identity) {
+std::vector<NoScriptFolder> no_script_folders(const config::Config& config, const Plan& plan, const config::Pool& pool,
+                                              const std::string& identity) {
   std::vector<NoScriptFolder> out;
   std::vector<Path> opted_out;
   auto add = [&](const Path& path, std::string reason, bool allowed) {
@@ -74,8 +73,8 @@ std::vector<NoScriptFolder> no_script_folders(const config::Config& config, cons
     for (const auto& app : site.applications) {
       if (app.pool != pool.name) continue;
       for (const auto& dir : app.writable) {
-        const bool allowed = std::find(app.writable_scripts.begin(), app.writable_scripts.end(), dir) !=
-                             app.writable_scripts.end();
+        const bool allowed =
+            std::find(app.writable_scripts.begin(), app.writable_scripts.end(), dir) != app.writable_scripts.end();
         add(dir, "writable folder of site " + site.name + (allowed ? " (execute = true)" : ""), allowed);
         if (allowed) opted_out.push_back(dir);
       }
@@ -95,8 +94,8 @@ const NoScriptFolder* forbidding_folder(const std::vector<NoScriptFolder>& folde
   const NoScriptFolder* deepest = nullptr;
   for (const auto& f : folders) {
     if (!is_within(script, f.path)) continue;
-    if (!deepest || std::distance(f.path.begin(), f.path.end()) >
-                        std::distance(deepest->path.begin(), deepest->path.end()))
+    if (!deepest ||
+        std::distance(f.path.begin(), f.path.end()) > std::distance(deepest->path.begin(), deepest->path.end()))
       deepest = &f;
   }
   return deepest && !deepest->scripts_allowed ? deepest : nullptr;

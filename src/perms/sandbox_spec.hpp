@@ -32,8 +32,8 @@ struct NoScriptFolder {
 // Every writable folder of the pool's applications, its upload_tmp_dir,
 // session.save_path and error_log folder (as php.ini has them and as the plan
 // relocates them), and what the plan lets `identity` modify. Deduplicated.
-std::vector<NoScriptFolder> no_script_folders(const config::Config& config, const Plan& plan,
-                                              const config::Pool& pool, const std::string& identity);
+std::vector<NoScriptFolder> no_script_folders(const config::Config& config, const Plan& plan, const config::Pool& pool,
+                                              const std::string& identity);
 
 // The folder that decides for `script` (the deepest one containing it), when
 // it forbids running it; nullptr when the script may run.

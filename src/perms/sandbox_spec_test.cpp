@@ -41,8 +41,7 @@ TEST_F(SandboxSpecTest, ImpersonatedAnonymousGetsOnlyThePoolsTreesNotEverySiteIt
   const auto plan = make_plan(config_);
   const auto spec = sandbox_spec(config_, plan, blog(), "gh-iusr");
   EXPECT_TRUE(sandbox_allows(spec, "/srv/blog/public/index.php", Access::kRead));
-  EXPECT_FALSE(
-      sandbox_allows(spec, "/srv/shop/public/index.php", Access::kRead));  // gh-iusr reads it, blog's PHP not
+  EXPECT_FALSE(sandbox_allows(spec, "/srv/shop/public/index.php", Access::kRead));  // gh-iusr reads it, blog's PHP not
 }
 
 TEST_F(SandboxSpecTest, ConfigAdditionsAndSwitchingOff) {

@@ -70,11 +70,13 @@ TargetModel::TargetModel(const Plan& plan, AccountIds ids) : plan_(plan) {
 
 bool TargetModel::covers(const Entry& e, const std::string& path, bool is_dir) const {
   switch (e.scope) {
-    case Scope::ThisFolderOnly: return path == e.path;
+    case Scope::ThisFolderOnly:
+      return path == e.path;
     case Scope::ThisFolderAndFiles:
       return path == e.path || (!is_dir && path.size() > e.path.size() && within(path, e.path) &&
                                 path.find('/', e.path.size() + 1) == std::string::npos);
-    case Scope::WholeTree: return within(path, e.path);
+    case Scope::WholeTree:
+      return within(path, e.path);
   }
   return false;
 }
@@ -133,7 +135,7 @@ std::vector<std::pair<Path, Depth>> TargetModel::roots() const {
     if (!added) it->second = std::max(it->second, depth);
   };
   for (const auto& e : entries_) {
-    note(e.path, e.scope == Scope::WholeTree ? Depth::Tree
+    note(e.path, e.scope == Scope::WholeTree            ? Depth::Tree
                  : e.scope == Scope::ThisFolderAndFiles ? Depth::SelfAndFiles
                                                         : Depth::Self);
   }

@@ -29,9 +29,9 @@ inline config::Config two_sites() {
   c.pools = {shop, blog};
   config::Site site;
   site.name = "shop";
-  site.bindings = {config::Binding{"http", "127.0.0.1", 8081, "shop.localhost", "http://127.0.0.1:8081:shop.localhost"},
-                   config::Binding{"http", "127.0.0.1", 8081, "www.shop.localhost",
-                                   "http://127.0.0.1:8081:www.shop.localhost"}};
+  site.bindings = {
+      config::Binding{"http", "127.0.0.1", 8081, "shop.localhost", "http://127.0.0.1:8081:shop.localhost"},
+      config::Binding{"http", "127.0.0.1", 8081, "www.shop.localhost", "http://127.0.0.1:8081:www.shop.localhost"}};
   config::Application root;
   root.path = "/";
   root.app_root = "/srv/shop";

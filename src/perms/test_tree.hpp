@@ -37,14 +37,14 @@ class TestTree {
     if (mkdtemp(templ) == nullptr) throw std::runtime_error("mkdtemp");
     root_ = templ;
     config_ = make_config();
-    for (const char* dir : {"srv/shop/public/css", "srv/shop/lib", "srv/shop/data", "srv/shop/logs", "srv/shop/tmp",
-                            "srv/shop/sessions", "srv/blog/public", "srv/blog/tmp", "srv/blog/sessions", "srv/media",
-                            "outside"}) {
+    for (const char* dir :
+         {"srv/shop/public/css", "srv/shop/lib", "srv/shop/data", "srv/shop/logs", "srv/shop/tmp", "srv/shop/sessions",
+          "srv/blog/public", "srv/blog/tmp", "srv/blog/sessions", "srv/media", "outside"}) {
       std::filesystem::create_directories(root_ / dir);
     }
-    for (const char* file : {"srv/shop/public/index.php", "srv/shop/public/css/site.css", "srv/shop/lib/db.php",
-                             "srv/shop/data/orders.csv", "srv/blog/public/index.php", "srv/media/logo.png",
-                             "outside/secret.txt"}) {
+    for (const char* file :
+         {"srv/shop/public/index.php", "srv/shop/public/css/site.css", "srv/shop/lib/db.php",
+          "srv/shop/data/orders.csv", "srv/blog/public/index.php", "srv/media/logo.png", "outside/secret.txt"}) {
       std::ofstream(root_ / file) << "content of " << file << "\n";
     }
     // Links must never be followed: one out of the tree, one within it.

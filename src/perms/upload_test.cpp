@@ -11,11 +11,11 @@
 namespace gatehouse::perms {
 namespace {
 
+using ::testing::Contains;
+using ::testing::Field;
 using testing_support::kernel_allows;
 using testing_support::Op;
 using testing_support::TestTree;
-using ::testing::Contains;
-using ::testing::Field;
 
 constexpr const char* kBoundary = "gh-boundary-42";
 
@@ -44,12 +44,13 @@ class UploadTest : public ::testing::Test {
         << "\r\nContent-Disposition: form-data; name=\"f\"; filename=\"" << name
         << "\"\r\nContent-Type: text/plain\r\n\r\nuploaded content\r\n--" << kBoundary << "--\r\n";
     const auto id = *accounts::resolve_identity(tree_.shop());
-    const std::string command =
-        "umask 007 && env -i GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST SCRIPT_FILENAME=" +
-        tree_.at("srv/shop/public/upload.php").string() + " 'CONTENT_TYPE=multipart/form-data; boundary=" + kBoundary +
-        "' CONTENT_LENGTH=" + std::to_string(std::filesystem::file_size(body)) + " setpriv --reuid=" +
-        std::to_string(id.uid) + " --regid=" + std::to_string(id.gid) + " --init-groups php-cgi -d cgi.force_redirect=0 -d upload_tmp_dir=" +
-        config_.pools[0].ini.upload_tmp_dir->string() + " < " + body.string() + " 2>&1";
+    const std::string command = "umask 007 && env -i GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST SCRIPT_FILENAME=" +
+                                tree_.at("srv/shop/public/upload.php").string() +
+                                " 'CONTENT_TYPE=multipart/form-data; boundary=" + kBoundary +
+                                "' CONTENT_LENGTH=" + std::to_string(std::filesystem::file_size(body)) +
+                                " setpriv --reuid=" + std::to_string(id.uid) + " --regid=" + std::to_string(id.gid) +
+                                " --init-groups php-cgi -d cgi.force_redirect=0 -d upload_tmp_dir=" +
+                                config_.pools[0].ini.upload_tmp_dir->string() + " < " + body.string() + " 2>&1";
     return testing_support::shell(command);
   }
 

@@ -15,7 +15,6 @@ struct DirClose {
   void operator()(DIR* d) const { closedir(d); }
 };
 
-
 // Regular files and folders are opened for reading so libacl can use the
 // descriptor itself (fgetxattr/fsetxattr, no path lookup); anything else
 // (devices, FIFOs, sockets, links, unknown) only as O_PATH, which opens nothing.

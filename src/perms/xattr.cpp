@@ -68,13 +68,26 @@ std::optional<AclSpec> decode_acl(std::string_view bytes) {
     const unsigned perm = get_le(bytes, at + 2, 2) & 7;
     const std::uint32_t id = get_le(bytes, at + 4, 4);
     switch (tag) {
-      case kUserObj: acl.user_obj = perm; break;
-      case kUser: acl.users[id] = perm; break;
-      case kGroupObj: acl.group_obj = perm; break;
-      case kGroup: acl.groups[id] = perm; break;
-      case kMask: acl.mask = perm; break;
-      case kOther: acl.other = perm; break;
-      default: return std::nullopt;
+      case kUserObj:
+        acl.user_obj = perm;
+        break;
+      case kUser:
+        acl.users[id] = perm;
+        break;
+      case kGroupObj:
+        acl.group_obj = perm;
+        break;
+      case kGroup:
+        acl.groups[id] = perm;
+        break;
+      case kMask:
+        acl.mask = perm;
+        break;
+      case kOther:
+        acl.other = perm;
+        break;
+      default:
+        return std::nullopt;
     }
   }
   return acl;

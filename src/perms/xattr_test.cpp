@@ -70,9 +70,7 @@ TEST(AclXattr, RejectsWhatIsNotAnAcl) {
   EXPECT_EQ(decode_acl(encode_acl(extended()).substr(0, 10)), std::nullopt) << "torn entry";
 }
 
-TEST(AclXattr, ModeGivesTheMinimalAcl) {
-  EXPECT_EQ(acl_from_mode(0100750).text(), "u::rwx,g::r-x,o::---");
-}
+TEST(AclXattr, ModeGivesTheMinimalAcl) { EXPECT_EQ(acl_from_mode(0100750).text(), "u::rwx,g::r-x,o::---"); }
 
 TEST_P(XattrTest, SetsAndReadsTheNamedFile) {
   XattrAt xattr(GetParam());

@@ -20,8 +20,7 @@ Result<std::unique_ptr<PoolSet>> PoolSet::create(const config::Config& config, P
   std::lock_guard lock(set->mutex_);
   if (set->options_.cgroups) set->make_cgroups();
   for (const auto& pool : set->pools_config_)
-    if (auto made = set->make_locked(pool, accounts::pool_account(pool)); !made)
-      return std::unexpected(made.error());
+    if (auto made = set->make_locked(pool, accounts::pool_account(pool)); !made) return std::unexpected(made.error());
   return set;
 }
 
@@ -42,15 +41,13 @@ void PoolSet::make_cgroups() {
     return;
   }
   if (!host.missing.empty())
-    log::warn("cgroup controllers missing ({}): those limits are not enforced",
-              fmt::join(host.missing, ", "));
+    log::warn("cgroup controllers missing ({}): those limits are not enforced", fmt::join(host.missing, ", "));
   const std::string instance = "gatehouse-" + std::to_string(::getpid());
   for (const auto& pool : pools_config_) {
     const auto limits = sandbox::limits_of(pool);
     auto group = sandbox::PoolCgroup::create(host, instance, pool.name, limits);
     if (!group) {
-      log::warn("[pool {}] cannot set up its cgroup ({}): it runs WITHOUT limits", pool.name,
-                group.error().message());
+      log::warn("[pool {}] cannot set up its cgroup ({}): it runs WITHOUT limits", pool.name, group.error().message());
       continue;
     }
     log::info("[pool {}] {} limits: {}", pool.name, sandbox::to_string(host.mode), sandbox::describe(limits));
@@ -61,8 +58,7 @@ void PoolSet::make_cgroups() {
 // <state_dir>/workers/<pool[.identity]>: 0700, owned by the account the
 // set's workers run as, for what PHP must write whatever its php.ini says
 // (OPcache's lock, temporary files); no other worker set can enter it.
-Result<std::filesystem::path> PoolSet::private_dir(const std::string& name,
-                                                   const accounts::Identity& credentials) {
+Result<std::filesystem::path> PoolSet::private_dir(const std::string& name, const accounts::Identity& credentials) {
   const auto base = options_.private_dir_root;
   const auto dir = base / name;
   if (::mkdir(base.c_str(), 0711) < 0 && errno != EEXIST) return std::unexpected(Error::sys("mkdir", base));
@@ -88,9 +84,7 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
   const bool own = account == accounts::pool_account(pool);
   options.socket_prefix = own ? pool.name : pool.name + "." + account;
   if (options_.resolve)  // resolved here once to refuse a bad account early, then again before each spawn
-    options.resolve_credentials = [resolve = options_.resolve, pool, account] {
-      return resolve(pool, account);
-    };
+    options.resolve_credentials = [resolve = options_.resolve, pool, account] { return resolve(pool, account); };
   SpawnSpec spec = make_spawn_spec(pool, std::move(credentials));
   if (options_.sandbox) {
     auto rules = options_.sandbox(pool, account);
@@ -100,13 +94,11 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
     if (!dir) return std::unexpected(dir.error());
     spec.php_defines = worker_php_defines(pool, *dir);
     if (spec.sandbox)
-      spec.sandbox->add(*dir, sandbox::Access::kRead | sandbox::Access::kWrite,
-                        "the worker set's own folder");
+      spec.sandbox->add(*dir, sandbox::Access::kRead | sandbox::Access::kWrite, "the worker set's own folder");
   }
   if (auto it = cgroups_.find(pool.name); it != cgroups_.end())
     spec.cgroup_procs.assign(it->second->procs_fds().begin(), it->second->procs_fds().end());
-  auto set = std::make_unique<WorkerPool>(manager_.get_executor(), std::move(spec), pool.fastcgi,
-                                          std::move(options));
+  auto set = std::make_unique<WorkerPool>(manager_.get_executor(), std::move(spec), pool.fastcgi, std::move(options));
   set->start();
   WorkerPool* raw = set.get();
   sets_.emplace(accounts::WorkerKey{pool.name, account}, std::move(set));

@@ -70,13 +70,11 @@ void reset_signals() {
 // until execve; nothing else.
 int child_setup_fds(const ChildPlan& p) {
   if (::dup2(p.listen_fd, 0) < 0) child_fail(p.report_fd, ChildStep::Dup, errno);
-  if (p.report_fd != kReportFd && ::dup2(p.report_fd, kReportFd) < 0)
-    child_fail(p.report_fd, ChildStep::Dup, errno);
+  if (p.report_fd != kReportFd && ::dup2(p.report_fd, kReportFd) < 0) child_fail(p.report_fd, ChildStep::Dup, errno);
   ::fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
   if (::close_range(kReportFd + 1, ~0U, 0) < 0) child_fail(kReportFd, ChildStep::Dup, errno);
   int null_fd = ::open("/dev/null", O_RDWR);
-  if (null_fd < 0 || ::dup2(null_fd, 1) < 0 || ::dup2(null_fd, 2) < 0)
-    child_fail(kReportFd, ChildStep::Dup, errno);
+  if (null_fd < 0 || ::dup2(null_fd, 1) < 0 || ::dup2(null_fd, 2) < 0) child_fail(kReportFd, ChildStep::Dup, errno);
   if (null_fd > 2) ::close(null_fd);
   return kReportFd;
 }
@@ -89,22 +87,19 @@ int child_setup_fds(const ChildPlan& p) {
   reset_signals();
   if (int err = sandbox::join_cgroups(p.cgroup_fds, p.ncgroups); err != 0)
     child_fail(p.report_fd, ChildStep::JoinCgroup, err);
-  if (int err = sandbox::restrict_self(p.ruleset_fd); err != 0)
-    child_fail(p.report_fd, ChildStep::Landlock, err);
+  if (int err = sandbox::restrict_self(p.ruleset_fd); err != 0) child_fail(p.report_fd, ChildStep::Landlock, err);
   int report = child_setup_fds(p);
   ::umask(p.umask);
   if (::chdir("/") < 0) child_fail(report, ChildStep::Chdir, errno);
   if (::setsid() < 0) child_fail(report, ChildStep::Setsid, errno);
   if (p.drop) {
     auto dropped = accounts::drop_privileges(p.uid, p.gid, p.groups, p.ngroups);
-    if (!dropped.ok())
-      child_fail(report, ChildStep::DropPrivileges, dropped.errnum, static_cast<int>(dropped.step));
+    if (!dropped.ok()) child_fail(report, ChildStep::DropPrivileges, dropped.errnum, static_cast<int>(dropped.step));
   }
   // A server that dies without stopping its pools must not leave workers
   // behind. Set after the drop, which clears it; the manager thread that
   // forks lives as long as the pools. Then catch a parent that died already.
-  if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0)
-    child_fail(report, ChildStep::ParentDeathSignal, errno);
+  if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) child_fail(report, ChildStep::ParentDeathSignal, errno);
   if (::getppid() != p.parent) child_fail(report, ChildStep::ParentDeathSignal, ESRCH);
   ::execve(p.path, p.argv, p.envp);
   child_fail(report, ChildStep::Exec, errno);
@@ -181,16 +176,13 @@ std::vector<std::string> worker_environment(const config::FastCgi& fastcgi) {
   }
   // 0 means "no recycling by count": php-cgi must not count either.
   unsigned long long max_requests =
-      fastcgi.instance_max_requests == 0
-          ? 0
-          : std::max<unsigned long long>(from_env, fastcgi.instance_max_requests);
+      fastcgi.instance_max_requests == 0 ? 0 : std::max<unsigned long long>(from_env, fastcgi.instance_max_requests);
   env.push_back("PHP_FCGI_CHILDREN=0");
   env.push_back("PHP_FCGI_MAX_REQUESTS=" + std::to_string(max_requests));
   return env;
 }
 
-std::vector<std::string> worker_php_defines(const config::Pool& pool,
-                                            const std::filesystem::path& private_dir) {
+std::vector<std::string> worker_php_defines(const config::Pool& pool, const std::filesystem::path& private_dir) {
   std::vector<std::string> defines = {"opcache.validate_permission=1", "opcache.validate_root=1"};
   if (private_dir.empty()) return defines;
   // OPcache's lock file and PHP's temporary files go to /tmp unless told: a
@@ -220,9 +212,8 @@ Status ensure_socket_dir(const std::filesystem::path& dir) {
   if (!S_ISDIR(st.st_mode))
     return std::unexpected(Error::logic("use socket folder", dir, "not a directory (or a symlink)"));
   if (st.st_uid != ::geteuid())
-    return std::unexpected(
-        Error::logic("use socket folder", dir,
-                     fmt::format("owned by uid {}, not by the server (uid {})", st.st_uid, ::geteuid())));
+    return std::unexpected(Error::logic(
+        "use socket folder", dir, fmt::format("owned by uid {}, not by the server (uid {})", st.st_uid, ::geteuid())));
   if ((st.st_mode & 07777) != 0700)
     return std::unexpected(
         Error::logic("use socket folder", dir, fmt::format("mode {:04o}, must be 0700", st.st_mode & 07777)));

@@ -44,8 +44,7 @@ struct SpawnSpec {
 // readable by the worker's own account and keys its cache by chroot, so a
 // cached script never crosses identities. With a private folder of the
 // worker set (see PoolSet), OPcache's lock file and sys_temp_dir go there.
-std::vector<std::string> worker_php_defines(const config::Pool& pool,
-                                            const std::filesystem::path& private_dir);
+std::vector<std::string> worker_php_defines(const config::Pool& pool, const std::filesystem::path& private_dir);
 
 // The environment a pool's workers get: only the pool's `environment` pairs,
 // then PHP_FCGI_CHILDREN=0 and PHP_FCGI_MAX_REQUESTS, never below

@@ -2,11 +2,10 @@
 // environment, and privilege-drop failures reported with step and errno.
 #include "pool/spawner.hpp"
 
-#include <sys/stat.h>
-#include <sys/wait.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "pool/test_support.hpp"
 
@@ -20,7 +19,7 @@ TEST(SocketDir, IsCreated0700AndRefusedWhenOthersCanEnterOrItIsNotOurs) {
   TempDir tmp;
   auto dir = tmp.path() / "sockets";
   ASSERT_TRUE(ensure_socket_dir(dir).has_value());
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0700u);
 

@@ -41,8 +41,14 @@ inline void put_length(std::string& out, std::size_t n) {
 }
 
 inline std::string record(std::uint8_t type, const std::string& content) {
-  std::string r = {1, static_cast<char>(type), 0, 1, static_cast<char>(content.size() >> 8),
-                   static_cast<char>(content.size() & 0xff), 0, 0};
+  std::string r = {1,
+                   static_cast<char>(type),
+                   0,
+                   1,
+                   static_cast<char>(content.size() >> 8),
+                   static_cast<char>(content.size() & 0xff),
+                   0,
+                   0};
   return r + content;
 }
 
@@ -76,11 +82,14 @@ inline bool write_all(int fd, const std::string& data) {
 // STDOUT (CGI headers and body), or nullopt when the connection broke.
 inline std::optional<std::string> run_php(Lease& lease, const fs::path& script) {
   int fd = lease.socket().native_handle();
-  std::map<std::string, std::string> params = {
-      {"SCRIPT_FILENAME", script.string()}, {"SCRIPT_NAME", "/" + script.filename().string()},
-      {"REQUEST_METHOD", "GET"},            {"REQUEST_URI", "/" + script.filename().string()},
-      {"QUERY_STRING", ""},                 {"SERVER_PROTOCOL", "HTTP/1.1"},
-      {"GATEWAY_INTERFACE", "CGI/1.1"},     {"REDIRECT_STATUS", "200"}};
+  std::map<std::string, std::string> params = {{"SCRIPT_FILENAME", script.string()},
+                                               {"SCRIPT_NAME", "/" + script.filename().string()},
+                                               {"REQUEST_METHOD", "GET"},
+                                               {"REQUEST_URI", "/" + script.filename().string()},
+                                               {"QUERY_STRING", ""},
+                                               {"SERVER_PROTOCOL", "HTTP/1.1"},
+                                               {"GATEWAY_INTERFACE", "CGI/1.1"},
+                                               {"REDIRECT_STATUS", "200"}};
   std::string pairs;
   for (const auto& [k, v] : params) {
     put_length(pairs, k.size());
@@ -191,8 +200,7 @@ class Harness {
     pools_.clear();
   }
 
-  WorkerPool& make_pool(const config::Pool& pool, PoolOptions options = {},
-                                        accounts::Identity credentials = {}) {
+  WorkerPool& make_pool(const config::Pool& pool, PoolOptions options = {}, accounts::Identity credentials = {}) {
     if (options.socket_dir.empty()) options.socket_dir = dir.path() / "sockets";
     if (options.socket_prefix.empty()) options.socket_prefix = pool.name;
     if (auto ok = ensure_socket_dir(options.socket_dir); !ok) throw std::runtime_error(ok.error().message());

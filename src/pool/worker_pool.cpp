@@ -3,6 +3,7 @@
 // (async_*, recycle, stats, end_lease) that take it; spawning runs on strand_ only.
 #include "pool/worker_pool.hpp"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,7 +11,6 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
-#include <fmt/format.h>
 
 #include "common/log.hpp"
 
@@ -22,8 +22,13 @@ constexpr auto kFailureWindow = std::chrono::seconds(60);
 
 struct WorkerPool::Worker {
   Worker(asio::any_io_executor ex, std::uint64_t id_, SpawnedWorker& s)
-      : id(id_), pid(s.pid), connection(std::move(s.connection)), socket_path(s.socket_path),
-        status(ex, s.status_pipe.release()), pidfd(ex, s.pidfd.release()), kill_timer(ex) {}
+      : id(id_),
+        pid(s.pid),
+        connection(std::move(s.connection)),
+        socket_path(s.socket_path),
+        status(ex, s.status_pipe.release()),
+        pidfd(ex, s.pidfd.release()),
+        kill_timer(ex) {}
 
   std::uint64_t id;
   pid_t pid;
@@ -123,7 +128,8 @@ void WorkerPool::serve_waiters() {
   }
   // Forks happen on the manager's thread only, never on an I/O thread.
   if (strand_.running_in_this_thread()) return spawn_for_waiters();
-  if (wants_spawn()) asio::post(strand_, [this] {
+  if (wants_spawn())
+    asio::post(strand_, [this] {
       std::lock_guard lock(mutex_);
       spawn_for_waiters();
     });
@@ -272,8 +278,9 @@ void WorkerPool::on_exit(std::uint64_t id) {
     // The exit may overtake the status read: the pipe now holds the whole story.
     boost::system::error_code ec;
     std::size_t n = w->status.read_some(asio::buffer(&w->report, sizeof w->report), ec);
-    Error e = n == sizeof w->report ? child_report_error(spec_, w->report)
-                                    : pool_error(ctx(), "start php-cgi", "worker " + describe_exit(status) + " at start");
+    Error e = n == sizeof w->report
+                  ? child_report_error(spec_, w->report)
+                  : pool_error(ctx(), "start php-cgi", "worker " + describe_exit(status) + " at start");
     on_start_failed(*w, std::move(e));
   } else if (!w->signalled && !w->failure_counted && !stopped_ && !reached_max_requests(*w)) {
     Error e = pool_error(ctx(), "run worker", fmt::format("pid {} {}", w->pid, describe_exit(status)));
@@ -327,7 +334,9 @@ void WorkerPool::on_lease_end(std::uint64_t id, std::optional<Lease::Socket> soc
       count_failure(w, pool_error(ctx(), "talk to worker", fmt::format("pid {}: broken connection", w->pid)));
       retire(*w, signal_before_terminate_, signal_before_terminate_.count() > 0 ? SIGTERM : SIGKILL);
       break;
-    case LeaseEnd::Abandon: retire(*w, options_.stop_grace, SIGTERM); break;
+    case LeaseEnd::Abandon:
+      retire(*w, options_.stop_grace, SIGTERM);
+      break;
     case LeaseEnd::Kill:
       log::warn("{} killing worker pid {} (timeout)", ctx(), w->pid);
       retire(*w, signal_before_terminate_, signal_before_terminate_.count() > 0 ? SIGTERM : SIGKILL);
@@ -436,7 +445,7 @@ void WorkerPool::housekeeping() {
 // Compares inode, size, mtime and ctime: an editor that writes a new file and
 // renames it over the old one changes the inode, an in-place write the times.
 bool WorkerPool::monitored_file_changed() {
-  struct ::stat now{};
+  struct ::stat now {};
   bool exists = ::stat(settings_.monitor_changes_to->c_str(), &now) == 0;
   std::optional<struct ::stat> current = exists ? std::optional(now) : std::nullopt;
   auto same = [](const std::optional<struct ::stat>& a, const std::optional<struct ::stat>& b) {

@@ -7,8 +7,8 @@
 // and waitpid never run on an I/O thread. async_acquire and the end of a lease
 // take the lock on the calling I/O thread when it is free and so hand an idle
 // worker out (or back) without a round trip through the manager; only spawning
-// needs the strand. async_acquire's handler runs on the caller's executor. Reaping uses one pidfd per worker (no SIGCHLD handler,
-// no waitpid(-1)), so children forked elsewhere in the process are untouched.
+// needs the strand. async_acquire's handler runs on the caller's executor. Reaping uses one pidfd per worker (no
+// SIGCHLD handler, no waitpid(-1)), so children forked elsewhere in the process are untouched.
 #pragma once
 
 #include <sys/stat.h>
@@ -40,12 +40,12 @@ using Millis = std::chrono::milliseconds;
 // What is not in the configuration: where sockets go, internal timings, and
 // sub-second overrides of the configured seconds for tests.
 struct PoolOptions {
-  std::filesystem::path socket_dir;  // must pass ensure_socket_dir
-  std::string socket_prefix;         // socket names: <prefix>-<n>.sock
-  Millis housekeeping_interval{1000};  // idle check and monitor_changes_to stat
-  Millis offline_cooldown{30000};      // rapid-fail protection: offline this long
-  Millis stop_grace{3000};             // SIGTERM to SIGKILL when recycling or stopping
-  std::optional<Millis> idle_timeout;  // overrides fastcgi.idle_timeout
+  std::filesystem::path socket_dir;               // must pass ensure_socket_dir
+  std::string socket_prefix;                      // socket names: <prefix>-<n>.sock
+  Millis housekeeping_interval{1000};             // idle check and monitor_changes_to stat
+  Millis offline_cooldown{30000};                 // rapid-fail protection: offline this long
+  Millis stop_grace{3000};                        // SIGTERM to SIGKILL when recycling or stopping
+  std::optional<Millis> idle_timeout;             // overrides fastcgi.idle_timeout
   std::optional<Millis> signal_before_terminate;  // overrides fastcgi.signal_before_terminate
   // Called before every spawn, so an account deleted (or renumbered) under a
   // running pool fails the spawn, as a rapid failure, instead of starting a

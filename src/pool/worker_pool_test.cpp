@@ -2,11 +2,10 @@
 // crashes, rapid-fail protection, php.ini watching, stop, no zombies.
 #include "pool/worker_pool.hpp"
 
-#include <signal.h>
-#include <sys/stat.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
 
 #include "pool/test_support.hpp"
 
@@ -33,8 +32,9 @@ TEST_F(WorkerPoolTest, ServesPhpWithOnlyThePoolEnvironment) {
   auto pool = php_pool();
   pool.php_ini = ini;
   pool.fastcgi.environment = {{"APP_ENV", "test"}, {"PHP_FCGI_MAX_REQUESTS", "50"}};
-  auto s = script("env.php", "<?php echo 'umask=', decoct(umask()), ' pid=', getmypid(), ' mem=', "
-                             "ini_get('memory_limit');");
+  auto s = script("env.php",
+                  "<?php echo 'umask=', decoct(umask()), ' pid=', getmypid(), ' mem=', "
+                  "ini_get('memory_limit');");
   auto& wp = h().make_pool(pool);
 
   auto lease = h().acquire(wp);
@@ -50,7 +50,7 @@ TEST_F(WorkerPoolTest, ServesPhpWithOnlyThePoolEnvironment) {
                                       "opcache.validate_root=1"}));
   EXPECT_THAT(fs::read_symlink(fs::path("/proc") / std::to_string(lease->pid()) / "fd/0").string(),
               HasSubstr("socket:"));
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat((h().dir.path() / "sockets").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0700u);
 

@@ -35,8 +35,7 @@ TEST(Applications, WordPressPermalinks) {
   site.files.insert("/wp-content/uploads/2024/cat.jpg");
   site.dirs.insert("/wp-admin");
   EXPECT_EQ(show(site.run(rules, "/2024/05/hello-world/")), "Rewritten /index.php ? ");
-  EXPECT_EQ(show(site.run(rules, "/2024/05/hello-world/?replytocom=3")),
-            "Rewritten /index.php ? replytocom=3");
+  EXPECT_EQ(show(site.run(rules, "/2024/05/hello-world/?replytocom=3")), "Rewritten /index.php ? replytocom=3");
   EXPECT_EQ(show(site.run(rules, "/wp-content/uploads/2024/cat.jpg")), "Continue");
   EXPECT_EQ(show(site.run(rules, "/wp-admin/")), "Continue");
   EXPECT_EQ(show(site.run(rules, "/")), "Continue");
@@ -144,8 +143,7 @@ TEST(Applications, MediaWikiShortUrls) {
   const CompiledRules rules = rules_of(kMediaWiki);
   FakeSite site;
   EXPECT_EQ(show(site.run(rules, "/wiki/Main_Page")), "Rewritten /index.php ? title=Main_Page");
-  EXPECT_EQ(show(site.run(rules, "/wiki/Main_Page?action=edit")),
-            "Rewritten /index.php ? title=Main_Page&action=edit");
+  EXPECT_EQ(show(site.run(rules, "/wiki/Main_Page?action=edit")), "Rewritten /index.php ? title=Main_Page&action=edit");
   EXPECT_EQ(show(site.run(rules, "/wiki/Tom & Jerry")), "Rewritten /index.php ? title=Tom%20%26%20Jerry");
   EXPECT_EQ(show(site.run(rules, "/wiki/Zürich")), "Rewritten /index.php ? title=Z%C3%BCrich");
   EXPECT_EQ(show(site.run(rules, "/")), "Rewritten /index.php ? ");
@@ -209,12 +207,10 @@ TEST(Applications, DokuWikiUserewrite) {
             "Rewritten /lib/exe/fetch.php ? media=wiki:dokuwiki-128.png&w=200");
   EXPECT_EQ(show(site.run(rules, "/_detail/wiki:dokuwiki-128.png?id=start")),
             "Rewritten /lib/exe/detail.php ? media=wiki:dokuwiki-128.png&id=start");
-  EXPECT_EQ(show(site.run(rules, "/_export/raw/wiki:syntax")),
-            "Rewritten /doku.php ? do=export_raw&id=wiki:syntax");
+  EXPECT_EQ(show(site.run(rules, "/_export/raw/wiki:syntax")), "Rewritten /doku.php ? do=export_raw&id=wiki:syntax");
   EXPECT_EQ(show(site.run(rules, "/")), "Rewritten /doku.php ? ");
   EXPECT_EQ(show(site.run(rules, "/wiki:syntax?do=edit")), "Rewritten /doku.php ? id=wiki:syntax&do=edit");
-  EXPECT_EQ(show(site.run(rules, "/playground/playground")),
-            "Rewritten /doku.php ? id=playground/playground");
+  EXPECT_EQ(show(site.run(rules, "/playground/playground")), "Rewritten /doku.php ? id=playground/playground");
   EXPECT_EQ(show(site.run(rules, "/lib/tpl/dokuwiki/images/logo.png")), "Continue");
   EXPECT_EQ(show(site.run(rules, "/lib/tpl/")), "Continue");
   EXPECT_EQ(show(site.run(rules, "/index.php?id=start")), "Rewritten /doku.php ? id=start");

@@ -52,8 +52,7 @@ Result<bool> conditions_hold(const CompiledRule& r, const Scope& scope, const Ma
       hit = *matched != c.negate;
       if (*matched && !c.negate) condition_captures = captures;
     } else {
-      const FileKind kind =
-          scope.input.probe ? scope.input.probe("/" + std::string{scope.path}) : FileKind::None;
+      const FileKind kind = scope.input.probe ? scope.input.probe("/" + std::string{scope.path}) : FileKind::None;
       const bool is = kind == (c.match_type == MatchType::IsFile ? FileKind::File : FileKind::Directory);
       hit = is != c.negate;
     }
@@ -90,16 +89,15 @@ RewriteOutcome evaluate(const CompiledRules& rules, const RewriteInput& input) {
       if (!url) return std::unexpected(in_rule(r, url.error()));
       if (rule.action == RewriteAction::Redirect)
         return Redirect{rule.redirect_type,
-                        redirect_location(*url, rule.url.text, r.base, query, rule.append_query_string),
-                        rule.name};
+                        redirect_location(*url, rule.url.text, r.base, query, rule.append_query_string), rule.name};
       auto target = rewrite_target(*url, r.base);
       if (!target) return std::unexpected(in_rule(r, target.error()));
       query = encode_query(joined_query(*target, query, rule.append_query_string));
       path = std::move(target->path);
       rewritten_by = rule.name;
     } else if (rule.action == RewriteAction::CustomResponse) {
-      return CustomResponse{rule.status_code, rule.substatus_code, rule.status_reason,
-                            rule.status_description, rule.name};
+      return CustomResponse{rule.status_code, rule.substatus_code, rule.status_reason, rule.status_description,
+                            rule.name};
     } else if (rule.action == RewriteAction::AbortRequest) {
       return Abort{rule.name};
     }

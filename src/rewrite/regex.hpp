@@ -43,8 +43,7 @@ class Regex {
  public:
   // `where` names the pattern in errors ("rule 'wordpress' (match)").
   // `jit` false keeps to the interpreter (tests of the fallback's limits).
-  static Result<Regex> compile(std::string_view pattern, bool ignore_case, std::string_view where,
-                               bool jit = true);
+  static Result<Regex> compile(std::string_view pattern, bool ignore_case, std::string_view where, bool jit = true);
 
   // Capture groups plus one (group 0, the whole match).
   std::uint32_t pairs() const { return pairs_; }
@@ -53,8 +52,7 @@ class Regex {
   // Searches `subject` anywhere (anchor with ^ and $, as in IIS). On a match,
   // `captures` gets group 0..n (unset groups empty). An error when a limit
   // is reached: the request must fail rather than skip the rule.
-  Result<bool> match(std::string_view subject, const MatchData& scratch,
-                     std::vector<std::string>& captures) const;
+  Result<bool> match(std::string_view subject, const MatchData& scratch, std::vector<std::string>& captures) const;
 
  private:
   struct CodeFree {

@@ -24,8 +24,7 @@ Status add_rule(std::vector<CompiledRule>& out, const config::RewriteRule& rule,
       compiled.conditions.emplace_back();
       continue;
     }
-    auto pattern =
-        Regex::compile(c.pattern, c.ignore_case, where + " (condition " + std::to_string(i + 1) + ")");
+    auto pattern = Regex::compile(c.pattern, c.ignore_case, where + " (condition " + std::to_string(i + 1) + ")");
     if (!pattern) return std::unexpected(pattern.error());  // config loading reported it already
     compiled.conditions.emplace_back(std::move(*pattern));
   }
@@ -66,8 +65,7 @@ Result<CompiledRules> compile(const config::Site& site, std::size_t app_index) {
   }
   if (front) sources.emplace_back(&*front, app_index == 0 ? "/" : app.path);
   for (const auto& [rule, app_path] : sources)
-    if (auto added = add_rule(out.rules_, *rule, app_path, site.name); !added)
-      return std::unexpected(added.error());
+    if (auto added = add_rule(out.rules_, *rule, app_path, site.name); !added) return std::unexpected(added.error());
   for (const auto& rule : out.rules_) {
     out.max_pairs_ = std::max(out.max_pairs_, rule.match.pairs());
     for (const auto& c : rule.conditions)

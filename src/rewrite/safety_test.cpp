@@ -15,13 +15,12 @@ using testing::rules_of;
 using testing::show;
 
 std::string rewrite_to(std::string_view url, std::string_view extra = "") {
-  return "[[sites.rewrite]]\nname = \"r\"\nmatch = '^(.*)$'\naction = \"Rewrite\"\nurl = '" +
-         std::string{url} + "'\nappend_query_string = false\n" + std::string{extra};
+  return "[[sites.rewrite]]\nname = \"r\"\nmatch = '^(.*)$'\naction = \"Rewrite\"\nurl = '" + std::string{url} +
+         "'\nappend_query_string = false\n" + std::string{extra};
 }
 
 std::string from_query(std::string_view url) {
-  return rewrite_to(url) +
-         "[[sites.rewrite.conditions]]\ninput = \"{QUERY_STRING}\"\npattern = '^to=(.*)$'\n";
+  return rewrite_to(url) + "[[sites.rewrite.conditions]]\ninput = \"{QUERY_STRING}\"\npattern = '^to=(.*)$'\n";
 }
 
 TEST(Safety, RewriteNeverClimbsOutOfTheSite) {
@@ -33,30 +32,24 @@ TEST(Safety, RewriteNeverClimbsOutOfTheSite) {
             "error: [site s] rewrite rule 'r' failed:");
   // ".." arriving through a condition's capture of the raw query string.
   EXPECT_TRUE(show(site.run(rules_of(from_query("{C:1}/x.php")), "/p?to=..")).starts_with("error:"));
-  EXPECT_TRUE(
-      show(site.run(rules_of(from_query("{UrlDecode:{C:1}}/x.php")), "/p?to=%2e%2e")).starts_with("error:"));
+  EXPECT_TRUE(show(site.run(rules_of(from_query("{UrlDecode:{C:1}}/x.php")), "/p?to=%2e%2e")).starts_with("error:"));
   // Inside a name, ".." cannot climb.
   EXPECT_EQ(show(site.run(rules_of(rewrite_to("a..b/{R:1}")), "/c")), "Rewritten /a..b/c ? ");
 }
 
 TEST(Safety, RewriteRefusesBackslashNulAndControlCharacters) {
   FakeSite site;
-  EXPECT_EQ(
-      show(site.run(rules_of(rewrite_to("a\\b")), "/x")),
-      "error: [site s] rewrite rule 'r' failed: refused the Rewrite target \"a%5Cb\": a backslash, NUL or "
-      "control character in the path");
-  EXPECT_TRUE(
-      show(site.run(rules_of(from_query("{UrlDecode:{C:1}}")), "/p?to=a%00.php")).starts_with("error:"));
-  EXPECT_TRUE(
-      show(site.run(rules_of(from_query("{UrlDecode:{C:1}}")), "/p?to=a%0d%0aX:1")).starts_with("error:"));
-  EXPECT_TRUE(
-      show(site.run(rules_of(from_query("{UrlDecode:{C:1}}")), "/p?to=%5c..%5cx")).starts_with("error:"));
+  EXPECT_EQ(show(site.run(rules_of(rewrite_to("a\\b")), "/x")),
+            "error: [site s] rewrite rule 'r' failed: refused the Rewrite target \"a%5Cb\": a backslash, NUL or "
+            "control character in the path");
+  EXPECT_TRUE(show(site.run(rules_of(from_query("{UrlDecode:{C:1}}")), "/p?to=a%00.php")).starts_with("error:"));
+  EXPECT_TRUE(show(site.run(rules_of(from_query("{UrlDecode:{C:1}}")), "/p?to=a%0d%0aX:1")).starts_with("error:"));
+  EXPECT_TRUE(show(site.run(rules_of(from_query("{UrlDecode:{C:1}}")), "/p?to=%5c..%5cx")).starts_with("error:"));
 }
 
 TEST(Safety, RewriteRefusesAbsoluteUrls) {
   FakeSite site;
-  for (auto url :
-       {"http://evil.example/x", "HTTPS://evil.example/", "//evil.example/x", "javascript:alert(1)"})
+  for (auto url : {"http://evil.example/x", "HTTPS://evil.example/", "//evil.example/x", "javascript:alert(1)"})
     EXPECT_EQ(show(site.run(rules_of(rewrite_to(url)), "/x")),
               "error: [site s] rewrite rule 'r' failed: refused the Rewrite target \"" + std::string{url} +
                   "\": an absolute URL (a Rewrite stays inside the site; use a Redirect to leave it)");
@@ -72,13 +65,11 @@ TEST(Safety, RewrittenPathIsEncodedSoCanonicalisationDecodesItOnce) {
   FakeSite site;
   // A decoded '%', '?' or '#' from the URL stays a literal character of the
   // path: "%41" must not become "A" when the caller decodes the result.
-  EXPECT_EQ(show(site.run(rules_of(rewrite_to("new/{R:1}")), "/a b%41#?")),
-            "Rewritten /new/a%20b%2541%23 ? ");
+  EXPECT_EQ(show(site.run(rules_of(rewrite_to("new/{R:1}")), "/a b%41#?")), "Rewritten /new/a%20b%2541%23 ? ");
   EXPECT_EQ(show(site.run(rules_of(rewrite_to("new/{R:1}")), "/Zürich")), "Rewritten /new/Z%C3%BCrich ? ");
   EXPECT_EQ(show(site.run(rules_of(rewrite_to("./a//b/./{R:1}")), "/c/")), "Rewritten /a/b/c/ ? ");
   // Query strings built from decoded captures get spaces and controls encoded.
-  EXPECT_EQ(show(site.run(rules_of(rewrite_to("i.php?t={R:1}")), "/a b#c")),
-            "Rewritten /i.php ? t=a%20b%23c");
+  EXPECT_EQ(show(site.run(rules_of(rewrite_to("i.php?t={R:1}")), "/a b#c")), "Rewritten /i.php ? t=a%20b%23c");
 }
 
 TEST(Safety, RedirectLocationCannotSplitHeadersOrTurnProtocolRelative) {
@@ -93,8 +84,7 @@ TEST(Safety, RedirectLocationCannotSplitHeadersOrTurnProtocolRelative) {
   };
   EXPECT_EQ(show(site.run(rules_of(redirect("/{UrlDecode:{C:1}}")), "/p?to=x%0d%0aSet-Cookie:%20a=1")),
             "Redirect 301 /x%0D%0ASet-Cookie:%20a=1");
-  EXPECT_EQ(show(site.run(rules_of(redirect("/{C:1}")), "/p?to=/evil.example/")),
-            "Redirect 301 /evil.example/");
+  EXPECT_EQ(show(site.run(rules_of(redirect("/{C:1}")), "/p?to=/evil.example/")), "Redirect 301 /evil.example/");
   EXPECT_EQ(show(site.run(rules_of(redirect("/{UrlDecode:{C:1}}")), "/p?to=%5cevil.example")),
             "Redirect 301 /evil.example");
   EXPECT_EQ(show(site.run(rules_of(redirect("{UrlDecode:{C:1}}")), "/p?to=/%5cevil.example")),

@@ -11,15 +11,14 @@ using testing::FakeSite;
 using testing::rules_of;
 using testing::show;
 
-std::string rule(std::string_view name, std::string_view match, std::string_view action,
-                 std::string_view extra = "") {
-  return "[[sites.rewrite]]\nname = \"" + std::string{name} + "\"\nmatch = '" + std::string{match} +
-         "'\naction = \"" + std::string{action} + "\"\n" + std::string{extra};
+std::string rule(std::string_view name, std::string_view match, std::string_view action, std::string_view extra = "") {
+  return "[[sites.rewrite]]\nname = \"" + std::string{name} + "\"\nmatch = '" + std::string{match} + "'\naction = \"" +
+         std::string{action} + "\"\n" + std::string{extra};
 }
 
 std::string condition(std::string_view input, std::string_view pattern, std::string_view extra = "") {
-  return "[[sites.rewrite.conditions]]\ninput = \"" + std::string{input} + "\"\npattern = '" +
-         std::string{pattern} + "'\n" + std::string{extra};
+  return "[[sites.rewrite.conditions]]\ninput = \"" + std::string{input} + "\"\npattern = '" + std::string{pattern} +
+         "'\n" + std::string{extra};
 }
 
 TEST(Semantics, RewriteFeedsLaterRulesUnlessStopped) {
@@ -27,10 +26,9 @@ TEST(Semantics, RewriteFeedsLaterRulesUnlessStopped) {
                             rule("new", "^new/(.*)", "Rewrite", "url = \"index.php?page={R:1}&url={URL}\"\n");
   FakeSite site;
   EXPECT_EQ(show(site.run(rules_of(chain), "/old/x?a=1")), "Rewritten /index.php ? page=x&url=/new/x&a=1");
-  const std::string stopped =
-      rule("old", "^old/(.*)", "Rewrite", "url = \"new/{R:1}\"\nstop_processing = true\n") +
-      rule("new", "^new/(.*)", "Rewrite", "url = \"index.php?page={R:1}\"\n") +
-      rule("deny", ".", "AbortRequest");
+  const std::string stopped = rule("old", "^old/(.*)", "Rewrite", "url = \"new/{R:1}\"\nstop_processing = true\n") +
+                              rule("new", "^new/(.*)", "Rewrite", "url = \"index.php?page={R:1}\"\n") +
+                              rule("deny", ".", "AbortRequest");
   EXPECT_EQ(show(site.run(rules_of(stopped), "/old/x?a=1")), "Rewritten /new/x ? a=1");
   // A rule that did not match does not stop anything.
   EXPECT_EQ(show(site.run(rules_of(stopped), "/other")), "Abort");
@@ -56,8 +54,7 @@ TEST(Semantics, MatchAnyAndMatchAll) {
   const std::string conditions =
       condition("{HTTP_HOST}", "^admin\\.") + condition("{QUERY_STRING}", "(^|&)debug=1") + "";
   const std::string any =
-      rule("block", ".*", "CustomResponse", "status_code = 403\nlogical_grouping = \"MatchAny\"\n") +
-      conditions;
+      rule("block", ".*", "CustomResponse", "status_code = 403\nlogical_grouping = \"MatchAny\"\n") + conditions;
   const std::string all = rule("block", ".*", "CustomResponse", "status_code = 403\n") + conditions;
   FakeSite site;
   EXPECT_EQ(show(site.run(rules_of(any), "/x?debug=1")), "CustomResponse 403.0  / ");
@@ -96,9 +93,8 @@ TEST(Semantics, MatchAnyCapturesFromTheConditionThatMatched) {
 }
 
 TEST(Semantics, NegatedRuleHasNoCaptures) {
-  const std::string rules =
-      rule("not api", "^api/(.*)", "Rewrite",
-           "negate = true\nurl = \"web.php?r={R:0}{R:1}\"\nappend_query_string = false\n");
+  const std::string rules = rule("not api", "^api/(.*)", "Rewrite",
+                                 "negate = true\nurl = \"web.php?r={R:0}{R:1}\"\nappend_query_string = false\n");
   FakeSite site;
   EXPECT_EQ(show(site.run(rules_of(rules), "/home")), "Rewritten /web.php ? r=");
   EXPECT_EQ(show(site.run(rules_of(rules), "/api/users")), "Continue");
@@ -117,18 +113,17 @@ TEST(Semantics, IgnoreCase) {
 TEST(Semantics, RedirectTypesAndQueryStrings) {
   FakeSite site;
   for (unsigned type : {301u, 302u, 303u, 307u, 308u}) {
-    const std::string r = rule("r", "^old/(.*)", "Redirect",
-                               "url = \"/new/{R:1}\"\nredirect_type = " + std::to_string(type) + "\n");
-    EXPECT_EQ(show(site.run(rules_of(r), "/old/p?a=1&b=2")),
-              "Redirect " + std::to_string(type) + " /new/p?a=1&b=2");
+    const std::string r =
+        rule("r", "^old/(.*)", "Redirect", "url = \"/new/{R:1}\"\nredirect_type = " + std::to_string(type) + "\n");
+    EXPECT_EQ(show(site.run(rules_of(r), "/old/p?a=1&b=2")), "Redirect " + std::to_string(type) + " /new/p?a=1&b=2");
   }
   const std::string own = rule("r", "^old$", "Redirect", "url = \"/new?x=1\"\n");
   EXPECT_EQ(show(site.run(rules_of(own), "/old?a=1")), "Redirect 301 /new?x=1&a=1");
   EXPECT_EQ(show(site.run(rules_of(own), "/old")), "Redirect 301 /new?x=1");
   const std::string dropped = rule("r", "^old$", "Redirect", "url = \"/new\"\nappend_query_string = false\n");
   EXPECT_EQ(show(site.run(rules_of(dropped), "/old?a=1")), "Redirect 301 /new");
-  const std::string https = rule("https", "(.*)", "Redirect", "url = \"https://{HTTP_HOST}/{R:1}#top\"\n") +
-                            condition("{HTTPS}", "^off$");
+  const std::string https =
+      rule("https", "(.*)", "Redirect", "url = \"https://{HTTP_HOST}/{R:1}#top\"\n") + condition("{HTTPS}", "^off$");
   EXPECT_EQ(show(site.run(rules_of(https), "/cart?id=4")), "Redirect 301 https://example.com/cart?id=4#top");
   site.https = true;
   EXPECT_EQ(show(site.run(rules_of(https), "/cart?id=4")), "Continue");
@@ -149,11 +144,11 @@ TEST(Semantics, CustomResponseAndAbort) {
 }
 
 TEST(Semantics, ServerVariables) {
-  const std::string rules = rule(
-      "vars", ".*", "Rewrite",
-      "url = "
-      "\"v.php?u={REQUEST_URI}&f={REQUEST_FILENAME}&h={HTTPS}&p={SERVER_PORT}&a={REMOTE_ADDR}&m={REQUEST_"
-      "METHOD}&x={HTTP_X_FORWARDED_PROTO}&n={HTTP_X_NOT_SENT}\"\nappend_query_string = false\n");
+  const std::string rules =
+      rule("vars", ".*", "Rewrite",
+           "url = "
+           "\"v.php?u={REQUEST_URI}&f={REQUEST_FILENAME}&h={HTTPS}&p={SERVER_PORT}&a={REMOTE_ADDR}&m={REQUEST_"
+           "METHOD}&x={HTTP_X_FORWARDED_PROTO}&n={HTTP_X_NOT_SENT}\"\nappend_query_string = false\n");
   FakeSite site;
   site.headers["x-forwarded-proto"] = "https";
   EXPECT_EQ(show(site.run(rules_of(rules), "/a/b?c=d")),

@@ -23,9 +23,7 @@ int hex_value(char c) {
   return -1;
 }
 
-bool is_alnum(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool is_alnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 std::string lower(std::string_view s) {
   std::string out{s};
@@ -90,8 +88,8 @@ Status expand_parts(const std::vector<config::TemplatePart>& parts, const Scope&
       }
     }
     if (out.size() > kMaxExpansion)
-      return std::unexpected(Error::logic(
-          "rewrite", "", "a substitution longer than " + std::to_string(kMaxExpansion) + " bytes"));
+      return std::unexpected(
+          Error::logic("rewrite", "", "a substitution longer than " + std::to_string(kMaxExpansion) + " bytes"));
   }
   return {};
 }
@@ -133,8 +131,7 @@ Result<std::string> expand(const config::Template& tmpl, const Scope& scope) {
 }
 
 std::string url_encode(std::string_view text) {
-  return encode(text,
-                [](unsigned char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.' || c == '~'; });
+  return encode(text, [](unsigned char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.' || c == '~'; });
 }
 
 std::string url_decode(std::string_view text) {
@@ -142,8 +139,7 @@ std::string url_decode(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '+') {
       out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-               hex_value(text[i + 2]) >= 0) {
+    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
       i += 2;
     } else {
@@ -155,8 +151,8 @@ std::string url_decode(std::string_view text) {
 
 Result<Target> rewrite_target(std::string_view expanded, std::string_view base) {
   const auto refuse = [&](std::string why) {
-    return std::unexpected(Error::logic(
-        "rewrite", "", "refused the Rewrite target \"" + encode_location(expanded) + "\": " + why));
+    return std::unexpected(
+        Error::logic("rewrite", "", "refused the Rewrite target \"" + encode_location(expanded) + "\": " + why));
   };
   Target target;
   const std::size_t mark = expanded.find('?');
@@ -166,8 +162,7 @@ Result<Target> rewrite_target(std::string_view expanded, std::string_view base) 
     target.query = expanded.substr(mark + 1);
   }
   for (unsigned char c : path)
-    if (c < 0x20 || c == 0x7f || c == '\\')
-      return refuse("a backslash, NUL or control character in the path");
+    if (c < 0x20 || c == 0x7f || c == '\\') return refuse("a backslash, NUL or control character in the path");
   if (path.starts_with("//") || has_scheme(path))
     return refuse("an absolute URL (a Rewrite stays inside the site; use a Redirect to leave it)");
   const std::string resolved =

@@ -82,8 +82,8 @@ inline std::string show(const RewriteOutcome& outcome) {
       return "Redirect " + std::to_string(r.status) + " " + r.location;
     }
     std::string operator()(const CustomResponse& r) const {
-      return "CustomResponse " + std::to_string(r.status) + "." + std::to_string(r.substatus) + " " +
-             r.reason + " / " + r.description;
+      return "CustomResponse " + std::to_string(r.status) + "." + std::to_string(r.substatus) + " " + r.reason + " / " +
+             r.description;
     }
     std::string operator()(const Abort&) const { return "Abort"; }
   };

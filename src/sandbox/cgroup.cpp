@@ -60,9 +60,7 @@ bool has_option(const std::string& options, std::string_view name, char sep = ',
   return false;
 }
 
-fs::path under(const fs::path& mount, const std::string& group) {
-  return mount / fs::path(group).relative_path();
-}
+fs::path under(const fs::path& mount, const std::string& group) { return mount / fs::path(group).relative_path(); }
 
 Status write_file(const fs::path& file, const std::string& value) {
   int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
@@ -70,8 +68,7 @@ Status write_file(const fs::path& file, const std::string& value) {
   ssize_t n = ::write(fd, value.data(), value.size());
   int saved = errno;
   ::close(fd);
-  if (n != static_cast<ssize_t>(value.size()))
-    return std::unexpected(Error::sys("write " + value, file, saved));
+  if (n != static_cast<ssize_t>(value.size())) return std::unexpected(Error::sys("write " + value, file, saved));
   return {};
 }
 
@@ -103,8 +100,7 @@ Status write_limits_v1(const std::string& controller, const fs::path& dir, const
   if (controller == "pids" && l.max_processes != 0)
     return write_file(dir / "pids.max", std::to_string(l.max_processes));
   if (controller == "cpu" && l.cpu_percent != 0) {
-    const std::uint64_t quota =
-        kCpuPeriodUs * l.cpu_percent * std::max(1u, std::thread::hardware_concurrency()) / 100;
+    const std::uint64_t quota = kCpuPeriodUs * l.cpu_percent * std::max(1u, std::thread::hardware_concurrency()) / 100;
     if (auto ok = write_file(dir / "cpu.cfs_period_us", std::to_string(kCpuPeriodUs)); !ok) return ok;
     return write_file(dir / "cpu.cfs_quota_us", std::to_string(quota));
   }
@@ -119,8 +115,7 @@ Status write_limits_v2(const fs::path& dir, const CgroupLimits& l) {
   if (l.max_processes != 0)
     if (auto ok = write_file(dir / "pids.max", std::to_string(l.max_processes)); !ok) return ok;
   if (l.cpu_percent != 0) {
-    const std::uint64_t quota =
-        kCpuPeriodUs * l.cpu_percent * std::max(1u, std::thread::hardware_concurrency()) / 100;
+    const std::uint64_t quota = kCpuPeriodUs * l.cpu_percent * std::max(1u, std::thread::hardware_concurrency()) / 100;
     return write_file(dir / "cpu.max", std::to_string(quota) + " " + std::to_string(kCpuPeriodUs));
   }
   return {};
@@ -174,8 +169,7 @@ std::string_view to_string(CgroupMode mode) {
 }
 
 CgroupLimits limits_of(const config::Pool& pool) {
-  return CgroupLimits{pool.limits.memory_bytes,
-                      pool.limits.effective_max_processes(pool.fastcgi.max_instances),
+  return CgroupLimits{pool.limits.memory_bytes, pool.limits.effective_max_processes(pool.fastcgi.max_instances),
                       pool.limits.cpu_percent};
 }
 

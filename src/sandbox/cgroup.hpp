@@ -21,7 +21,7 @@ enum class CgroupMode { None, V1, V2 };
 // controller (memory, pids, cpu) that is mounted.
 struct CgroupHost {
   CgroupMode mode = CgroupMode::None;
-  std::filesystem::path v2;  // the server's group in the unified hierarchy
+  std::filesystem::path v2;                                       // the server's group in the unified hierarchy
   std::vector<std::pair<std::string, std::filesystem::path>> v1;  // controller -> the server's group in it
   std::vector<std::string> missing;                               // controllers asked for but not available
 };

@@ -20,8 +20,7 @@ TEST(Cgroup, ProcessLimitStopsAForkBombInThePoolOnly) {
   if (::geteuid() != 0 && !in_ci()) GTEST_SKIP() << "needs root";
   const CgroupHost host = detect_cgroups();
   ASSERT_NE(host.mode, CgroupMode::None) << "no cgroups mounted";
-  auto group = PoolCgroup::create(host, "gatehouse-test-" + std::to_string(::getpid()), "bomb",
-                                  CgroupLimits{0, 10, 0});
+  auto group = PoolCgroup::create(host, "gatehouse-test-" + std::to_string(::getpid()), "bomb", CgroupLimits{0, 10, 0});
   ASSERT_TRUE(group) << group.error().message();
   const auto dirs = (*group)->dirs();
   const auto fds = (*group)->procs_fds();

@@ -30,14 +30,13 @@ struct RulesetAttr {
   std::uint64_t scoped = 0;
 };
 
-constexpr std::uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-                                      LANDLOCK_ACCESS_FS_READ_FILE | kTruncate | kIoctlDev;
+constexpr std::uint64_t kFileRights =
+    LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE | kTruncate | kIoctlDev;
 constexpr std::uint64_t kReadRights = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
-constexpr std::uint64_t kWriteRights = LANDLOCK_ACCESS_FS_WRITE_FILE | kTruncate |
-                                       LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
-                                       LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
-                                       LANDLOCK_ACCESS_FS_MAKE_SYM | LANDLOCK_ACCESS_FS_MAKE_SOCK |
-                                       LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_REFER;
+constexpr std::uint64_t kWriteRights =
+    LANDLOCK_ACCESS_FS_WRITE_FILE | kTruncate | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+    LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SYM |
+    LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_REFER;
 
 std::uint64_t handled_fs(int abi) {
   std::uint64_t all = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;  // ABI 1: bits 0-12
@@ -94,8 +93,7 @@ Result<Ruleset> Ruleset::build(const Spec& spec) {
   attr.handled_access_net = out.abi_ >= 4 ? kNetBindTcp : 0;
   attr.scoped = out.abi_ >= 6 ? (kScopeAbstractUnix | kScopeSignal) : 0;
   long fd = ::syscall(SYS_landlock_create_ruleset, &attr, attr_size(out.abi_), 0);
-  if (fd < 0)
-    return std::unexpected(Error::sys("landlock_create_ruleset", "ABI " + std::to_string(out.abi_)));
+  if (fd < 0) return std::unexpected(Error::sys("landlock_create_ruleset", "ABI " + std::to_string(out.abi_)));
   out.fd_ = static_cast<int>(fd);
   for (const auto& rule : spec.rules) {
     int path_fd = ::open(rule.path.c_str(), O_PATH | O_CLOEXEC);

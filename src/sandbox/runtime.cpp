@@ -67,8 +67,7 @@ Path elf_interpreter(const Path& executable) {
       if (::pread(fd, &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * sizeof ph)) != sizeof ph) break;
       if (ph.p_type != PT_INTERP || ph.p_filesz == 0 || ph.p_filesz > 4096) continue;
       std::string interp(ph.p_filesz, '\0');
-      if (::pread(fd, interp.data(), interp.size(), static_cast<off_t>(ph.p_offset)) ==
-          ssize_t(interp.size()))
+      if (::pread(fd, interp.data(), interp.size(), static_cast<off_t>(ph.p_offset)) == ssize_t(interp.size()))
         out = interp.c_str();  // stops at the terminating NUL
       break;
     }
@@ -88,8 +87,7 @@ void add_php_runtime(Spec& spec, const config::Pool& pool) {
   const std::string own = "[pools.sandbox] of pool " + pool.name;
   for (const auto& p : pool.sandbox.read) spec.add(p, Access::kRead, own + " (read)");
   for (const auto& p : pool.sandbox.write) spec.add(p, Access::kRead | Access::kWrite, own + " (write)");
-  for (const auto& p : pool.sandbox.execute)
-    spec.add(p, Access::kRead | Access::kExecute, own + " (execute)");
+  for (const auto& p : pool.sandbox.execute) spec.add(p, Access::kRead | Access::kExecute, own + " (execute)");
   spec.enabled = pool.sandbox.enabled;
 }
 

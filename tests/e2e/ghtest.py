@@ -15,9 +15,18 @@ BIN = os.environ.get("GATEHOUSE_BIN", os.path.join(os.environ.get("GH_SOURCE_DIR
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below the ephemeral range (32768 up), so no client socket of
+    another test (a flood opens thousands) can take it before the server binds."""
+    import random
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port in 20000-31999")
 
 
 def write(path, data, mode=None):
