@@ -3,11 +3,12 @@
 #include <iostream>
 #include <memory>
 
+#include "accounts/security_model.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
 #include "cli/confinement.hpp"
-#include "accounts/security_model.hpp"
 #include "config/summary.hpp"
+#include "sandbox/process_model.hpp"
 
 namespace gatehouse::cli {
 namespace {
@@ -15,7 +16,8 @@ namespace {
 void run_check(const std::string& file) {
   const config::Config config = load_config(file);
   std::cout << config::summary(config) << "\n"
-            << accounts::identity_table(config) << confinement_report(config) << "configuration OK\n";
+            << accounts::identity_table(config) << confinement_report(config)
+            << sandbox::process_model_table(config) << "configuration OK\n";
 }
 
 }  // namespace
