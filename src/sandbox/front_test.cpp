@@ -3,20 +3,26 @@
 // while the per-thread fsuid switch still reads a served file as "IUSR".
 #include "sandbox/front.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio.hpp>
 #include <csignal>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "accounts/credentials.hpp"
 #include "accounts/test_support.hpp"
@@ -255,6 +261,68 @@ TEST_F(FrontSandboxTest, AllowListHasEveryNamedCallAndNoMore) {
   // Every name resolved on this architecture, plus two more ioctl request values.
   EXPECT_EQ(report_.allowed_syscalls, front_syscall_names().size() + 2);
   EXPECT_LT(report_.allowed_syscalls, 100u);
+}
+
+// The allow-list is enough for what the front does: Asio's epoll reactor and
+// timers on a thread started after confinement, accept on a socket bound
+// before it, and sendfile of a served file opened as IUSR.
+TEST_F(FrontSandboxTest, AsioServerWorksUnderTheSandbox) {
+  namespace asio = boost::asio;
+  int port_pipe[2];
+  ASSERT_EQ(::pipe(port_pipe), 0);
+  const auto& f = front_->identity();
+  const auto& u = iusr_->identity();
+  pid_t child = ::fork();
+  if (child == 0) {
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    std::uint16_t port = acceptor.local_endpoint().port();
+    (void)::write(port_pipe[1], &port, sizeof port);
+    if (!confine_front(FrontSandboxSpec{f.uid, f.gid, {}, {at("root")}, {at("logs")}})) ::_exit(10);
+    int rc = 11;
+    asio::steady_timer timer(io, std::chrono::milliseconds(5));
+    timer.async_wait([&](boost::system::error_code) {
+      acceptor.async_accept([&](boost::system::error_code ec, asio::ip::tcp::socket sock) {
+        if (ec) return;
+        asio::streambuf head;
+        asio::read_until(sock, head, "\r\n\r\n", ec);
+        if (ec) return;
+        auto as_iusr = accounts::ThreadCredentials::assume(u);
+        int fd = as_iusr ? ::open(at("root/page.html").c_str(), O_RDONLY | O_CLOEXEC) : -1;
+        if (fd < 0) return void(rc = 12);
+        std::string status = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n";
+        asio::write(sock, asio::buffer(status), ec);
+        off_t off = 0;
+        rc = !ec && ::sendfile(sock.native_handle(), fd, &off, 6) == 6 ? 0 : 13;
+        ::close(fd);
+      });
+    });
+    std::thread runner([&] { io.run(); });  // a thread made after confinement (clone with CLONE_THREAD)
+    runner.join();
+    ::_exit(rc);
+  }
+  std::uint16_t port = 0;
+  ASSERT_EQ(::read(port_pipe[0], &port, sizeof port), ssize_t(sizeof port));
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval tv{5, 0};
+  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string req = "GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n";
+  ASSERT_EQ(::write(s, req.data(), req.size()), ssize_t(req.size()));
+  std::string got;
+  char buf[256];
+  for (ssize_t n; (n = ::read(s, buf, sizeof buf)) > 0;) got.append(buf, n);
+  ::close(s);
+  int st = 0;
+  ::waitpid(child, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+      << (WIFSIGNALED(st) ? "killed by signal " + std::to_string(WTERMSIG(st))
+                          : "exit " + std::to_string(WEXITSTATUS(st)));
+  EXPECT_NE(got.find("\r\n\r\nserved"), std::string::npos) << got;
 }
 
 TEST(FrontSandbox, RootAccountIsRefused) {
