@@ -24,8 +24,8 @@ void run_check(const std::string& file) {
   for (const auto& w : warnings) std::cerr << "warning: " << w.str() << "\n";
   if (!found.errors.empty()) throw CLI::RuntimeError(1);
   std::cout << config::summary(config) << "\n"
-            << accounts::identity_table(config) << confinement_report(config)
-            << sandbox::process_model_table(config) << "configuration OK";
+            << accounts::identity_table(config) << confinement_report(config) << sandbox::process_model_table(config)
+            << "configuration OK";
   if (warnings.empty()) {
     std::cout << "\n";
     return;

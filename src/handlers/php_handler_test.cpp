@@ -52,8 +52,20 @@ class FakePort final : public Port {
     if (body_to_send.empty() || chunked) return std::nullopt;
     return body_to_send.size();
   }
+  BodyChunk waiting;  // manual_body: the handler waits for the next piece
+  bool manual_body = false;
+  void feed() { std::exchange(waiting, nullptr)(next_piece()); }
+  std::string_view next_piece() {
+    auto piece = std::string_view(body_to_send).substr(body_sent, 1000);
+    body_sent += piece.size();
+    return piece;
+  }
   void read_body(BodyChunk chunk) override {
     ++reads;
+    if (manual_body) {
+      waiting = std::move(chunk);
+      return;
+    }
     auto piece = std::string_view(body_to_send).substr(body_sent, 1000);
     body_sent += piece.size();
     chunk(piece);
@@ -211,11 +223,21 @@ TEST_F(PhpHandlerTest, WorkerThatDiesMidBodyGives502) {
 
 TEST_F(PhpHandlerTest, BodyIsWholeBeforeAWorkerIsTaken) {
   port_.body_to_send = std::string(100000, 'b');
+  port_.manual_body = true;  // a slow client: the test hands over each piece
   start("/echo.php", "POST");
-  EXPECT_EQ(stats().busy + stats().starting, 0u);  // read from the client first: no worker held
+  for (int i = 0; i < 99; ++i) {
+    ASSERT_TRUE(port_.waiting) << i;
+    port_.feed();
+  }
+  io_.restart();
+  io_.run_for(100ms);
+  auto s = stats();
+  EXPECT_EQ(s.busy + s.starting, 0u);  // 99 of 100 pieces in: still no worker held
+  port_.feed();                        // the last piece
+  port_.feed();                        // the end
   ASSERT_TRUE(run_until([&] { return port_.finished || port_.error_status; }));
   EXPECT_EQ(port_.body, "100000 100000");
-  EXPECT_EQ(port_.reads, 101u);  // 100 pieces, then the end
+  EXPECT_EQ(port_.reads, 101u);
 }
 
 TEST_F(PhpHandlerTest, ChunkedBodyGetsAContentLength) {

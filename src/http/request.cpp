@@ -13,8 +13,7 @@ FramingReject check_framing(unsigned hosts, unsigned encodings, unsigned lengths
   if (encodings == 0) return {};
   // RFC 9112 6.3: a request with both is an attempt at smuggling behind a proxy.
   if (lengths > 0) return {400, "The request carries both Transfer-Encoding and Content-Length."};
-  while (!encoding.empty() && (encoding.front() == ' ' || encoding.front() == '\t'))
-    encoding.remove_prefix(1);
+  while (!encoding.empty() && (encoding.front() == ' ' || encoding.front() == '\t')) encoding.remove_prefix(1);
   while (!encoding.empty() && (encoding.back() == ' ' || encoding.back() == '\t')) encoding.remove_suffix(1);
   if (encodings > 1 || !boost::beast::iequals({encoding.data(), encoding.size()}, "chunked"))
     return {501, "Only the chunked transfer coding is accepted."};

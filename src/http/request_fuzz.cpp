@@ -75,8 +75,8 @@ void route(const http::Router& router, const handlers::Request& req) {
   }
   const std::string& p = *canonical;
   check(!p.empty() && p[0] == '/');
-  check(p.find("//") == std::string::npos && p.find("/../") == std::string::npos &&
-        p.find('\0') == std::string::npos && p.find('\\') == std::string::npos);
+  check(p.find("//") == std::string::npos && p.find("/../") == std::string::npos && p.find('\0') == std::string::npos &&
+        p.find('\\') == std::string::npos);
   check(!(p.size() >= 3 && p.compare(p.size() - 3, 3, "/..") == 0));
   check(http::is_valid_utf8(p));
   for (std::uint16_t port : {80, 8080}) {

@@ -34,8 +34,7 @@ handlers::Request parse(const std::string& wire, config::Limits limits = {}) {
 
 TEST(RequestTrailer, TrailerFieldsAreNotHeadersAndTheHeadStaysIntact) {
   std::string trailer;
-  for (int i = 0; i < 50; ++i)
-    trailer += "X-Trailer-" + std::to_string(i) + ": " + std::string(40, 'v') + "\r\n";
+  for (int i = 0; i < 50; ++i) trailer += "X-Trailer-" + std::to_string(i) + ": " + std::string(40, 'v') + "\r\n";
   auto req = parse(
       "POST /up.php HTTP/1.1\r\nHost: a.example\r\nRange: bytes=0-1\r\nTransfer-Encoding: chunked\r\n\r\n"
       "3\r\nabc\r\n0\r\nHost: evil.example\r\n" +
@@ -49,9 +48,10 @@ TEST(RequestTrailer, TrailerFieldsAreNotHeadersAndTheHeadStaysIntact) {
 TEST(RequestTrailer, TrailerCountsAgainstTheHeaderLimit) {
   config::Limits limits;
   limits.max_request_headers = 200;
-  auto req = parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Big: " +
-                       std::string(300, 'x') + "\r\n\r\n",
-                   limits);
+  auto req =
+      parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Big: " + std::string(300, 'x') +
+                "\r\n\r\n",
+            limits);
   EXPECT_EQ(req.reject_status, 431u);
 }
 

@@ -30,9 +30,8 @@ Status set_securebits() {
   // NOROOT: uid 0 gets no capabilities from exec; NO_SETUID_FIXUP: changing ids
   // neither drops nor raises capabilities; KEEP_CAPS stays off. All locked, so
   // not even this process (it still has CAP_SETPCAP here) can undo them later.
-  const unsigned bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                        SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-                        SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+  const unsigned bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+                        SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
   if (cap_set_secbits(bits) != 0) return std::unexpected(Error::sys("set securebits", "front"));
   return {};
 }
@@ -82,13 +81,12 @@ Result<FrontSandboxFacts> confine_front(const FrontSandboxSpec& spec) {
     return std::unexpected(
         Error::logic("confine front", "uid " + std::to_string(spec.uid), "the front never runs as root"));
   if (!single_threaded())
-    return std::unexpected(
-        Error::logic("confine front", "this process", "must be called before any thread starts"));
+    return std::unexpected(Error::logic("confine front", "this process", "must be called before any thread starts"));
   FrontSandboxFacts facts;
   facts.landlock_abi = landlock_abi();
   if (facts.landlock_abi == 0)
-    return std::unexpected(Error::logic("confine front", "Landlock",
-                                        "the kernel offers no Landlock: refusing to run unconfined"));
+    return std::unexpected(
+        Error::logic("confine front", "Landlock", "the kernel offers no Landlock: refusing to run unconfined"));
   // Built as root: the rule paths are opened now, whatever their owner.
   auto ruleset = Ruleset::build(front_landlock_spec(spec));
   if (!ruleset) return std::unexpected(ruleset.error());

@@ -164,8 +164,8 @@ int resolve(const char* name) {
   return nr == __NR_SCMP_ERROR ? -1 : nr;
 }
 
-Status add(scmp_filter_ctx ctx, std::uint32_t action, const char* name,
-           std::initializer_list<scmp_arg_cmp> args, std::size_t& count) {
+Status add(scmp_filter_ctx ctx, std::uint32_t action, const char* name, std::initializer_list<scmp_arg_cmp> args,
+           std::size_t& count) {
   int nr = resolve(name);
   if (nr < 0) return {};
   int rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(args.size()), args.begin());

@@ -156,8 +156,7 @@ class FrontSandboxTest : public ::testing::Test {
         r.setuid0 = result(::syscall(SYS_setuid, 0));
         r.setfsuid0 = result(::syscall(SYS_setfsuid, 0));
         r.fsuid_after_setfsuid0 = accounts::current_fsuid();
-        char* argv[] = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), const_cast<char*>("true"),
-                        nullptr};
+        char* argv[] = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), const_cast<char*>("true"), nullptr};
         r.execve_sh = result(::execve("/bin/sh", argv, environ));
         r.ptrace_other = result(::ptrace(PTRACE_ATTACH, victim, nullptr, nullptr));
         r.write_served_root = open_errno(at("root/new.html"), O_WRONLY | O_CREAT);
@@ -208,9 +207,7 @@ class FrontSandboxTest : public ::testing::Test {
   static inline int child_status_ = -1;
 };
 
-TEST_F(FrontSandboxTest, RootOnlyFileOutsideTheRootsCannotBeOpened) {
-  EXPECT_EQ(report_.open_root_only, EACCES);
-}
+TEST_F(FrontSandboxTest, RootOnlyFileOutsideTheRootsCannotBeOpened) { EXPECT_EQ(report_.open_root_only, EACCES); }
 
 TEST_F(FrontSandboxTest, SetuidZeroIsRefused) { EXPECT_EQ(report_.setuid0, EPERM); }
 
@@ -221,9 +218,7 @@ TEST_F(FrontSandboxTest, SetfsuidZeroIsRefusedAndChangesNothing) {
 
 TEST_F(FrontSandboxTest, ExecveIsRefused) { EXPECT_EQ(report_.execve_sh, EPERM); }
 
-TEST_F(FrontSandboxTest, PtraceOfAnotherProcessOfTheSameUidIsRefused) {
-  EXPECT_EQ(report_.ptrace_other, EPERM);
-}
+TEST_F(FrontSandboxTest, PtraceOfAnotherProcessOfTheSameUidIsRefused) { EXPECT_EQ(report_.ptrace_other, EPERM); }
 
 TEST_F(FrontSandboxTest, ForkIsRefused) { EXPECT_EQ(report_.fork_child, EPERM); }
 
@@ -253,8 +248,7 @@ TEST_F(FrontSandboxTest, ProcStatusShowsTheConfinement) {
   EXPECT_EQ(status_line("CapBnd"), "00000000000000c0");
   EXPECT_EQ(status_line("CapInh"), "0000000000000000");
   EXPECT_EQ(status_line("CapAmb"), "0000000000000000");
-  EXPECT_TRUE(WIFEXITED(child_status_) && WEXITSTATUS(child_status_) == 0)
-      << "child status " << child_status_;
+  EXPECT_TRUE(WIFEXITED(child_status_) && WEXITSTATUS(child_status_) == 0) << "child status " << child_status_;
 }
 
 TEST_F(FrontSandboxTest, AllowListHasEveryNamedCallAndNoMore) {

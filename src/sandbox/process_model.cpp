@@ -37,8 +37,7 @@ FrontSandboxSpec front_sandbox_spec(const config::Config& config, uid_t uid, gid
   spec.uid = uid;
   spec.gid = gid;
   spec.read = served_roots(config);
-  spec.write = {config.server.log_dir, config.server.state_dir / "sockets",
-                config.server.state_dir / "bodies"};
+  spec.write = {config.server.log_dir, config.server.state_dir / "sockets", config.server.state_dir / "bodies"};
   return spec;
 }
 
@@ -48,10 +47,10 @@ std::string process_model_table(const config::Config& config) {
   for (const auto& p : front.read) roots += (roots.empty() ? "" : ", ") + p.string();
   std::string writes;
   for (const auto& p : front.write) writes += (writes.empty() ? "" : ", ") + p.string();
-  const auto row = [](std::string_view process, std::string_view state, std::string_view account,
-                      std::string_view caps, std::string_view reaches) {
-    return fmt::format("  {:<10} {}\n    account:      {}\n    capabilities: {}\n    reaches:      {}\n",
-                       process, state, account, caps, reaches);
+  const auto row = [](std::string_view process, std::string_view state, std::string_view account, std::string_view caps,
+                      std::string_view reaches) {
+    return fmt::format("  {:<10} {}\n    account:      {}\n    capabilities: {}\n    reaches:      {}\n", process,
+                       state, account, caps, reaches);
   };
   std::string out =
       "process model (issue 9; \"planned\": today one root `gatehouse serve` does supervisor and front):\n";

@@ -47,17 +47,14 @@ TEST(ProcessModel, TableNamesEachProcessAccountCapabilitiesAndReach) {
   const std::string t = process_model_table(two_sites());
   for (const char* want :
        {"supervisor", "front", "worker", "gh-front", "CAP_SETUID, CAP_SETGID only",
-        "read: /srv/a, /srv/shared/images, /srv/b",
-        "write: /var/log/gh, /var/lib/gh/sockets, /var/lib/gh/bodies", "shop: its own account",
-        "legacy: www-legacy (or the request identity: fastcgi.impersonate)"})
+        "read: /srv/a, /srv/shared/images, /srv/b", "write: /var/log/gh, /var/lib/gh/sockets, /var/lib/gh/bodies",
+        "shop: its own account", "legacy: www-legacy (or the request identity: fastcgi.impersonate)"})
     EXPECT_NE(t.find(want), std::string::npos) << "missing \"" << want << "\" in:\n" << t;
 }
 
 TEST(ProcessModel, PartsNotYetSplitAreMarkedPlanned) {
   const std::string t = process_model_table(two_sites());
-  auto line_of = [&](std::string_view process) {
-    return t.substr(t.find("  " + std::string(process) + " "), 80);
-  };
+  auto line_of = [&](std::string_view process) { return t.substr(t.find("  " + std::string(process) + " "), 80); };
   EXPECT_NE(line_of("supervisor").find("[planned"), std::string::npos) << t;
   EXPECT_NE(line_of("front").find("[planned"), std::string::npos) << t;
   EXPECT_NE(line_of("worker").find("[in place]"), std::string::npos) << t;
