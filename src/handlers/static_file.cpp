@@ -108,37 +108,7 @@ Resolved default_document(const RootDir& root, const StaticRequest& req, const a
 Result<RootDir> RootDir::open(const config::Path& path) {
   int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return std::unexpected(Error::sys("open", path.string()));
-  return RootDir(fd, path);
-}
-
-RootDir::RootDir(RootDir&& other) noexcept : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
-
-RootDir& RootDir::operator=(RootDir&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-    path_ = std::move(other.path_);
-  }
-  return *this;
-}
-
-RootDir::~RootDir() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-OpenFile::OpenFile(OpenFile&& other) noexcept : fd_(std::exchange(other.fd_, -1)), st_(other.st_) {}
-
-OpenFile& OpenFile::operator=(OpenFile&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-    st_ = other.st_;
-  }
-  return *this;
-}
-
-OpenFile::~OpenFile() {
-  if (fd_ >= 0) ::close(fd_);
+  return RootDir(UniqueFd(fd), path);
 }
 
 namespace {

@@ -13,6 +13,7 @@
 
 #include "accounts/identity.hpp"
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "config/model.hpp"
 #include "handlers/etag.hpp"
 #include "handlers/range.hpp"
@@ -24,17 +25,12 @@ namespace gatehouse::handlers {
 class RootDir {
  public:
   static Result<RootDir> open(const config::Path& path);
-  RootDir(RootDir&& other) noexcept;
-  RootDir& operator=(RootDir&& other) noexcept;
-  RootDir(const RootDir&) = delete;
-  RootDir& operator=(const RootDir&) = delete;
-  ~RootDir();
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   const config::Path& path() const { return path_; }
 
  private:
-  RootDir(int fd, config::Path path) : fd_(fd), path_(std::move(path)) {}
-  int fd_ = -1;
+  RootDir(UniqueFd fd, config::Path path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  UniqueFd fd_;
   config::Path path_;
 };
 
@@ -43,18 +39,13 @@ class OpenFile {
  public:
   OpenFile() = default;
   OpenFile(int fd, const struct stat& st) : fd_(fd), st_(st) {}
-  OpenFile(OpenFile&& other) noexcept;
-  OpenFile& operator=(OpenFile&& other) noexcept;
-  OpenFile(const OpenFile&) = delete;
-  OpenFile& operator=(const OpenFile&) = delete;
-  ~OpenFile();
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   const struct stat& stat() const { return st_; }
   bool is_directory() const { return S_ISDIR(st_.st_mode); }
   bool is_regular() const { return S_ISREG(st_.st_mode); }
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
   struct stat st_ {};
 };
 

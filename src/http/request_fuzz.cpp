@@ -16,15 +16,7 @@
 namespace gatehouse::handlers {
 
 // Routing only needs the roots' names: no file is opened while fuzzing.
-Result<RootDir> RootDir::open(const config::Path& path) { return RootDir(-1, path); }
-RootDir::RootDir(RootDir&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) { other.fd_ = -1; }
-RootDir& RootDir::operator=(RootDir&& other) noexcept {
-  fd_ = other.fd_;
-  path_ = std::move(other.path_);
-  other.fd_ = -1;
-  return *this;
-}
-RootDir::~RootDir() = default;
+Result<RootDir> RootDir::open(const config::Path& path) { return RootDir(UniqueFd(), path); }
 
 }  // namespace gatehouse::handlers
 
