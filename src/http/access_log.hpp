@@ -26,6 +26,8 @@ class AccessLog {
   // file with the W3C header lines when the day changes.
   Status write(std::string_view lines, std::time_t now);
   const config::Path& dir() const { return dir_; }
+  // Closes the file: the next write opens it again by name (logrotate, SIGUSR1).
+  void reopen();
 
  private:
   Status open_for_day(std::time_t now, int day);

@@ -105,6 +105,10 @@ void Server::set_php(const PhpFactory& make) {
   for (auto& w : workers_) w->set_php(make(w->io().get_executor()));
 }
 
+void Server::reopen_logs() {
+  for (const auto& log : logs_) log->reopen();
+}
+
 void Server::start() {
   for (auto& w : workers_) {
     threads_.emplace_back([this, worker = w.get()] {

@@ -45,6 +45,8 @@ class Server {
   void set_php(const PhpFactory& make);
 
   void start();
+  // Every access log reopens its file at its next write. Any thread.
+  void reopen_logs();
   // Stops accepting, closes idle keep-alive connections, lets in-flight
   // requests finish for up to `grace`, then stops the rest; flushes the logs.
   void stop(std::chrono::seconds grace);

@@ -42,6 +42,7 @@ struct WorkerPool::Worker {
   bool signalled = false;        // we signalled it: its exit is not a failure
   bool failure_counted = false;  // already counted (start failure, broken I/O)
   Clock::time_point idle_since;
+  Clock::time_point started = Clock::now();
 };
 
 namespace {
@@ -310,6 +311,7 @@ void WorkerPool::on_lease_end(std::uint64_t id, std::optional<Lease::Socket> soc
   Worker* w = find(id);
   if (!w || w->state != State::Busy) return;  // died, or stopped while lent: nothing to return
   ++w->served;
+  ++totals_.served;
   switch (how) {
     case LeaseEnd::Ok: {
       w->socket = std::move(socket);
@@ -494,7 +496,12 @@ PoolStats WorkerPool::stats() const {
   s.queued = waiters_.size();
   s.recent_failures = failures_.size();
   s.offline = offline_until_.has_value();
-  for (const auto& [id, w] : workers_) s.pids.push_back(w->pid);
+  static constexpr const char* kNames[] = {"starting", "idle", "busy", "retiring"};
+  const auto now = Clock::now();
+  for (const auto& [id, w] : workers_) {
+    s.pids.push_back(w->pid);
+    s.instances.push_back({w->pid, kNames[static_cast<int>(w->state)], w->served, now - w->started});
+  }
   return s;
 }
 
