@@ -17,7 +17,9 @@ std::filesystem::path socket_path(const std::filesystem::path& state_dir) {
 
 Status check_folder(const std::filesystem::path& dir, uid_t owner) {
   struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) return std::unexpected(Error::sys("lstat", dir.string()));
+  // stat, not lstat: /var/lib/gatehouse may be a link to another disk; what
+  // matters is who can write in the folder the socket really lives in.
+  if (::stat(dir.c_str(), &st) != 0) return std::unexpected(Error::sys("stat", dir.string()));
   if (!S_ISDIR(st.st_mode))
     return std::unexpected(Error::logic("control socket", dir.string(), "not a folder"));
   if (st.st_uid != owner)

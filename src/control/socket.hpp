@@ -15,7 +15,7 @@ namespace gatehouse::control {
 
 std::filesystem::path socket_path(const std::filesystem::path& state_dir);
 
-// The folder must be a directory (not a symlink) owned by `owner` and not
+// The folder (a link is followed) must be a directory owned by `owner` and not
 // writable by group or others; otherwise someone else could swap the socket.
 Status check_folder(const std::filesystem::path& dir, uid_t owner);
 

@@ -192,6 +192,38 @@ class Stop(unittest.TestCase):
             server.close()
 
 
+class Notify(unittest.TestCase):
+    """Type=notify: READY=1 once the sites listen, STOPPING=1 on stop, to a path or an abstract socket."""
+
+    def run_with(self, address, bind_to):
+        import socket as so
+        listener = so.socket(so.AF_UNIX, so.SOCK_DGRAM)
+        listener.bind(bind_to)
+        listener.settimeout(20)
+        server = Server()
+        os.environ["NOTIFY_SOCKET"] = address
+        try:
+            server.start()
+            self.assertEqual(listener.recv(100), b"READY=1")
+            server.connect().close()  # listening when it said so
+            self.assertEqual(gh("status", "--config", server.config).returncode, 0)
+            self.assertEqual(server.stop(), 0)
+            self.assertEqual(listener.recv(100), b"STOPPING=1")
+        finally:
+            del os.environ["NOTIFY_SOCKET"]
+            listener.close()
+            server.close()
+
+    def test_path_socket(self):
+        with __import__("tempfile").TemporaryDirectory() as d:
+            path = os.path.join(d, "notify")
+            self.run_with(path, path)
+
+    def test_abstract_socket(self):
+        name = f"gh-notify-test-{os.getpid()}"
+        self.run_with("@" + name, "\0" + name)
+
+
 class Refusals(unittest.TestCase):
     def serve_fails(self, server, message):
         proc = subprocess.run([BIN, "serve", "--config", server.config], capture_output=True, text=True,
