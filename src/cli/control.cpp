@@ -93,6 +93,11 @@ void print_status(const nlohmann::json& reply) {
       }
     }
   }
+  for (const auto& site : reply.value("sites", nlohmann::json::array()))
+    std::cout << fmt::format("site {}: {} requests (2xx {}, 3xx {}, 4xx {}, 5xx {})\n",
+                             site["name"].get<std::string>(), site["requests"].get<long>(),
+                             site["2xx"].get<long>(), site["3xx"].get<long>(), site["4xx"].get<long>(),
+                             site["5xx"].get<long>());
 }
 
 int status(const ControlOptions& options) {

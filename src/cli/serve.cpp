@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "accounts/grant.hpp"
@@ -182,7 +183,13 @@ int serve(const ServeOptions& options) {
   for (const auto& url : (*server)->urls()) log::info("listening on {}", url);
   if (config_file.empty()) log::info("the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser");
   // The control socket (gatehouse status, recycle, stop); refused when the state folder is not ours.
-  auto control = control::Server::start(config.server.state_dir, **pools);
+  auto control = control::Server::start(config.server.state_dir, **pools, [&server] {
+    auto sites = nlohmann::json::array();
+    for (const auto& [name, c] : (*server)->site_counts())
+      sites.push_back({{"name", name}, {"requests", c[0] + c[1] + c[2] + c[3] + c[4] + c[5]},
+                       {"1xx", c[1]}, {"2xx", c[2]}, {"3xx", c[3]}, {"4xx", c[4]}, {"5xx", c[5]}});
+    return sites;
+  });
   if (!control) {
     log::error("{}", control.error().message());
     return 1;

@@ -22,9 +22,12 @@ std::expected<nlohmann::json, ClientError> request(const std::filesystem::path& 
   };
   const auto path = socket_path(state_dir);
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0)
-    return fail(errno == ENOENT || errno == ENOTDIR ? ClientFailure::NotRunning : ClientFailure::Refused,
-                fmt::format("{}: {}", path.string(), std::strerror(errno)));
+  auto hint = [](int e) { return e == EACCES ? " (the control socket is root's: run as root)" : ""; };
+  if (::lstat(path.c_str(), &st) != 0) {
+    int e = errno;
+    return fail(e == ENOENT || e == ENOTDIR ? ClientFailure::NotRunning : ClientFailure::Refused,
+                fmt::format("{}: {}{}", path.string(), std::strerror(e), hint(e)));
+  }
   if (!S_ISSOCK(st.st_mode) || !trusted_peer(st.st_uid, ::geteuid()))
     return fail(ClientFailure::Refused,
                 fmt::format("{} is not a socket of root or of this account (owner uid {}): not trusted",
@@ -39,7 +42,7 @@ std::expected<nlohmann::json, ClientError> request(const std::filesystem::path& 
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
     int e = errno;
     return fail(e == ECONNREFUSED || e == ENOENT ? ClientFailure::NotRunning : ClientFailure::Refused,
-                fmt::format("{}: {}", path.string(), std::strerror(e)));
+                fmt::format("{}: {}{}", path.string(), std::strerror(e), hint(e)));
   }
   auto server = peer_uid(fd.get());
   if (!server || !trusted_peer(*server, ::geteuid()))

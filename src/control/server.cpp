@@ -50,7 +50,8 @@ nlohmann::json error_reply(std::string message) { return {{"ok", false}, {"error
 
 }  // namespace
 
-Result<std::unique_ptr<Server>> Server::start(const std::filesystem::path& state_dir, pool::PoolSet& pools) {
+Result<std::unique_ptr<Server>> Server::start(const std::filesystem::path& state_dir, pool::PoolSet& pools,
+                                              SitesReport sites) {
   if (auto ok = check_folder(state_dir, ::geteuid()); !ok) return std::unexpected(ok.error());
   auto path = socket_path(state_dir);
   auto addr = address_of(path);
@@ -69,19 +70,20 @@ Result<std::unique_ptr<Server>> Server::start(const std::filesystem::path& state
   }
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return std::unexpected(Error::sys("pipe2", "control socket"));
-  std::unique_ptr<Server> server(
-      new Server(path, std::move(listener), UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]), pools));
+  std::unique_ptr<Server> server(new Server(path, std::move(listener), UniqueFd(pipe_fds[0]),
+                                            UniqueFd(pipe_fds[1]), pools, std::move(sites)));
   server->thread_ = std::thread([s = server.get()] { s->run(); });
   return server;
 }
 
 Server::Server(std::filesystem::path path, UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write,
-               pool::PoolSet& pools)
+               pool::PoolSet& pools, SitesReport sites)
     : path_(std::move(path)),
       listener_(std::move(listener)),
       wake_read_(std::move(wake_read)),
       wake_write_(std::move(wake_write)),
-      pools_(pools) {}
+      pools_(pools),
+      sites_(std::move(sites)) {}
 
 Server::~Server() { stop(); }
 
@@ -130,7 +132,8 @@ std::string Server::answer(std::string_view line) {
     return nlohmann::json{{"ok", true},
                           {"pid", ::getpid()},
                           {"uptime_seconds", up.count()},
-                          {"pools", status_json(pools_.report())}}
+                          {"pools", status_json(pools_.report())},
+                          {"sites", sites_ ? sites_() : nlohmann::json::array()}}
         .dump();
   }
   if (verb == "recycle" && !arg.empty()) {

@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/error.hpp"
@@ -20,7 +22,11 @@ class Server {
   // Checks the state folder (ours, not writable by others), refuses when
   // another server answers on the socket or when the path is not our socket,
   // binds <state_dir>/control.sock 0600 and starts the thread.
-  static Result<std::unique_ptr<Server>> start(const std::filesystem::path& state_dir, pool::PoolSet& pools);
+  // `sites` adds the per-site part of the status (the HTTP server's counters,
+  // which this folder does not see); empty: none.
+  using SitesReport = std::function<nlohmann::json()>;
+  static Result<std::unique_ptr<Server>> start(const std::filesystem::path& state_dir, pool::PoolSet& pools,
+                                               SitesReport sites = {});
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();  // stop()
@@ -30,7 +36,7 @@ class Server {
 
  private:
   Server(std::filesystem::path path, UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write,
-         pool::PoolSet& pools);
+         pool::PoolSet& pools, SitesReport sites);
   void run();
   void serve_one(int fd);
   std::string answer(std::string_view line);
@@ -38,6 +44,7 @@ class Server {
   std::filesystem::path path_;
   UniqueFd listener_, wake_read_, wake_write_;
   pool::PoolSet& pools_;
+  SitesReport sites_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::thread thread_;
 };

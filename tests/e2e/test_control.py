@@ -74,6 +74,11 @@ class Running(unittest.TestCase):
         (pool,) = [p for p in doc["pools"] if p["name"] == "main"]
         return pool
 
+    def sites(self):
+        r = gh("status", "--json", "--config", self.server.config)
+        self.assertEqual(r.returncode, 0, r)
+        return {s["name"]: s for s in json.loads(r.stdout)["sites"]}
+
     def worker_pids(self):
         return {i["pid"] for s in self.status()["worker_sets"] for i in s["instances"]}
 
@@ -85,9 +90,15 @@ class Running(unittest.TestCase):
 
     def test_2_status_counts_known_traffic(self):
         before = sum(s["requests"] for s in self.status()["worker_sets"])
+        site_before = self.sites()["main"]
         for _ in range(7):
             status, _, body = self.server.get("/pid.php")
             self.assertEqual(status, 200)
+        for _ in range(3):
+            self.assertEqual(self.server.get("/missing.html")[0], 404)
+        want = {"2xx": site_before["2xx"] + 7, "4xx": site_before["4xx"] + 3, "5xx": site_before["5xx"]}
+        wait_for(lambda: all(self.sites()["main"][k] == v for k, v in want.items()), what=f"site counts {want}")
+        self.assertEqual(self.sites()["main"]["requests"], site_before["requests"] + 10)
         pool = self.status()
         (wset,) = pool["worker_sets"]
         self.assertEqual(wset["requests"] - before, 7)
@@ -103,6 +114,7 @@ class Running(unittest.TestCase):
         text = gh("status", "--config", self.server.config)
         self.assertEqual(text.returncode, 0, text)
         self.assertIn("pool main", text.stdout)
+        self.assertIn("site main:", text.stdout)
         for i in wset["instances"]:
             self.assertIn(str(i["pid"]), text.stdout)
 
@@ -174,7 +186,7 @@ class Running(unittest.TestCase):
     def test_6_another_account_is_refused(self):
         r = gh("status", "--config", self.server.config, user="nobody")
         self.assertEqual(r.returncode, 1, r)
-        self.assertIn("Permission denied", r.stderr)
+        self.assertIn("Permission denied (the control socket is root's: run as root)", r.stderr)
         self.assertNotIn('"pools"', r.stdout)
 
 
