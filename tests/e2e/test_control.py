@@ -183,6 +183,26 @@ class Running(unittest.TestCase):
         self.assertEqual(gh("reopen-logs", "--config", self.server.config).returncode, 0)
         wait_for(lambda: os.path.exists(error_log), what="error.log after reopen-logs")
 
+    def test_5b_the_packaged_logrotate_file_rotates_and_reopens(self):
+        """packaging/logrotate, run by logrotate itself, with the paths moved to this server's."""
+        log_dir = self.server.log_dir
+        error_log = os.path.join(log_dir, "error.log")
+        with open(os.path.join(os.environ.get("GH_SOURCE_DIR", "../.."), "packaging", "logrotate")) as f:
+            conf = f.read()
+        conf = (conf.replace("/var/log/gatehouse", log_dir).replace("/usr/sbin/gatehouse", os.path.abspath(BIN))
+                .replace("/etc/gatehouse/gatehouse.toml", self.server.config))
+        conf_path = os.path.join(self.server.root, "logrotate.conf")
+        write(conf_path, conf, 0o644)
+        before = os.stat(error_log).st_ino
+        r = subprocess.run(["logrotate", "-f", "-s", os.path.join(self.server.root, "logrotate.state"), conf_path],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertTrue(os.path.exists(error_log + ".1"))
+        wait_for(lambda: os.path.exists(error_log) and os.stat(error_log).st_ino != before,
+                 what="a new error.log after logrotate")
+        with open(error_log) as f:
+            self.assertIn("log files reopened", f.read())
+
     def test_6_another_account_is_refused(self):
         r = gh("status", "--config", self.server.config, user="nobody")
         self.assertEqual(r.returncode, 1, r)
