@@ -67,8 +67,7 @@ std::string age(long long s) {
 }
 
 void print_status(const nlohmann::json& reply) {
-  std::cout << fmt::format("gatehouse pid {}, up {}\n", reply.value("pid", 0),
-                           age(reply.value("uptime_seconds", 0LL)));
+  std::cout << fmt::format("gatehouse pid {}, up {}\n", reply.value("pid", 0), age(reply.value("uptime_seconds", 0LL)));
   for (const auto& pool : reply["pools"]) {
     const auto& sets = pool["worker_sets"];
     std::cout << fmt::format("pool {}{}\n", pool["name"].get<std::string>(),
@@ -77,16 +76,13 @@ void print_status(const nlohmann::json& reply) {
       std::cout << fmt::format(
           "  as {}: queue {}, busy {}, idle {}, starting {}, retiring {}, requests {}, "
           "recycles {}, failures {}{}\n",
-          s["account"].get<std::string>(), s["queue"].get<long>(), s["busy"].get<long>(),
-          s["idle"].get<long>(), s["starting"].get<long>(), s["retiring"].get<long>(),
-          s["requests"].get<long>(), s["recycles"].get<long>(), s["failures"].get<long>(),
-          s["offline"].get<bool>() ? ", OFFLINE (rapid-fail protection)" : "");
+          s["account"].get<std::string>(), s["queue"].get<long>(), s["busy"].get<long>(), s["idle"].get<long>(),
+          s["starting"].get<long>(), s["retiring"].get<long>(), s["requests"].get<long>(), s["recycles"].get<long>(),
+          s["failures"].get<long>(), s["offline"].get<bool>() ? ", OFFLINE (rapid-fail protection)" : "");
       if (s["instances"].empty()) continue;
-      std::cout << fmt::format("    {:>8}  {:<9} {:>8} {:>7} {:>10}\n", "pid", "state", "requests", "age",
-                               "rss");
+      std::cout << fmt::format("    {:>8}  {:<9} {:>8} {:>7} {:>10}\n", "pid", "state", "requests", "age", "rss");
       for (const auto& i : s["instances"]) {
-        auto rss =
-            i["rss_kib"].is_null() ? std::string("-") : fmt::format("{} KiB", i["rss_kib"].get<long>());
+        auto rss = i["rss_kib"].is_null() ? std::string("-") : fmt::format("{} KiB", i["rss_kib"].get<long>());
         std::cout << fmt::format("    {:>8}  {:<9} {:>8} {:>7} {:>10}\n", i["pid"].get<long>(),
                                  i["state"].get<std::string>(), i["requests"].get<long>(),
                                  age(i["age_seconds"].get<long long>()), rss);
@@ -94,10 +90,9 @@ void print_status(const nlohmann::json& reply) {
     }
   }
   for (const auto& site : reply.value("sites", nlohmann::json::array()))
-    std::cout << fmt::format("site {}: {} requests (2xx {}, 3xx {}, 4xx {}, 5xx {})\n",
-                             site["name"].get<std::string>(), site["requests"].get<long>(),
-                             site["2xx"].get<long>(), site["3xx"].get<long>(), site["4xx"].get<long>(),
-                             site["5xx"].get<long>());
+    std::cout << fmt::format("site {}: {} requests (2xx {}, 3xx {}, 4xx {}, 5xx {})\n", site["name"].get<std::string>(),
+                             site["requests"].get<long>(), site["2xx"].get<long>(), site["3xx"].get<long>(),
+                             site["4xx"].get<long>(), site["5xx"].get<long>());
 }
 
 int status(const ControlOptions& options) {
@@ -134,8 +129,7 @@ void finish(int rc) {
   if (rc != 0) throw CLI::RuntimeError(rc);
 }
 
-CLI::App* command(CLI::App& app, const char* name, const char* help,
-                  std::shared_ptr<ControlOptions> options) {
+CLI::App* command(CLI::App& app, const char* name, const char* help, std::shared_ptr<ControlOptions> options) {
   auto* cmd = app.add_subcommand(name, help);
   cmd->add_option("--config", options->config_file,
                   "the configuration the server runs (default: /etc/gatehouse/gatehouse.toml if present, "
@@ -161,16 +155,13 @@ void add_control(CLI::App& app) {
   });
 
   auto s = std::make_shared<ControlOptions>();
-  command(app, "stop", "stop the running server gracefully (as SIGTERM does)", s)->callback([s] {
-    finish(stop(*s));
-  });
+  command(app, "stop", "stop the running server gracefully (as SIGTERM does)", s)->callback([s] { finish(stop(*s)); });
 
   auto l = std::make_shared<ControlOptions>();
-  command(app, "reopen-logs", "make the running server reopen its log files (as SIGUSR1 does)", l)
-      ->callback([l] {
-        auto reply = ask(*l, "reopen-logs");
-        if (!reply) finish(reply.error());
-      });
+  command(app, "reopen-logs", "make the running server reopen its log files (as SIGUSR1 does)", l)->callback([l] {
+    auto reply = ask(*l, "reopen-logs");
+    if (!reply) finish(reply.error());
+  });
 }
 
 }  // namespace gatehouse::cli

@@ -14,14 +14,14 @@
 #include "accounts/provision.hpp"
 #include "accounts/registry.hpp"
 #include "cli/commands.hpp"
-#include "cli/confinement.hpp"
 #include "cli/config_source.hpp"
+#include "cli/confinement.hpp"
 #include "cli/embedded.hpp"
 #include "common/log.hpp"
 #include "control/sd_notify.hpp"
 #include "control/server.hpp"
-#include "http/auth_gate.hpp"
 #include "handlers/php_routing.hpp"
+#include "http/auth_gate.hpp"
 #include "http/server.hpp"
 #include "pool/pool_set.hpp"
 #include "sandbox/landlock.hpp"
@@ -186,8 +186,13 @@ int serve(const ServeOptions& options) {
   auto control = control::Server::start(config.server.state_dir, **pools, [&server] {
     auto sites = nlohmann::json::array();
     for (const auto& [name, c] : (*server)->site_counts())
-      sites.push_back({{"name", name}, {"requests", c[0] + c[1] + c[2] + c[3] + c[4] + c[5]},
-                       {"1xx", c[1]}, {"2xx", c[2]}, {"3xx", c[3]}, {"4xx", c[4]}, {"5xx", c[5]}});
+      sites.push_back({{"name", name},
+                       {"requests", c[0] + c[1] + c[2] + c[3] + c[4] + c[5]},
+                       {"1xx", c[1]},
+                       {"2xx", c[2]},
+                       {"3xx", c[3]},
+                       {"4xx", c[4]},
+                       {"5xx", c[5]}});
     return sites;
   });
   if (!control) {

@@ -15,8 +15,8 @@
 
 namespace gatehouse::control {
 
-std::expected<nlohmann::json, ClientError> request(const std::filesystem::path& state_dir,
-                                                   std::string_view line, int timeout_seconds) {
+std::expected<nlohmann::json, ClientError> request(const std::filesystem::path& state_dir, std::string_view line,
+                                                   int timeout_seconds) {
   auto fail = [](ClientFailure kind, std::string message) {
     return std::unexpected(ClientError{kind, std::move(message)});
   };
@@ -30,11 +30,10 @@ std::expected<nlohmann::json, ClientError> request(const std::filesystem::path& 
   }
   if (!S_ISSOCK(st.st_mode) || !trusted_peer(st.st_uid, ::geteuid()))
     return fail(ClientFailure::Refused,
-                fmt::format("{} is not a socket of root or of this account (owner uid {}): not trusted",
-                            path.string(), st.st_uid));
+                fmt::format("{} is not a socket of root or of this account (owner uid {}): not trusted", path.string(),
+                            st.st_uid));
   sockaddr_un addr{};
-  if (path.native().size() >= sizeof addr.sun_path)
-    return fail(ClientFailure::Broken, path.string() + ": too long");
+  if (path.native().size() >= sizeof addr.sun_path) return fail(ClientFailure::Broken, path.string() + ": too long");
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.native().size());
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));

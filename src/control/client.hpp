@@ -17,7 +17,7 @@ struct ClientError {
   std::string message;
 };
 
-std::expected<nlohmann::json, ClientError> request(const std::filesystem::path& state_dir,
-                                                   std::string_view line, int timeout_seconds = 10);
+std::expected<nlohmann::json, ClientError> request(const std::filesystem::path& state_dir, std::string_view line,
+                                                   int timeout_seconds = 10);
 
 }  // namespace gatehouse::control

@@ -25,8 +25,8 @@ bool sd_notify(std::string_view state) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) return false;
   auto addr_len = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + len);
-  return ::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
-                  addr_len) == static_cast<ssize_t>(state.size());
+  return ::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), addr_len) ==
+         static_cast<ssize_t>(state.size());
 }
 
 }  // namespace gatehouse::control

@@ -32,17 +32,14 @@ Result<sockaddr_un> address_of(const std::filesystem::path& path) {
 // that crashed left it); anything else is refused rather than removed.
 Status clear_stale(const std::filesystem::path& path, const sockaddr_un& addr) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0)
-    return errno == ENOENT ? Status{} : std::unexpected(Error::sys("lstat", path));
+  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? Status{} : std::unexpected(Error::sys("lstat", path));
   if (!S_ISSOCK(st.st_mode) || st.st_uid != ::geteuid())
-    return std::unexpected(
-        Error::logic("control socket", path.string(), "exists and is not our socket: refused"));
+    return std::unexpected(Error::logic("control socket", path.string(), "exists and is not our socket: refused"));
   UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (probe && ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0)
     return std::unexpected(
         Error::logic("control socket", path.string(), "another gatehouse is running with this state_dir"));
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-    return std::unexpected(Error::sys("unlink", path.string()));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return std::unexpected(Error::sys("unlink", path.string()));
   return {};
 }
 
@@ -70,8 +67,8 @@ Result<std::unique_ptr<Server>> Server::start(const std::filesystem::path& state
   }
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return std::unexpected(Error::sys("pipe2", "control socket"));
-  std::unique_ptr<Server> server(new Server(path, std::move(listener), UniqueFd(pipe_fds[0]),
-                                            UniqueFd(pipe_fds[1]), pools, std::move(sites)));
+  std::unique_ptr<Server> server(
+      new Server(path, std::move(listener), UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]), pools, std::move(sites)));
   server->thread_ = std::thread([s = server.get()] { s->run(); });
   return server;
 }

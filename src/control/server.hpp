@@ -35,8 +35,8 @@ class Server {
   void stop();
 
  private:
-  Server(std::filesystem::path path, UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write,
-         pool::PoolSet& pools, SitesReport sites);
+  Server(std::filesystem::path path, UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write, pool::PoolSet& pools,
+         SitesReport sites);
   void run();
   void serve_one(int fd);
   std::string answer(std::string_view line);

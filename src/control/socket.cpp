@@ -11,17 +11,14 @@
 
 namespace gatehouse::control {
 
-std::filesystem::path socket_path(const std::filesystem::path& state_dir) {
-  return state_dir / "control.sock";
-}
+std::filesystem::path socket_path(const std::filesystem::path& state_dir) { return state_dir / "control.sock"; }
 
 Status check_folder(const std::filesystem::path& dir, uid_t owner) {
   struct stat st {};
   // stat, not lstat: /var/lib/gatehouse may be a link to another disk; what
   // matters is who can write in the folder the socket really lives in.
   if (::stat(dir.c_str(), &st) != 0) return std::unexpected(Error::sys("stat", dir.string()));
-  if (!S_ISDIR(st.st_mode))
-    return std::unexpected(Error::logic("control socket", dir.string(), "not a folder"));
+  if (!S_ISDIR(st.st_mode)) return std::unexpected(Error::logic("control socket", dir.string(), "not a folder"));
   if (st.st_uid != owner)
     return std::unexpected(Error::logic("control socket", dir.string(),
                                         fmt::format("owned by uid {}, not {}: refused", st.st_uid, owner)));
