@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps install-pam configure build run test bench package clean
+.PHONY: all deps install-pam configure build run test bench clean
 
 all: build
 
@@ -34,6 +34,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 # The Debian package (CPack): $(BUILD)/gatehouse_<version>_<arch>.deb
+.PHONY: package
 package: build
 	cmake --build $(BUILD) --target package
 
