@@ -138,7 +138,11 @@ std::vector<PoolReport> PoolSet::report() {
   for (const auto& pool : pools_config_) {
     PoolReport r{pool.name, {}};
     for (const auto& [key, set] : sets_)
-      if (key.pool == pool.name) r.sets.emplace_back(key.account, set->stats());
+      if (key.pool == pool.name) {
+        auto stats = set->stats();
+        stats.instances = set->instances();
+        r.sets.emplace_back(key.account, std::move(stats));
+      }
     out.push_back(std::move(r));
   }
   return out;

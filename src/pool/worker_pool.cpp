@@ -496,13 +496,18 @@ PoolStats WorkerPool::stats() const {
   s.queued = waiters_.size();
   s.recent_failures = failures_.size();
   s.offline = offline_until_.has_value();
-  static constexpr const char* kNames[] = {"starting", "idle", "busy", "retiring"};
-  const auto now = Clock::now();
-  for (const auto& [id, w] : workers_) {
-    s.pids.push_back(w->pid);
-    s.instances.push_back({w->pid, kNames[static_cast<int>(w->state)], w->served, now - w->started});
-  }
+  for (const auto& [id, w] : workers_) s.pids.push_back(w->pid);
   return s;
+}
+
+std::vector<InstanceStats> WorkerPool::instances() const {
+  static constexpr const char* kNames[] = {"starting", "idle", "busy", "retiring"};
+  std::vector<InstanceStats> out;
+  std::lock_guard lock(mutex_);
+  const auto now = Clock::now();
+  for (const auto& [id, w] : workers_)
+    out.push_back({w->pid, kNames[static_cast<int>(w->state)], w->served, now - w->started});
+  return out;
 }
 
 }  // namespace gatehouse::pool

@@ -81,8 +81,8 @@ struct PoolStats {
   std::uint64_t spawned = 0, failures = 0, recycles = 0;
   std::uint64_t served = 0;  // requests finished by any child of this set, ever
   bool offline = false;
-  std::vector<pid_t> pids;  // every child not yet reaped
-  std::vector<InstanceStats> instances;  // the same children, in detail
+  std::vector<pid_t> pids;               // every child not yet reaped
+  std::vector<InstanceStats> instances;  // the same children in detail: filled by PoolSet::report only
 };
 
 class WorkerPool {
@@ -108,7 +108,8 @@ class WorkerPool {
   // Recycles every worker gracefully (what a change to monitor_changes_to does).
   void recycle();
 
-  PoolStats stats() const;  // a snapshot, safe from any thread
+  PoolStats stats() const;                       // a snapshot, safe from any thread
+  std::vector<InstanceStats> instances() const;  // each child now, safe from any thread
   const std::string& name() const { return spec_.pool; }
 
  private:
