@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
+#include "cli/embedded.hpp"
 #include "control/client.hpp"
 #include "control/socket.hpp"
 
@@ -41,9 +42,10 @@ std::string describe(const std::string& file) { return file.empty() ? "the embed
 std::expected<nlohmann::json, int> ask(const ControlOptions& options, const std::string& line,
                                        config::Path* state_dir = nullptr) {
   const std::string file = config_to_use(options);
-  auto config = load_config(file);
-  if (state_dir) *state_dir = config.server.state_dir;
-  auto reply = control::request(config.server.state_dir, line);
+  // The demo's state folder without loading the demo, which would write its content there.
+  const config::Path dir = file.empty() ? default_state_dir() : load_config(file).server.state_dir;
+  if (state_dir) *state_dir = dir;
+  auto reply = control::request(dir, line);
   if (!reply) {
     if (reply.error().kind == control::ClientFailure::NotRunning) {
       std::cerr << "no gatehouse is running for " << describe(file) << ": start it with gatehouse serve"
