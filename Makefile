@@ -33,6 +33,11 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
+# The Debian package (CPack): $(BUILD)/gatehouse_<version>_<arch>.deb
+.PHONY: package
+package: build
+	cmake --build $(BUILD) --target package
+
 # The benchmarks also need the stacks they compare against (../shared/bench/anchors.sh).
 BENCH_PACKAGES = wrk nginx php-fpm lighttpd apache2 libapache2-mod-fcgid h2o libfcgi-bin hyperfine
 

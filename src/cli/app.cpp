@@ -20,6 +20,7 @@ int run(int argc, char** argv) {
   add_perms(app);
   add_accounts(app);
   add_import(app);
+  add_control(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {  // also CLI::RuntimeError(code): a subcommand's exit code

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "accounts/grant.hpp"
@@ -19,6 +20,8 @@
 #include "cli/embedded.hpp"
 #include "cli/serve_start.hpp"
 #include "common/log.hpp"
+#include "control/sd_notify.hpp"
+#include "control/server.hpp"
 #include "handlers/php_routing.hpp"
 #include "http/auth_gate.hpp"
 #include "http/server.hpp"
@@ -28,13 +31,14 @@
 namespace gatehouse::cli {
 namespace {
 
-// Blocks SIGTERM and SIGINT in this thread (and so in every I/O thread it
+// Blocks SIGTERM, SIGINT and SIGUSR1 in this thread (and so in every thread it
 // starts afterwards): they are taken only by sigwait in wait_for_stop.
 sigset_t block_stop_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);  // reopen the logs (logrotate)
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // sendfile(2) has no MSG_NOSIGNAL
   return set;
@@ -50,11 +54,20 @@ void raise_file_limit() {
   }
 }
 
-int wait_for_stop(const sigset_t& set) {
-  int sig = 0;
-  while (sigwait(&set, &sig) != 0) {
+// Returns SIGTERM or SIGINT; SIGUSR1 (logrotate, `gatehouse reopen-logs`)
+// reopens the error log and the access logs and goes on waiting.
+int wait_for_stop(const sigset_t& set, http::Server& server) {
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig != SIGUSR1) return sig;
+    bool ok = log::reopen();
+    server.reopen_logs();
+    if (ok)
+      log::info("SIGUSR1 received: log files reopened");
+    else
+      log::error("SIGUSR1 received: cannot reopen the error log");
   }
-  return sig;
 }
 
 struct ServeOptions {
@@ -183,13 +196,33 @@ int serve(const ServeOptions& options) {
     lines = at == std::string::npos ? "" : lines.substr(at + 1);
   }
   if (config_file.empty()) log::info("the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser");
+  // The control socket (gatehouse status, recycle, stop); refused when the state folder is not ours.
+  auto control = control::Server::start(config.server.state_dir, **pools, [&server] {
+    auto sites = nlohmann::json::array();
+    for (const auto& [name, c] : (*server)->site_counts())
+      sites.push_back({{"name", name},
+                       {"requests", c[0] + c[1] + c[2] + c[3] + c[4] + c[5]},
+                       {"1xx", c[1]},
+                       {"2xx", c[2]},
+                       {"3xx", c[3]},
+                       {"4xx", c[4]},
+                       {"5xx", c[5]}});
+    return sites;
+  });
+  if (!control) {
+    log::error("{}", control.error().message());
+    return 1;
+  }
   (*server)->start();
-  int sig = wait_for_stop(signals);
+  control::sd_notify("READY=1");
+  int sig = wait_for_stop(signals, **server);
+  control::sd_notify("STOPPING=1");
   log::info("{} received: stopping (in-flight requests get {}s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
             config.server.shutdown_timeout.count());
   (*server)->stop(config.server.shutdown_timeout);
-  (*pools)->stop();  // after in-flight requests finished: their workers end cleanly
-  (*gate)->stop();   // password checks in flight post to the I/O threads' io_contexts
+  (*pools)->stop();    // after in-flight requests finished: their workers end cleanly
+  (*gate)->stop();     // password checks in flight post to the I/O threads' io_contexts
+  (*control)->stop();  // last: `gatehouse stop` returns when the socket is gone
   log::info("stopped");
   return 0;
 }

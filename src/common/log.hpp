@@ -11,6 +11,10 @@ namespace gatehouse::log {
 // Logs to stderr, and also to `file` when it is not empty.
 void init(const std::filesystem::path& file, spdlog::level::level_enum level);
 
+// Closes and reopens the log file by its name (after logrotate moved it: the
+// next line goes to a new file). Safe from any thread; false when it failed.
+bool reopen();
+
 using spdlog::debug;
 using spdlog::error;
 using spdlog::info;

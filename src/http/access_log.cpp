@@ -107,6 +107,11 @@ Status AccessLog::write(std::string_view lines, std::time_t now) {
   return write_all(fd_, lines, dir_);
 }
 
+void AccessLog::reopen() {
+  std::lock_guard lock(mutex_);
+  if (fd_ >= 0) ::close(fd_), fd_ = -1;
+}
+
 void append_record(std::string& out, const AccessRecord& r) {
   out.append(r.date_time);
   out.push_back(' ');

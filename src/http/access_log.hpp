@@ -4,6 +4,8 @@
 // different threads never interleave.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <ctime>
 #include <mutex>
@@ -26,6 +28,19 @@ class AccessLog {
   // file with the W3C header lines when the day changes.
   Status write(std::string_view lines, std::time_t now);
   const config::Path& dir() const { return dir_; }
+  // Closes the file: the next write opens it again by name (logrotate, SIGUSR1).
+  void reopen();
+
+  // Requests by status class (index 1..5 for 1xx..5xx, 0 for anything else),
+  // for `gatehouse status`; counted by any I/O thread, read by any.
+  void count(unsigned status) {
+    by_class_[status >= 100 && status < 600 ? status / 100 : 0].fetch_add(1, std::memory_order_relaxed);
+  }
+  std::array<std::uint64_t, 6> counts() const {
+    std::array<std::uint64_t, 6> out{};
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = by_class_[i].load(std::memory_order_relaxed);
+    return out;
+  }
 
  private:
   Status open_for_day(std::time_t now, int day);
@@ -33,6 +48,7 @@ class AccessLog {
   std::mutex mutex_;
   int fd_ = -1;
   int day_ = -1;
+  std::array<std::atomic<std::uint64_t>, 6> by_class_{};
 };
 
 // The fields of one line, in IIS's default order; empty views log as "-".

@@ -104,6 +104,16 @@ void Server::set_php(const PhpFactory& make) {
   for (auto& w : workers_) w->set_php(make(w->io().get_executor()));
 }
 
+void Server::reopen_logs() {
+  for (const auto& log : logs_) log->reopen();
+}
+
+std::vector<std::pair<std::string, std::array<std::uint64_t, 6>>> Server::site_counts() const {
+  std::vector<std::pair<std::string, std::array<std::uint64_t, 6>>> out;
+  for (const auto& log : logs_) out.emplace_back(log->dir().filename().string(), log->counts());
+  return out;
+}
+
 void Server::start() {
   for (auto& w : workers_) {
     threads_.emplace_back([this, worker = w.get()] {

@@ -45,6 +45,11 @@ class Server {
   void set_php(const PhpFactory& make);
 
   void start();
+  // Every access log reopens its file at its next write. Any thread.
+  void reopen_logs();
+  // Requests per site ("_httperr": those no site took) by status class
+  // (index 1..5 for 1xx..5xx). Any thread.
+  std::vector<std::pair<std::string, std::array<std::uint64_t, 6>>> site_counts() const;
   // Stops accepting, closes idle keep-alive connections, lets in-flight
   // requests finish for up to `grace`, then stops the rest; flushes the logs.
   void stop(std::chrono::seconds grace);

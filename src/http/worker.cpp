@@ -109,6 +109,7 @@ void Worker::stop() { io_.stop(); }
 
 void Worker::log(std::size_t slot, const AccessRecord& record) {
   auto& buf = buffers_[slot];
+  logs_[slot]->count(record.status);  // gatehouse status: requests per site and status class
   append_record(buf, record);
   if (buf.size() >= kLogBufferFlush) {
     if (auto ok = logs_[slot]->write(buf, clock_.now()); !ok) log::error("{}", ok.error().message());

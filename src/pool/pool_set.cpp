@@ -124,6 +124,33 @@ WorkerPool* PoolSet::find(std::string_view pool_name) {
   return nullptr;
 }
 
+std::vector<PoolReport> PoolSet::report() {
+  std::vector<PoolReport> out;
+  std::lock_guard lock(mutex_);  // stats() takes each set's own lock: never the other way round
+  for (const auto& pool : pools_config_) {
+    PoolReport r{pool.name, {}};
+    for (const auto& [key, set] : sets_)
+      if (key.pool == pool.name) {
+        auto stats = set->stats();
+        stats.instances = set->instances();
+        r.sets.emplace_back(key.account, std::move(stats));
+      }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::size_t> PoolSet::recycle(std::string_view pool_name) {
+  std::lock_guard lock(mutex_);
+  bool known = false;
+  for (const auto& pool : pools_config_) known = known || pool.name == pool_name;
+  if (!known) return std::unexpected(Error::logic("recycle", std::string(pool_name), "no such pool"));
+  std::size_t n = 0;
+  for (const auto& [key, set] : sets_)
+    if (key.pool == pool_name) set->recycle(), ++n;
+  return n;
+}
+
 void PoolSet::stop() {
   {
     std::lock_guard lock(mutex_);

@@ -41,6 +41,13 @@ struct PoolSetOptions {
   bool cgroups = false;
 };
 
+// A configured pool and the snapshots of its worker sets (one per account
+// with fastcgi.impersonate), for `gatehouse status`.
+struct PoolReport {
+  std::string name;
+  std::vector<std::pair<std::string, PoolStats>> sets;  // account, stats
+};
+
 class PoolSet {
  public:
   // Checks (and creates) the socket folder, resolves each pool's own identity
@@ -55,6 +62,12 @@ class PoolSet {
   // are made on first use. Errors: unknown pool, account that cannot be resolved.
   Result<WorkerPool*> get(const accounts::WorkerKey& key);
   WorkerPool* find(std::string_view pool_name);  // the pool's own account's set, or nullptr
+
+  // Every configured pool, in configuration order. Safe from any thread.
+  std::vector<PoolReport> report();
+  // Recycles gracefully every worker set of `pool_name` (see WorkerPool::recycle);
+  // returns how many sets, or an error for an unknown pool.
+  Result<std::size_t> recycle(std::string_view pool_name);
 
   // Stops every worker set and waits until each worker is reaped. Blocks:
   // call it from the main thread at shutdown, never from an I/O thread.

@@ -47,6 +47,7 @@ struct WorkerPool::Worker {
   bool signalled = false;        // we signalled it: its exit is not a failure
   bool failure_counted = false;  // already counted (start failure, broken I/O)
   Clock::time_point idle_since;
+  Clock::time_point started = Clock::now();
 };
 
 namespace {
@@ -317,6 +318,7 @@ void WorkerPool::on_lease_end(std::uint64_t id, std::optional<Lease::Socket> soc
   Worker* w = find(id);
   if (!w || w->state != State::Busy) return;  // died, or stopped while lent: nothing to return
   ++w->served;
+  ++totals_.served;
   switch (how) {
     case LeaseEnd::Ok: {
       w->socket = std::move(socket);
@@ -505,6 +507,16 @@ PoolStats WorkerPool::stats() const {
   s.offline = offline_until_.has_value();
   for (const auto& [id, w] : workers_) s.pids.push_back(w->pid);
   return s;
+}
+
+std::vector<InstanceStats> WorkerPool::instances() const {
+  static constexpr const char* kNames[] = {"starting", "idle", "busy", "retiring"};
+  std::vector<InstanceStats> out;
+  std::lock_guard lock(mutex_);
+  const auto now = Clock::now();
+  for (const auto& [id, w] : workers_)
+    out.push_back({w->pid, kNames[static_cast<int>(w->state)], w->served, now - w->started});
+  return out;
 }
 
 }  // namespace gatehouse::pool

@@ -66,13 +66,23 @@ struct AcquireError {
 using AcquireResult = std::expected<Lease, AcquireError>;
 using AcquireHandler = std::move_only_function<void(AcquireResult)>;
 
+// One php-cgi child, for `gatehouse status`.
+struct InstanceStats {
+  pid_t pid = 0;
+  const char* state = "";  // "starting", "idle", "busy", "retiring"
+  unsigned served = 0;     // requests this child has finished
+  Clock::duration age{};
+};
+
 struct PoolStats {
   unsigned starting = 0, idle = 0, busy = 0, retiring = 0;
   std::size_t queued = 0;
   std::size_t recent_failures = 0;  // in the current 60 s window
   std::uint64_t spawned = 0, failures = 0, recycles = 0;
+  std::uint64_t served = 0;  // requests finished by any child of this set, ever
   bool offline = false;
-  std::vector<pid_t> pids;  // every child not yet reaped
+  std::vector<pid_t> pids;               // every child not yet reaped
+  std::vector<InstanceStats> instances;  // the same children in detail: filled by PoolSet::report only
 };
 
 class WorkerPool {
@@ -98,7 +108,8 @@ class WorkerPool {
   // Recycles every worker gracefully (what a change to monitor_changes_to does).
   void recycle();
 
-  PoolStats stats() const;  // a snapshot, safe from any thread
+  PoolStats stats() const;                       // a snapshot, safe from any thread
+  std::vector<InstanceStats> instances() const;  // each child now, safe from any thread
   const std::string& name() const { return spec_.pool; }
 
  private:

@@ -1,0 +1,169 @@
+// `gatehouse status [--json]`, `gatehouse recycle POOL`, `gatehouse stop`,
+// `gatehouse reopen-logs`: clients of the running server's control socket.
+// Exit codes: 0 done, 1 the server refused or failed, 3 no server is running.
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/config_source.hpp"
+#include "cli/embedded.hpp"
+#include "control/client.hpp"
+#include "control/socket.hpp"
+
+namespace gatehouse::cli {
+namespace {
+
+constexpr int kNotRunning = 3;
+constexpr const char* kPackagedConfig = "/etc/gatehouse/gatehouse.toml";
+
+struct ControlOptions {
+  std::string config_file;
+  bool json = false;
+  std::string pool;
+};
+
+// Without --config: the packaged configuration when it exists, else the demo
+// (what `gatehouse serve` without --config runs).
+std::string config_to_use(const ControlOptions& options) {
+  if (!options.config_file.empty()) return options.config_file;
+  std::error_code ec;
+  return std::filesystem::exists(kPackagedConfig, ec) ? kPackagedConfig : "";
+}
+
+std::string describe(const std::string& file) { return file.empty() ? "the embedded demo" : file; }
+
+// Sends `line`; prints the failure and returns the exit code, or nullopt and the reply.
+std::expected<nlohmann::json, int> ask(const ControlOptions& options, const std::string& line,
+                                       config::Path* state_dir = nullptr) {
+  const std::string file = config_to_use(options);
+  // The demo's state folder without loading the demo, which would write its content there.
+  const config::Path dir = file.empty() ? default_state_dir() : load_config(file).server.state_dir;
+  if (state_dir) *state_dir = dir;
+  auto reply = control::request(dir, line);
+  if (!reply) {
+    if (reply.error().kind == control::ClientFailure::NotRunning) {
+      std::cerr << "no gatehouse is running for " << describe(file) << ": start it with gatehouse serve"
+                << (file.empty() ? "" : " --config " + file) << "\n";
+      return std::unexpected(kNotRunning);
+    }
+    std::cerr << "gatehouse: control socket: " << reply.error().message << "\n";
+    return std::unexpected(1);
+  }
+  if (!reply->value("ok", false)) {
+    std::cerr << "gatehouse: " << reply->value("error", std::string("the server refused")) << "\n";
+    return std::unexpected(1);
+  }
+  return *reply;
+}
+
+std::string age(long long s) {
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}h{:02}m", s / 3600, s / 60 % 60);
+}
+
+void print_status(const nlohmann::json& reply) {
+  std::cout << fmt::format("gatehouse pid {}, up {}\n", reply.value("pid", 0), age(reply.value("uptime_seconds", 0LL)));
+  for (const auto& pool : reply["pools"]) {
+    const auto& sets = pool["worker_sets"];
+    std::cout << fmt::format("pool {}{}\n", pool["name"].get<std::string>(),
+                             sets.empty() ? ": no worker started yet" : "");
+    for (const auto& s : sets) {
+      std::cout << fmt::format(
+          "  as {}: queue {}, busy {}, idle {}, starting {}, retiring {}, requests {}, "
+          "recycles {}, failures {}{}\n",
+          s["account"].get<std::string>(), s["queue"].get<long>(), s["busy"].get<long>(), s["idle"].get<long>(),
+          s["starting"].get<long>(), s["retiring"].get<long>(), s["requests"].get<long>(), s["recycles"].get<long>(),
+          s["failures"].get<long>(), s["offline"].get<bool>() ? ", OFFLINE (rapid-fail protection)" : "");
+      if (s["instances"].empty()) continue;
+      std::cout << fmt::format("    {:>8}  {:<9} {:>8} {:>7} {:>10}\n", "pid", "state", "requests", "age", "rss");
+      for (const auto& i : s["instances"]) {
+        auto rss = i["rss_kib"].is_null() ? std::string("-") : fmt::format("{} KiB", i["rss_kib"].get<long>());
+        std::cout << fmt::format("    {:>8}  {:<9} {:>8} {:>7} {:>10}\n", i["pid"].get<long>(),
+                                 i["state"].get<std::string>(), i["requests"].get<long>(),
+                                 age(i["age_seconds"].get<long long>()), rss);
+      }
+    }
+  }
+  for (const auto& site : reply.value("sites", nlohmann::json::array()))
+    std::cout << fmt::format("site {}: {} requests (2xx {}, 3xx {}, 4xx {}, 5xx {})\n", site["name"].get<std::string>(),
+                             site["requests"].get<long>(), site["2xx"].get<long>(), site["3xx"].get<long>(),
+                             site["4xx"].get<long>(), site["5xx"].get<long>());
+}
+
+int status(const ControlOptions& options) {
+  auto reply = ask(options, "status");
+  if (!reply) return reply.error();
+  if (options.json)
+    std::cout << reply->dump(2) << "\n";
+  else
+    print_status(*reply);
+  return 0;
+}
+
+// Returns once the server has removed its socket (it does so last, after the
+// pools are stopped), so `gatehouse stop && gatehouse serve` is safe.
+int stop(const ControlOptions& options) {
+  config::Path state_dir;
+  auto reply = ask(options, "stop", &state_dir);
+  if (!reply) return reply.error();
+  const auto path = control::socket_path(state_dir);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  struct stat st {};
+  while (::lstat(path.c_str(), &st) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::cerr << "gatehouse stop: the server is still stopping after 2 minutes\n";
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::cout << "stopped\n";
+  return 0;
+}
+
+void finish(int rc) {
+  if (rc != 0) throw CLI::RuntimeError(rc);
+}
+
+CLI::App* command(CLI::App& app, const char* name, const char* help, std::shared_ptr<ControlOptions> options) {
+  auto* cmd = app.add_subcommand(name, help);
+  cmd->add_option("--config", options->config_file,
+                  "the configuration the server runs (default: /etc/gatehouse/gatehouse.toml if present, "
+                  "else the embedded demo)");
+  return cmd;
+}
+
+}  // namespace
+
+void add_control(CLI::App& app) {
+  auto o = std::make_shared<ControlOptions>();
+  auto* st = command(app, "status", "show the running server's pools, workers and queues", o);
+  st->add_flag("--json", o->json, "print the status as JSON");
+  st->callback([o] { finish(status(*o)); });
+
+  auto r = std::make_shared<ControlOptions>();
+  auto* rc = command(app, "recycle", "recycle a pool's workers gracefully (new requests get new workers)", r);
+  rc->add_option("pool", r->pool, "the pool's name")->required();
+  rc->callback([r] {
+    auto reply = ask(*r, "recycle " + r->pool);
+    if (!reply) finish(reply.error());
+    std::cout << "recycling pool " << r->pool << "\n";
+  });
+
+  auto s = std::make_shared<ControlOptions>();
+  command(app, "stop", "stop the running server gracefully (as SIGTERM does)", s)->callback([s] { finish(stop(*s)); });
+
+  auto l = std::make_shared<ControlOptions>();
+  command(app, "reopen-logs", "make the running server reopen its log files (as SIGUSR1 does)", l)->callback([l] {
+    auto reply = ask(*l, "reopen-logs");
+    if (!reply) finish(reply.error());
+  });
+}
+
+}  // namespace gatehouse::cli

@@ -1,0 +1,52 @@
+// The control socket of a running `gatehouse serve`: one thread that answers
+// one request per connection (a line in, a JSON line out) to root or the
+// server's own account. `stop` and `reopen-logs` become SIGTERM and SIGUSR1 to
+// the process, so the main thread's sigwait handles them as it does signals.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/error.hpp"
+#include "common/unique_fd.hpp"
+#include "pool/pool_set.hpp"
+
+namespace gatehouse::control {
+
+class Server {
+ public:
+  // Checks the state folder (ours, not writable by others), refuses when
+  // another server answers on the socket or when the path is not our socket,
+  // binds <state_dir>/control.sock 0600 and starts the thread.
+  // `sites` adds the per-site part of the status (the HTTP server's counters,
+  // which this folder does not see); empty: none.
+  using SitesReport = std::function<nlohmann::json()>;
+  static Result<std::unique_ptr<Server>> start(const std::filesystem::path& state_dir, pool::PoolSet& pools,
+                                               SitesReport sites = {});
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server();  // stop()
+
+  // Joins the thread and removes the socket. Idempotent.
+  void stop();
+
+ private:
+  Server(std::filesystem::path path, UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write, pool::PoolSet& pools,
+         SitesReport sites);
+  void run();
+  void serve_one(int fd);
+  std::string answer(std::string_view line);
+
+  std::filesystem::path path_;
+  UniqueFd listener_, wake_read_, wake_write_;
+  pool::PoolSet& pools_;
+  SitesReport sites_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::thread thread_;
+};
+
+}  // namespace gatehouse::control

@@ -1,0 +1,19 @@
+// The JSON of `gatehouse status`: per pool and worker set, the instances
+// (pid, state, requests served, age, RSS from /proc) and the queue.
+#pragma once
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "pool/pool_set.hpp"
+
+namespace gatehouse::control {
+
+nlohmann::json status_json(const std::vector<pool::PoolReport>& pools);
+
+// Resident set size of `pid` in KiB (/proc/PID/statm), nullopt when gone.
+std::optional<std::uint64_t> rss_kib(pid_t pid);
+
+}  // namespace gatehouse::control
