@@ -3,6 +3,7 @@ codes for the fixture server, hostile inputs, and `gatehouse check` accepting
 the imported configuration once its folders exist."""
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -106,6 +107,30 @@ class CheckAcceptsTheImport(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("configuration OK", r.stdout)
             self.assertIn("IntranetPool", r.stdout)
+
+    def test_check_accepts_the_import_with_web_config_rewrite_rules(self):
+        with tempfile.TemporaryDirectory(prefix="gh-iis-") as tmp:
+            sites = os.path.join(tmp, "sites")
+            shutil.copytree(os.path.join(FIXTURES, "sites"), sites)
+            out = os.path.join(tmp, "imported.toml")
+            r = run("import", "iis", "--applicationhost", APPHOST, "--web-config", sites, *fixture_maps(sites, tmp),
+                    "--user-map", "CONTOSO\\svc-intranet=www-data", "--out", out)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            with open(out, "rb") as f:
+                imported = tomllib.load(f)
+            shop = next(s for s in imported["sites"] if s["name"] == "shop")
+            self.assertIn("WordPress", " ".join(rule["name"] for rule in shop["rewrite"]))
+            for site in imported["sites"]:
+                os.makedirs(site["physical_path"], exist_ok=True)
+                for item in site.get("applications", []) + site.get("virtual_directories", []):
+                    os.makedirs(item["physical_path"], exist_ok=True)
+            for pool in imported["pools"]:
+                if "php_ini" in pool:
+                    write(pool["php_ini"], "fastcgi.impersonate = 0\n")
+            r = run("check", "--config", out)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("configuration OK", r.stdout)
+            self.assertIn("!IsFile", r.stdout)  # the WordPress rule, as check prints it
 
     def test_a_clean_import_exits_0(self):
         with tempfile.TemporaryDirectory(prefix="gh-iis-") as tmp:
