@@ -64,12 +64,20 @@ handlers::ScriptPolicy script_policy(const config::Config& config) {
     });
     (*folders)[pool.name] = std::move(list);
   }
-  return [folders](const std::string& pool, const std::filesystem::path& script) -> std::optional<handlers::ScriptBan> {
+  return [folders](const std::string& pool, std::string_view script) -> std::optional<handlers::ScriptBan> {
     auto it = folders->find(pool);
     if (it == folders->end()) return std::nullopt;
-    const perms::NoScriptFolder* f = perms::forbidding_folder(it->second, script);
-    if (!f || f->scripts_allowed) return std::nullopt;
-    return handlers::ScriptBan{f->path, f->reason};
+    // The deepest folder containing the script decides. Both sides are clean
+    // absolute paths (config and plan normalise them): a prefix test on whole
+    // segments, without building paths on every request.
+    const perms::NoScriptFolder* deepest = nullptr;
+    for (const auto& f : it->second) {
+      const std::string& dir = f.path.native();
+      bool inside = script.size() > dir.size() && script.starts_with(dir) && (dir == "/" || script[dir.size()] == '/');
+      if (inside && (!deepest || dir.size() > deepest->path.native().size())) deepest = &f;
+    }
+    if (!deepest || deepest->scripts_allowed) return std::nullopt;
+    return handlers::ScriptBan{deepest->path, deepest->reason};
   };
 }
 

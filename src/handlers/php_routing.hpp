@@ -30,8 +30,7 @@ struct ScriptBan {
   std::filesystem::path folder;
   std::string reason;  // "writable folder of site shop", "upload_tmp_dir in /srv/shop/php.ini"
 };
-using ScriptPolicy =
-    std::function<std::optional<ScriptBan>(const std::string& pool, const std::filesystem::path& script)>;
+using ScriptPolicy = std::function<std::optional<ScriptBan>(const std::string& pool, std::string_view script)>;
 
 class PhpRouting {
  public:
@@ -49,7 +48,7 @@ class PhpRouting {
 
   // Empty (the default): every script may run.
   void set_script_policy(ScriptPolicy policy) { script_policy_ = std::move(policy); }
-  std::optional<ScriptBan> script_ban(const std::string& pool, const std::filesystem::path& script) const {
+  std::optional<ScriptBan> script_ban(const std::string& pool, std::string_view script) const {
     if (!script_policy_) return std::nullopt;
     return script_policy_(pool, script);
   }

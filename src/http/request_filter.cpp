@@ -57,6 +57,10 @@ bool scripts_allowed(const config::Site& site, const std::string& folded) {
 
 FilterDecision filter_request(const config::Site& site, const config::Application& app, std::string_view path) {
   const config::RequestFiltering& rules = app.request_filtering;
+  // Nothing configured (the common case): no work, no allocation per request.
+  if (rules.denied_url_sequences.empty() && rules.hidden_segments.empty() && rules.denied_extensions.empty() &&
+      rules.allowed_extensions.empty() && site.handler_policies.empty())
+    return FilterDecision{};
   const std::string folded = lower(path);
   for (const auto& sequence : rules.denied_url_sequences) {
     if (folded.find(sequence) != std::string::npos) return refuse(5, "URL sequence \"" + sequence + "\" denied");
