@@ -28,7 +28,10 @@ def gh(*args, user=None, timeout=60):
 def wait_for(predicate, timeout=15, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except FileNotFoundError:  # the file or folder waited for is not there yet
+            value = None
         if value:
             return value
         time.sleep(0.05)
