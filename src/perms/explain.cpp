@@ -15,7 +15,9 @@
 #include "perms/access.hpp"
 #include "perms/acl.hpp"
 #include "perms/report.hpp"
+#include "perms/sandbox_spec.hpp"
 #include "perms/walk.hpp"
+#include "sandbox/spec.hpp"
 
 namespace gatehouse::perms {
 namespace {
@@ -23,7 +25,20 @@ namespace {
 struct Subject {
   std::string account;
   std::string role;
+  const config::Pool* worker_pool = nullptr;  // set when the account runs PHP workers of this pool
+  std::string worker_identity;                // "" the pool's own identity, else the impersonated account
 };
+
+std::uint8_t sandbox_access(Op op) {
+  switch (op) {
+    case Op::Write:
+      return sandbox::Access::kWrite;
+    case Op::Execute:
+      return sandbox::Access::kExecute;
+    default:
+      return sandbox::Access::kRead;
+  }
+}
 
 unsigned wanted_bits(Op op, bool is_dir) {
   switch (op) {
@@ -130,13 +145,30 @@ class Explainer {
         if (!model) return std::unexpected(model.error());
         auto kernel = kernel_check(*id, out_.path, access_mode(op, S_ISDIR(st.st_mode)));
         if (!kernel) return std::unexpected(kernel.error());
-        out_.answers.push_back(Answer{s.account, s.role, op, model->first, model->second, *kernel});
+        Answer answer{s.account, s.role, op, model->first, model->second, *kernel};
+        add_sandbox(answer, s, op);
+        out_.answers.push_back(std::move(answer));
       }
     }
     return std::move(out_);
   }
 
  private:
+  // The worker's Landlock ruleset is checked apart from the ACL (the kernel
+  // cross-check runs without it): when it refuses, it is what decides for PHP.
+  void add_sandbox(Answer& a, const Subject& s, Op op) {
+    if (!s.worker_pool) return;
+    if (!plan_) plan_ = make_plan(config_);
+    const sandbox::Spec spec = sandbox_spec(config_, *plan_, *s.worker_pool, s.worker_identity);
+    if (!spec.enabled) {
+      a.sandbox = "off (sandbox.enabled = false)";
+      return;
+    }
+    a.sandbox_refuses = !sandbox_allows(spec, out_.path, sandbox_access(op));
+    a.sandbox =
+        a.sandbox_refuses ? "Landlock REFUSES (outside the worker set's sandbox): it decides" : "Landlock allows";
+  }
+
   const config::Pool* pool_of(std::string_view name) const {
     for (const auto& p : config_.pools) {
       if (p.name == name) return &p;
@@ -146,7 +178,8 @@ class Explainer {
 
   std::vector<Subject> everyone() const {
     std::vector<Subject> subjects = {{config_.accounts.anonymous, "anonymous account"}};
-    for (const auto& pool : config_.pools) subjects.push_back({accounts::pool_account(pool), "pool " + pool.name});
+    for (const auto& pool : config_.pools)
+      subjects.push_back({accounts::pool_account(pool), "pool " + pool.name, &pool, ""});
     return subjects;
   }
 
@@ -203,13 +236,14 @@ class Explainer {
     const bool php = std::any_of(site.php_extensions.begin(), site.php_extensions.end(),
                                  [&](const std::string& ext) { return url_path.ends_with(ext); });
     if (!php) return {{anonymous, "static file handler (anonymous request)"}};
-    return {{pool_account, "php-cgi worker (pool identity) opens the script"},
-            {impersonate ? anonymous : pool_account, "PHP file operations"}};
+    return {{pool_account, "php-cgi worker (pool identity) opens the script", pool, ""},
+            {impersonate ? anonymous : pool_account, "PHP file operations", pool, impersonate ? anonymous : ""}};
   }
 
   const config::Config& config_;
   const ExplainRequest& request_;
   Explanation out_;
+  std::optional<Plan> plan_;  // made once, for the workers' sandboxes
 };
 
 }  // namespace
@@ -247,11 +281,15 @@ Result<Explanation> explain(const config::Config& config, const ExplainRequest& 
 std::string format_explanation(const Explanation& e) {
   std::string out = e.path + "\n";
   for (const auto& r : e.route) out += "  " + r + "\n";
-  std::vector<std::vector<std::string>> rows = {{"ACCOUNT", "ROLE", "OP", "ALLOWED", "DECIDED BY", "KERNEL"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"ACCOUNT", "ROLE", "OP", "ALLOWED", "DECIDED BY", "KERNEL", "PHP WORKER SANDBOX"}};
   for (const auto& a : e.answers) {
-    rows.push_back(
-        {a.account, a.role, std::string(to_string(a.op)), a.allowed ? "yes" : "no", a.decided_by,
-         a.agrees() ? "agrees" : std::string("DISAGREES: kernel says ") + (a.kernel_allowed ? "yes" : "no")});
+    rows.push_back({a.account, a.role, std::string(to_string(a.op)), a.allowed && !a.sandbox_refuses ? "yes" : "no",
+                    !a.sandbox_refuses ? a.decided_by
+                    : a.allowed        ? "Landlock (the ACL alone would allow: " + a.decided_by + ")"
+                                       : a.decided_by + "; Landlock refuses too",
+                    a.agrees() ? "agrees" : std::string("DISAGREES: kernel says ") + (a.kernel_allowed ? "yes" : "no"),
+                    a.sandbox.empty() ? "-" : a.sandbox});
   }
   out += format_columns(rows);
   if (e.disagreement()) out += "\nBUG: the model and the kernel disagree; please report this with the output above\n";
@@ -267,6 +305,8 @@ nlohmann::json to_json(const Explanation& e) {
                        {"allowed", a.allowed},
                        {"decided_by", a.decided_by},
                        {"kernel_allowed", a.kernel_allowed},
+                       {"sandbox", a.sandbox},
+                       {"sandbox_refuses", a.sandbox_refuses},
                        {"agrees", a.agrees()}});
   }
   return {{"path", e.path}, {"route", e.route}, {"answers", answers}, {"disagreement", e.disagreement()}};

@@ -31,6 +31,10 @@ struct Answer {
   bool allowed = false;
   std::string decided_by;  // "/srv/shop: user:gh-pool-shop:r-x (mask r-x)" or the denying ancestor
   bool kernel_allowed = false;
+  // For a PHP worker's account: what its Landlock sandbox says ("" when the
+  // account is no worker's). When it refuses, Landlock, not the ACL, decides.
+  std::string sandbox;
+  bool sandbox_refuses = false;
   bool agrees() const { return allowed == kernel_allowed; }
 };
 
