@@ -34,3 +34,44 @@ function(gh_component name)
       PROPERTIES ENVIRONMENT "GH_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
   endif()
 endfunction()
+
+# gh_fuzz_target(NAME SOURCES ... [HEADERS ...] [FLAGS ...] [LIBS ...]): a
+# libFuzzer binary built with clang (g++ has no libFuzzer) straight from the
+# sources, and the ctest NAME.fuzz that runs it 10 s on the committed corpus
+# (fuzz_corpus/ beside the CMakeLists; new inputs go to the build's fuzz_work).
+# Without clang's libFuzzer the test fails under CI=true and is skipped elsewhere.
+function(gh_fuzz_target name)
+  cmake_parse_arguments(F "" "" "SOURCES;HEADERS;FLAGS;LIBS" ${ARGN})
+  set(bin ${CMAKE_CURRENT_BINARY_DIR}/${name}_fuzz)
+  find_program(GH_CLANGXX NAMES clang++-14 clang++)
+  set(ok FALSE)
+  if(GH_CLANGXX)
+    file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/fuzz_probe.cpp
+         "#include <cstdint>\n#include <cstddef>\nextern \"C\" int LLVMFuzzerTestOneInput(const uint8_t*, size_t) { return 0; }\n")
+    execute_process(COMMAND ${GH_CLANGXX} -fsanitize=fuzzer,address ${CMAKE_CURRENT_BINARY_DIR}/fuzz_probe.cpp
+                            -o ${CMAKE_CURRENT_BINARY_DIR}/fuzz_probe
+                    RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+    if(rc EQUAL 0)
+      set(ok TRUE)
+    endif()
+  endif()
+  if(ok)
+    add_custom_command(OUTPUT ${bin}
+      COMMAND ${GH_CLANGXX} -std=c++2b -O1 -g ${F_FLAGS} -fsanitize=fuzzer,address,undefined
+              -fno-sanitize-recover=undefined -I${PROJECT_SOURCE_DIR}/src ${F_SOURCES} ${F_LIBS} -o ${bin}
+      DEPENDS ${F_SOURCES} ${F_HEADERS}
+      COMMENT "Building the ${name} libFuzzer target with clang")
+    add_custom_target(gh_${name}_fuzz ALL DEPENDS ${bin})
+    file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz_work)
+    add_test(NAME ${name}.fuzz
+             COMMAND ${bin} -max_total_time=10 -timeout=5 -rss_limit_mb=1024
+                     ${CMAKE_CURRENT_BINARY_DIR}/fuzz_work ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus)
+  else()
+    message(WARNING "*** clang++ with libFuzzer NOT FOUND: the ${name} fuzz target is not built. "
+                    "Install clang and libclang-rt-14-dev (scripts/deps.sh does). "
+                    "ctest ${name}.fuzz will FAIL under CI=true. ***")
+    add_test(NAME ${name}.fuzz COMMAND sh -c
+             "echo '${name}.fuzz: clang++/libFuzzer missing (install libclang-rt-14-dev)' >&2; [ \"$CI\" = true ] && exit 1; exit 77")
+    set_tests_properties(${name}.fuzz PROPERTIES SKIP_RETURN_CODE 77)
+  endif()
+endfunction()
