@@ -10,6 +10,8 @@ BUILD=(build-essential cmake pkg-config
        libpam0g-dev libpcre2-dev libseccomp-dev libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev ccache clang-format)
 RUNTIME=(php-cgi acl passwd libpam-modules)
 TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate)
+# APCu shared by the instances of a worker set (e2e test_shared_cache, issue 15)
+TEST+=(php-apcu)
 
 missing=()
 for p in "${BUILD[@]}" "${RUNTIME[@]}" "${TEST[@]}" "$@"; do

@@ -1,6 +1,8 @@
 // The php-cgi workers of one (pool, identity): start on demand up to
 // max_instances, a FIFO queue of queue_length, recycling, idle timeout,
-// rapid-fail protection, php.ini watching, and a clean stop.
+// rapid-fail protection, php.ini watching, and a clean stop. An instance is a
+// connection to the set's php-cgi parent (php_parent.hpp), held by one of its
+// children: the children share OPcache and APCu, never across sets.
 //
 // Threading: the state is guarded by mutex_. Timers, pipes and forks run on
 // one strand of the manager executor (its own thread, see PoolSet), so forks
@@ -30,6 +32,7 @@
 #include "common/error.hpp"
 #include "config/model.hpp"
 #include "pool/lease.hpp"
+#include "pool/php_parent.hpp"
 #include "pool/spawner.hpp"
 
 namespace gatehouse::pool {
@@ -51,6 +54,10 @@ struct PoolOptions {
   // running pool fails the spawn, as a rapid failure, instead of starting a
   // worker as a stale uid. Empty: the SpawnSpec's credentials, as given.
   std::function<Result<accounts::Identity>()> resolve_credentials;
+  // Start the php-cgi parent and one instance with start(), so that the
+  // first request does not wait for php-cgi to start.
+  bool prestart = true;
+  Millis start_timeout{30000};  // a connection no child accepted by then: a failed start
 };
 
 enum class AcquireFailure { QueueFull, Offline, Stopped, StartFailed };
@@ -79,9 +86,11 @@ struct PoolStats {
   std::size_t queued = 0;
   std::size_t recent_failures = 0;  // in the current 60 s window
   std::uint64_t spawned = 0, failures = 0, recycles = 0;
-  std::uint64_t served = 0;  // requests finished by any child of this set, ever
+  std::uint64_t php_starts = 0;  // php-cgi parents exec'd (instances are forked from them)
+  std::vector<pid_t> parents;    // the php-cgi parents not yet reaped
+  std::uint64_t served = 0;      // requests finished by any child of this set, ever
   bool offline = false;
-  std::vector<pid_t> pids;               // every child not yet reaped
+  std::vector<pid_t> pids;               // every instance's child (once accepted) not yet gone
   std::vector<InstanceStats> instances;  // the same children in detail: filled by PoolSet::report only
 };
 
@@ -128,10 +137,21 @@ class WorkerPool {
   Result<Lease::Socket> take_socket(Worker& w, const boost::asio::any_io_executor& caller);
   void fail_waiters(AcquireFailure reason, const Error& error, std::size_t how_many);
 
-  void on_status(std::uint64_t id, const boost::system::error_code& ec, std::size_t n);
+  Result<PhpParent*> start_parent(UniqueFd& first_connection);
+  PhpParent* current_parent();
+  PhpParent* find_parent(std::uint64_t id);
+  void on_parent_status(std::uint64_t id, const boost::system::error_code& ec, std::size_t n);
+  void on_parent_exit(std::uint64_t id);
+  void retire_unused_parents();
+  void check_provisional();
+  void poll_accept(std::uint64_t id);
+  void on_accepted(Worker& w, pid_t child);
   void on_exit(std::uint64_t id);
   void on_start_failed(Worker& w, Error error);
-  bool reached_max_requests(const Worker& w) const;
+  void erase_later(std::uint64_t id);
+  void replace_ahead(pid_t old);
+  bool current_generation_ready() const;
+  void retire_old_idle();
   void end_lease(std::uint64_t id, std::optional<Lease::Socket> socket, LeaseEnd how);  // from Lease, any thread
   void on_lease_end(std::uint64_t id, std::optional<Lease::Socket> socket, LeaseEnd how);
 
@@ -162,6 +182,7 @@ class WorkerPool {
   Millis signal_before_terminate_;
 
   std::map<std::uint64_t, std::unique_ptr<Worker>> workers_;
+  std::map<std::uint64_t, std::unique_ptr<PhpParent>> parents_;
   std::deque<Waiter> waiters_;
   std::deque<Clock::time_point> failures_;  // the rapid-fail window
   std::optional<Clock::time_point> offline_until_;

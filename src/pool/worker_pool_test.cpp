@@ -43,7 +43,10 @@ TEST_F(WorkerPoolTest, ServesPhpWithOnlyThePoolEnvironment) {
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(body_of(*out), "umask=7 pid=" + std::to_string(lease->pid()) + " mem=64M");
   EXPECT_EQ(proc_list(lease->pid(), "environ"),
-            (std::vector<std::string>{"APP_ENV=test", "PHP_FCGI_CHILDREN=0", "PHP_FCGI_MAX_REQUESTS=200"}));
+            (std::vector<std::string>{"APP_ENV=test", "PHP_FCGI_CHILDREN=3", "PHP_FCGI_MAX_REQUESTS=0"}));
+  // The instance is a child of the set's php-cgi parent, and the only parent.
+  ASSERT_EQ(wp.stats().parents.size(), 1u);
+  EXPECT_EQ(parent_of(lease->pid()), wp.stats().parents[0]);
   // OPcache checks the worker's own permission and root for every cached script
   EXPECT_EQ(proc_list(lease->pid(), "cmdline"),
             (std::vector<std::string>{"php-cgi", "-c", ini.string(), "-d", "opcache.validate_permission=1", "-d",

@@ -1,0 +1,237 @@
+// WorkerPool and its php-cgi parents: starting one, seeing it exec or die,
+// stopping it once no instance uses it, and noticing which of its children
+// accepted an instance's connection. Runs with mutex_ held, like worker_pool.cpp.
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+
+#include "common/log.hpp"
+#include "pool/instance.hpp"
+#include "pool/worker_pool.hpp"
+
+namespace gatehouse::pool {
+
+namespace asio = boost::asio;
+
+namespace {
+
+Error pool_error(const std::string& ctx, std::string op, std::string detail) {
+  Error e = Error::logic(std::move(op), "", std::move(detail));
+  e.context = ctx;
+  return e;
+}
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
+  return "ended";
+}
+
+}  // namespace
+
+Result<PhpParent*> WorkerPool::start_parent(UniqueFd& first_connection) {
+  std::uint64_t id = next_id_++;
+  auto path = options_.socket_dir / fmt::format("{}-{}.sock", options_.socket_prefix, id);
+  std::optional<struct ::stat> ini;
+  if (struct ::stat st{}; !spec_.php_ini.empty() && ::stat(spec_.php_ini.c_str(), &st) == 0) ini = st;
+  auto spawned = spawn_worker(spec_, path);
+  if (!spawned) return std::unexpected(spawned.error());
+  first_connection = std::move(spawned->connection);
+  auto p = std::make_unique<PhpParent>(strand_, id, *spawned, generation_);
+  p->credentials = spec_.credentials;
+  p->ini = ini;
+  p->provisional = waiters_.empty();
+  boost::system::error_code ec;
+  p->status.non_blocking(true, ec);
+  asio::async_read(p->status, asio::buffer(&p->report, sizeof p->report),
+                   [this, id](const boost::system::error_code& e, std::size_t n) {
+                     std::lock_guard lock(mutex_);
+                     on_parent_status(id, e, n);
+                   });
+  p->pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [this, id](const boost::system::error_code& e) {
+    std::lock_guard lock(mutex_);
+    if (!e) on_parent_exit(id);
+  });
+  log::debug("{} started php-cgi parent pid {} ({} children)", ctx(), p->pid, children_for(settings_.max_instances));
+  ++totals_.php_starts;
+  PhpParent* raw = p.get();
+  parents_.emplace(id, std::move(p));
+  return raw;
+}
+
+PhpParent* WorkerPool::current_parent() {
+  for (auto& [id, p] : parents_)
+    if (p->generation == generation_ && !p->signalled && !p->reaped) return p.get();
+  return nullptr;
+}
+
+PhpParent* WorkerPool::find_parent(std::uint64_t id) {
+  auto it = parents_.find(id);
+  return it == parents_.end() ? nullptr : it->second.get();
+}
+
+// EOF: execve succeeded (the pipe is CLOEXEC); the children accept once
+// php-cgi is up (poll_accept sees it). A full report: a step failed, and the
+// child _exits by itself (on_parent_exit reaps it).
+void WorkerPool::on_parent_status(std::uint64_t id, const boost::system::error_code& ec, std::size_t n) {
+  PhpParent* p = find_parent(id);
+  if (!p || p->signalled) return;
+  Error e;
+  if (n == sizeof p->report) {
+    e = child_report_error(spec_, p->report);
+  } else if (ec != asio::error::eof) {
+    e = Error::sys("read status pipe of", std::to_string(p->pid), ec.value());
+    e.context = ctx();
+  } else {
+    return;
+  }
+  log::error("{}", e.message());
+  p->signalled = true;  // its exit is this failure, counted once here
+  count_failure(nullptr, e);
+  fail_waiters(AcquireFailure::StartFailed, e, 1);
+  for (auto& [wid, w] : workers_)
+    if (w->parent == id) w->state = State::Retiring, w->signalled = true, w->connection.reset();
+}
+
+// The group is killed before the parent is reaped, while its pid still names
+// the group: children it left behind (it was SIGKILLed, or exited on
+// SIGTERM without waiting for them) must not keep serving.
+void WorkerPool::on_parent_exit(std::uint64_t id) {
+  PhpParent* p = find_parent(id);
+  if (!p) return;
+  p->kill_group(SIGKILL);
+  int status = 0;
+  if (::waitpid(p->pid, &status, WNOHANG) == 0) {  // not reapable yet: wait again
+    p->pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [this, id](const boost::system::error_code& e) {
+      std::lock_guard lock(mutex_);
+      if (!e) on_parent_exit(id);
+    });
+    return;
+  }
+  p->reaped = true;
+  if (!p->signalled && !stopped_) {
+    bool started = false;
+    for (const auto& [wid, w] : workers_) started = started || (w->parent == id && w->pid != 0);
+    boost::system::error_code ec;
+    std::size_t n = started ? 0 : p->status.read_some(asio::buffer(&p->report, sizeof p->report), ec);
+    Error e = n == sizeof p->report ? child_report_error(spec_, p->report)
+              : started             ? pool_error(ctx(), "run worker",
+                                                 fmt::format("php-cgi parent pid {} {}", p->pid, describe_exit(status)))
+                        : pool_error(ctx(), "start php-cgi", "worker " + describe_exit(status) + " at start");
+    log::warn("{}", e.message());
+    count_failure(nullptr, e);
+    if (!started) fail_waiters(AcquireFailure::StartFailed, e, 1);
+  } else {
+    log::debug("{} php-cgi parent pid {} {}", ctx(), p->pid, describe_exit(status));
+  }
+  std::erase_if(workers_, [id](const auto& entry) { return entry.second->parent == id; });
+  ::unlink(p->socket_path.c_str());
+  parents_.erase(id);
+  serve_waiters();
+  finish_stop_if_done();
+}
+
+// A parent started before any request may have read a php.ini that changed
+// since: `gatehouse serve` creates the pool accounts, then `perms apply`
+// grants them their php.ini (its ctime changes). At the first request, such a
+// parent is dropped, unused, and the request waits for a fresh one.
+void WorkerPool::check_provisional() {
+  PhpParent* p = current_parent();
+  if (!p || !p->provisional) return;
+  p->provisional = false;
+  struct ::stat now {};
+  bool exists = !spec_.php_ini.empty() && ::stat(spec_.php_ini.c_str(), &now) == 0;
+  if (exists == p->ini.has_value() &&
+      (!exists || (now.st_ino == p->ini->st_ino && now.st_dev == p->ini->st_dev && now.st_size == p->ini->st_size &&
+                   now.st_mtim.tv_sec == p->ini->st_mtim.tv_sec && now.st_mtim.tv_nsec == p->ini->st_mtim.tv_nsec &&
+                   now.st_ctim.tv_sec == p->ini->st_ctim.tv_sec && now.st_ctim.tv_nsec == p->ini->st_ctim.tv_nsec)))
+    return;
+  log::info("{} {} changed since php-cgi parent pid {} started ahead: starting another", ctx(), spec_.php_ini.string(),
+            p->pid);
+  p->stale = true;
+  ++generation_;
+  for (auto& [id, w] : workers_)
+    if (w->parent == p->id && (w->state == State::Idle || w->state == State::Starting))
+      retire(*w, options_.stop_grace, SIGTERM);
+  retire_unused_parents();
+}
+
+// A parent of an older generation (or any, when stopping) goes once no
+// instance uses it: its children are idle or gone, so SIGTERM ends them all.
+void WorkerPool::retire_unused_parents() {
+  for (auto& [id, p] : parents_) {
+    if (p->signalled || p->reaped || (p->generation == generation_ && !stopped_)) continue;
+    bool used = false;
+    for (const auto& [wid, w] : workers_) used = used || w->parent == id;
+    if (used) continue;
+    log::debug("{} stopping php-cgi parent pid {}", ctx(), p->pid);
+    p->terminate(options_.stop_grace);
+    p->kill_timer.async_wait([this, id](const boost::system::error_code& ec) {
+      std::lock_guard lock(mutex_);
+      if (PhpParent* still = ec ? nullptr : find_parent(id)) still->kill_group(SIGKILL);
+    });
+  }
+}
+
+// Starting until a child holds the connection: right away when one waits in
+// accept(), after php-cgi's start when the parent is new. Polled briefly, then
+// less often; a connection nobody takes within start_timeout is a failed start.
+void WorkerPool::poll_accept(std::uint64_t id) {
+  Worker* w = find(id);
+  if (!w || w->state != State::Starting) return;
+  PhpParent* p = find_parent(w->parent);
+  if (!p || p->signalled) return;
+  if (pid_t child = accepted_by(w->connection.get(), p->pid); child > 0) return on_accepted(*w, child);
+  auto waited = Clock::now() - w->connected;
+  if (waited > options_.start_timeout)
+    return on_start_failed(*w, pool_error(ctx(), "start php-cgi",
+                                          fmt::format("no child of php-cgi parent pid {} took a connection in {} ms",
+                                                      p->pid, options_.start_timeout.count())));
+  using std::chrono::microseconds;
+  w->accept_timer.expires_after(waited < Millis(5) ? microseconds(200) : waited < Millis(200) ? Millis(1) : Millis(10));
+  w->accept_timer.async_wait([this, id](const boost::system::error_code& ec) {
+    std::lock_guard lock(mutex_);
+    if (!ec) poll_accept(id);
+  });
+}
+
+void WorkerPool::on_accepted(Worker& w, pid_t child) {
+  // A child being retired may have taken the connection before our signal
+  // reached it (it would drop it): connect again, another child takes it.
+  bool retiring = false;
+  for (const auto& [id, o] : workers_) retiring = retiring || (o->pid == child && o->state == State::Retiring);
+  int fd = retiring ? -1 : static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+  if (fd < 0) {
+    PhpParent* p = find_parent(w.parent);
+    auto again = p->connect();
+    if (!again) return on_start_failed(w, again.error());
+    w.connection = std::move(*again);
+    return poll_accept(w.id);
+  }
+  w.pid = child;
+  w.pidfd.assign(fd);
+  if (PhpParent* p = find_parent(w.parent)) p->ready = true;
+  w.pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [this, id = w.id](const boost::system::error_code& e) {
+    std::lock_guard lock(mutex_);
+    if (!e) on_exit(id);
+  });
+  w.state = State::Idle;
+  w.idle_since = Clock::now();
+  auto took = std::chrono::duration_cast<std::chrono::microseconds>(w.idle_since - w.connected).count();
+  if (w.replaces != 0)
+    log::info("{} recycled php-cgi child pid {}: pid {}, forked ahead by parent pid {}, took its place in {} us", ctx(),
+              w.replaces, child, w.parent_pid, took);
+  else
+    log::debug("{} php-cgi child pid {} of parent pid {} took instance {} in {} us", ctx(), child, w.parent_pid, w.id,
+               took);
+  if (current_generation_ready()) retire_old_idle();  // this one too, when it went to an old parent
+  retire_unused_parents();
+  serve_waiters();
+}
+
+}  // namespace gatehouse::pool
