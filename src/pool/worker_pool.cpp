@@ -301,7 +301,7 @@ void WorkerPool::on_lease_end(std::uint64_t id, std::optional<Lease::Socket> soc
         pid_t old = w->pid;
         retire(*w, options_.stop_grace, SIGTERM);
         replace_ahead(old);
-      } else if (stopped_ || (w->generation != generation_ && current_generation_ready())) {
+      } else if (stopped_ || on_stale_parent(*w) || (w->generation != generation_ && current_generation_ready())) {
         ++totals_.recycles;
         retire(*w, options_.stop_grace, SIGTERM);
       } else {
@@ -460,6 +460,7 @@ void WorkerPool::housekeeping() {
     log::info("{} {} changed: recycling workers", ctx(), settings_.monitor_changes_to->string());
     recycle_now();
   }
+  check_account();
 }
 
 // Compares inode, size, mtime and ctime: an editor that writes a new file and

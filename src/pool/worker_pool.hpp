@@ -144,6 +144,9 @@ class WorkerPool {
   void on_parent_exit(std::uint64_t id);
   void retire_unused_parents();
   void check_provisional();
+  void check_account();
+  void drop_parent(PhpParent& p);
+  bool on_stale_parent(const Worker& w);
   void poll_accept(std::uint64_t id);
   void on_accepted(Worker& w, pid_t child);
   void on_exit(std::uint64_t id);

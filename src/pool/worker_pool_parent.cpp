@@ -153,12 +153,41 @@ void WorkerPool::check_provisional() {
     return;
   log::info("{} {} changed since php-cgi parent pid {} started ahead: starting another", ctx(), spec_.php_ini.string(),
             p->pid);
-  p->stale = true;
-  ++generation_;
+  drop_parent(*p);
+}
+
+// Never used again: its idle and starting instances go now, busy ones when
+// their request ends, then the parent itself (retire_unused_parents).
+void WorkerPool::drop_parent(PhpParent& p) {
+  p.stale = true;
+  if (p.generation == generation_) ++generation_;
   for (auto& [id, w] : workers_)
-    if (w->parent == p->id && (w->state == State::Idle || w->state == State::Starting))
+    if (w->parent == p.id && (w->state == State::Idle || w->state == State::Starting))
       retire(*w, options_.stop_grace, SIGTERM);
   retire_unused_parents();
+}
+
+bool WorkerPool::on_stale_parent(const Worker& w) {
+  auto it = parents_.find(w.parent);
+  return it != parents_.end() && it->second->stale;
+}
+
+// A parent lives as long as its set, so the account it runs as is checked
+// again at every housekeeping tick (not only before each instance): one
+// deleted or renumbered since stops the set's processes within a tick, and
+// no process keeps running as a uid that a new account may get.
+void WorkerPool::check_account() {
+  if (!options_.resolve_credentials) return;
+  bool running = false;
+  for (const auto& [id, p] : parents_) running = running || (!p->stale && !p->signalled && !p->reaped);
+  if (!running) return;
+  auto fresh = options_.resolve_credentials();
+  for (auto& [id, p] : parents_) {
+    if (p->stale || p->signalled || p->reaped || (fresh && *fresh == p->credentials)) continue;
+    log::warn("{} account {} {} since php-cgi parent pid {} started: stopping its processes", ctx(),
+              p->credentials.switches() ? p->credentials.name : "of the server", fresh ? "changed" : "is gone", p->pid);
+    drop_parent(*p);
+  }
 }
 
 // A parent of an older generation (or any, when stopping) goes once no
