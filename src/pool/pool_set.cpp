@@ -83,7 +83,8 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
   options.socket_dir = options_.socket_dir;
   const bool own = account == accounts::pool_account(pool);
   options.socket_prefix = own ? pool.name : pool.name + "." + account;
-  if (options_.resolve)  // resolved here once to refuse a bad account early, then again before each spawn
+  options.keep_warm = own;  // one warm parent per pool, not one per impersonated user
+  if (options_.resolve)     // resolved here once to refuse a bad account early, then again before each spawn
     options.resolve_credentials = [resolve = options_.resolve, pool, account] { return resolve(pool, account); };
   SpawnSpec spec = make_spawn_spec(pool, std::move(credentials));
   if (options_.sandbox) {

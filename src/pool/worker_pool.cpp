@@ -461,6 +461,11 @@ void WorkerPool::housekeeping() {
     recycle_now();
   }
   check_account();
+  if (!options_.keep_warm && workers_.empty() && waiters_.empty() && !parents_.empty()) {
+    log::debug("{} idle: stopping its php-cgi parent", ctx());
+    ++generation_;  // the next request starts a new one
+    retire_unused_parents();
+  }
 }
 
 // Compares inode, size, mtime and ctime: an editor that writes a new file and

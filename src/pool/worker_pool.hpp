@@ -57,6 +57,10 @@ struct PoolOptions {
   // Start the php-cgi parent and one instance with start(), so that the
   // first request does not wait for php-cgi to start.
   bool prestart = true;
+  // Keep the php-cgi parent (and its OPcache) once idle_timeout stopped every
+  // instance. PoolSet keeps the pool's own set warm; a set of an impersonated
+  // account (one per user with fastcgi.impersonate) stops entirely instead.
+  bool keep_warm = true;
   Millis start_timeout{30000};  // a connection no child accepted by then: a failed start
 };
 

@@ -155,6 +155,25 @@ TEST_F(WorkerPoolTest, IdleWorkersStopAfterIdleTimeout) {
   EXPECT_EQ(wp.stats().failures, 0u);
 }
 
+// A set that is not kept warm (an impersonated account's) stops its php-cgi
+// parent too once idle: nothing stays per idle user.
+TEST_F(WorkerPoolTest, AColdSetStopsItsParentWhenIdle) {
+  PoolOptions options;
+  options.idle_timeout = 300ms;
+  options.housekeeping_interval = 50ms;
+  options.keep_warm = false;
+  auto& wp = h().make_pool(php_pool(), options);
+  auto lease = h().acquire(wp);
+  ASSERT_TRUE(lease.has_value());
+  pid_t parent = parent_of(lease->pid());
+  lease->release();
+  EXPECT_TRUE(wait_until([&] { return !process_exists(parent) && wp.stats().parents.empty(); }, 3000ms));
+  EXPECT_EQ(wp.stats().failures, 0u);
+  auto again = h().acquire(wp);  // and the next request starts a new one
+  ASSERT_TRUE(again.has_value());
+  EXPECT_NE(parent_of(again->pid()), parent);
+}
+
 TEST_F(WorkerPoolTest, WorkerKilledMidRequestCostsOnlyThatRequest) {
   auto& wp = h().make_pool(php_pool());
   auto slow = script("slow.php", "<?php sleep(5); echo 'late';");
