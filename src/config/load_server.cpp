@@ -1,4 +1,7 @@
 // Reads [server], [server.limits] and [accounts].
+#include <algorithm>
+
+#include "config/farm_keys.hpp"
 #include "config/keys.hpp"
 #include "config/sections.hpp"
 #include "config/values.hpp"
@@ -22,6 +25,7 @@ const Keys<Server> kServerKeys = {
     field("threads", &Server::threads, 0u, 1024u),
     field("shutdown_timeout", &Server::shutdown_timeout),
     section("limits", "[server.limits]", &Server::limits, kLimitsKeys),
+    custom("trusted_proxies", read_trusted_proxies),
 };
 
 void read_anonymous(TableReader& t, std::string_view name, Accounts& accounts) {
@@ -33,10 +37,25 @@ void read_anonymous(TableReader& t, std::string_view name, Accounts& accounts) {
 
 const Keys<Accounts> kAccountsKeys = {
     custom("anonymous", read_anonymous),
+    custom("anonymous_uid", read_anonymous_uid),
+    custom("anonymous_gid", read_anonymous_gid),
 };
 
 }  // namespace
 
+const Keys<Server>& node_server_keys() {
+  // Where a node keeps its own state and logs, and its thread count: the
+  // [server] keys that may differ between nodes without changing behaviour.
+  static const Keys<Server> keys = [] {
+    Keys<Server> out;
+    for (const auto& k : kServerKeys)
+      if (k.name == "state_dir" || k.name == "log_dir" || k.name == "threads") out.push_back(k);
+    return out;
+  }();
+  return keys;
+}
+
+Key<Config> node_key() { return custom("node", read_node); }
 Key<Config> server_key() { return section("server", "[server]", &Config::server, kServerKeys); }
 Key<Config> accounts_key() { return section("accounts", "[accounts]", &Config::accounts, kAccountsKeys); }
 

@@ -10,6 +10,7 @@
 
 #include "accounts/identity.hpp"
 #include "accounts/names.hpp"
+#include "config/summary.hpp"
 #include "perms/access.hpp"
 #include "perms/reach.hpp"
 #include "perms/report.hpp"
@@ -290,6 +291,13 @@ class Auditor {
           "pool " + r.pool + ": " + r.setting + " (" + where + ") is shared with other pools or accounts",
           "set " + r.setting + " = " + r.proposed.string() + " in " +
               (pool && !pool->php_ini.empty() ? pool->php_ini.string() : "the pool's php.ini"));
+    }
+    for (const auto& risk : config::session_store_risks(config_)) {
+      const bool locking = risk.key == "redis.session.locking_enabled";
+      add(locking ? "redis-session-locking" : "shared-redis-sessions", Severity::Medium, risk.pos.file, "",
+          risk.message,
+          locking ? "redis.session.locking_enabled = 1 in " + risk.pos.file
+                  : "session.save_path = \"tcp://...?prefix=<pool>:\" in " + risk.pos.file);
     }
     std::vector<NoScriptFolder> no_scripts;  // where the server refuses to run scripts
     for (const auto& pool : config_.pools) {
