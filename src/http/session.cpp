@@ -71,6 +71,7 @@ const config::Limits& Session::limits() const { return worker_.limits(); }
 
 void Session::start() {
   deadline_ = Steady::now() + limits().header_timeout;  // a new connection must send a request promptly
+  if (!begin_forwarding()) return destroy();
   begin_request();
 }
 
@@ -137,6 +138,7 @@ void Session::do_read() {
 void Session::on_read(boost::system::error_code ec, std::size_t n) {
   if (ec) return destroy();  // peer gone, or closed by a deadline or a drain
   buffer_.commit(n);
+  if (forwarding_.proxy_pending && !take_proxy_header()) return;
   auto now = Steady::now();
   if (phase_ == Phase::Idle) {
     phase_ = Phase::Head;
@@ -253,6 +255,7 @@ void Session::on_parse_error(boost::system::error_code ec) {
 
 void Session::process() {
   keep_alive_ = parser_->keep_alive() && !draining_ && !worker_.draining();
+  if (forwarding_.port.forwarded_headers) apply_forwarded_headers();
   std::string_view path = request_.path();
   if (request_.version >= 11 && request_.host.empty())
     return error_response(400, 0, "HTTP/1.1 requests must carry a Host header.", true);

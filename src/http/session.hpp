@@ -18,6 +18,7 @@
 #include "handlers/port.hpp"
 #include "handlers/static_handler.hpp"
 #include "http/auth_gate.hpp"
+#include "http/forwarding.hpp"
 #include "http/framing.hpp"
 #include "http/request.hpp"
 #include "http/router.hpp"
@@ -78,6 +79,15 @@ class Session final
   void deliver_body();
   void on_parse_error(boost::system::error_code ec);
 
+  // Behind a load balancer (session_forwarding.cpp): false when the
+  // connection is refused (an untrusted peer on a PROXY port) or was answered.
+  bool begin_forwarding();
+  // With a PROXY header pending: true when the buffer holds request bytes to
+  // parse now; otherwise it has read on or ended the session.
+  bool take_proxy_header();
+  // X-Forwarded-For / -Proto of a request from a trusted peer into peer_.
+  void apply_forwarded_headers();
+
   // Routing, authorization and dispatch.
   void process();
   // Rewrite rules, then request filtering (IIS's order): false when the
@@ -113,6 +123,7 @@ class Session final
   boost::asio::ip::tcp::socket socket_;
   int fd_ = -1;
   handlers::Peer peer_;
+  ConnectionForwarding forwarding_;
   boost::asio::ip::address local_ip_;
   boost::beast::flat_buffer buffer_;
   Request request_;

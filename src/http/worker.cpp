@@ -19,7 +19,7 @@ constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 }  // namespace
 
 Worker::Worker(const Router& router, const config::Server& server, const std::vector<std::unique_ptr<AccessLog>>& logs)
-    : router_(router), server_(server), logs_(logs), buffers_(logs.size()) {
+    : router_(router), server_(server), logs_(logs), buffers_(logs.size()), forwarding_(router.sites(), server) {
   clock_.update();
 }
 

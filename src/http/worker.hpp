@@ -19,6 +19,7 @@
 #include "handlers/php_routing.hpp"
 #include "http/access_log.hpp"
 #include "http/clock.hpp"
+#include "http/forwarding.hpp"
 #include "http/router.hpp"
 #include "http/session.hpp"
 
@@ -45,6 +46,7 @@ class Worker {
   boost::asio::io_context& io() { return io_; }
   const Router& router() const { return router_; }
   const config::Limits& limits() const { return server_.limits; }
+  Forwarding& forwarding() { return forwarding_; }
   Clock& clock() { return clock_; }
   handlers::FileCache& file_cache() { return file_cache_; }
   bool draining() const { return draining_; }
@@ -79,6 +81,7 @@ class Worker {
   bool draining_ = false;
   AuthGate* auth_gate_ = nullptr;
   std::unique_ptr<handlers::PhpRouting> php_;
+  Forwarding forwarding_;
 };
 
 }  // namespace gatehouse::http
