@@ -3,8 +3,8 @@ session.save_handler = redis (Debian's php-redis) keeps its sessions in a real
 redis-server started here on a free loopback port (and stopped after). `check`
 says where sessions go and warns when phpredis locking is off or two pools
 share one database and key prefix; the permission plan plans no session folder."""
+import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -139,6 +139,21 @@ class RedisSessions(unittest.TestCase):
         self.assertNotIn("session.save_path", p.stdout)
         self.assertNotIn("/var/lib/php/sessions", p.stdout)
         self.assertIn(f"sessions go to Redis tcp://127.0.0.1:{self.redis.port}", p.stdout)
+
+    def test_the_audit_reports_locking_off(self):
+        ini = os.path.join(self.server.root, "nolock.ini")
+        write(ini, redis_ini(self.redis.port, extra=""))
+        with open(self.server.config) as f:
+            text = f.read().replace(f'php_ini = "{self.server.ini}"', f'php_ini = "{ini}"')
+        config = os.path.join(self.server.root, "nolock.toml")
+        write(config, text)
+        p = subprocess.run([BIN, "perms", "audit", "--config", config, "--json"], capture_output=True, text=True,
+                           timeout=120)
+        self.assertIn(p.returncode, (0, 1), p.stdout + p.stderr)
+        rules = {f["rule"]: f for f in json.loads(p.stdout)["findings"]}
+        self.assertIn("redis-session-locking", rules, p.stdout)
+        self.assertIn("redis.session.locking_enabled = 1 in " + ini, rules["redis-session-locking"]["fix"])
+        self.assertNotIn("shared-session-dir", rules)
 
 
 class RedisRisks(unittest.TestCase):
