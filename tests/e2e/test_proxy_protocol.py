@@ -12,6 +12,8 @@ import time
 import unittest
 
 from ghtest import Reader, build_request
+from test_auth import AuthServerTest, basic
+from test_identity import IdentityServer, require_root
 from test_php import PhpServer
 
 SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
@@ -209,6 +211,44 @@ class OffByDefault(ForwardingServerTest):
         seen = self.ask(headers={"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https"})
         self.assertEqual(seen["addr"], "127.0.0.1")
         self.assertEqual(seen["https"], "")
+
+
+class ThrottleBehindBalancer(AuthServerTest):
+    """Basic authentication behind a balancer: failed logins are counted per
+    client the PROXY header names, not per balancer (which would lock every
+    user out at once, or let one attacker hide among them)."""
+
+    @classmethod
+    def site_config(cls):
+        return "proxy_protocol = true\n" + super().site_config()
+
+    @classmethod
+    def setUpClass(cls):
+        require_root(cls)
+        cls.server = IdentityServer(site=cls.site_config(), server='trusted_proxies = ["127.0.0.1"]')
+        try:
+            cls.prepare(cls.server)
+        except BaseException:
+            cls.server.close()
+            raise
+
+    def guess(self, client):
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=30) as s:
+            s.sendall(proxy_v2(client, 40000) + build_request("/mine.txt", headers=basic(self.user, "guess")))
+            start = time.monotonic()
+            r = Reader(s).response()
+            return r.status, time.monotonic() - start
+
+    def test_failures_count_per_proxied_client(self):
+        for _ in range(3):  # the free failures of one client
+            self.assertEqual(self.guess("203.0.113.50")[0], 401)
+        status, elapsed = self.guess("203.0.113.50")
+        self.assertEqual(status, 401)
+        self.assertGreaterEqual(elapsed, 0.9, "the fourth guess of one client waits")
+        status, elapsed = self.guess("203.0.113.51")
+        self.assertEqual(status, 401)
+        self.assertLess(elapsed, 0.9, "another client behind the same balancer does not wait")
+        self.assertTrue(self.server.wait_log("203.0.113.51"))
 
 
 if __name__ == "__main__":
