@@ -138,6 +138,34 @@ proxy_protocol = true
         self.assertIn("CLASH: uid 1 is pinned for gh-pool-shop but belongs to account daemon", out)
         self.assertIn("configuration NOT OK", out)
 
+    def test_accounts_create_uses_the_pinned_ids_and_refuses_a_clash(self):
+        import grp
+        import pwd
+        import secrets
+        tag = secrets.token_hex(3)
+        pool, anonymous = "fp" + tag, "gh-fa-" + tag
+        for name in ("gh-pool-" + pool, anonymous):
+            self.addCleanup(subprocess.run, ["sh", "-c", f"userdel {name}; groupdel {name}"], capture_output=True)
+        text = (self.good.replace('name = "shop"\nphp_ini', f'name = "{pool}"\nphp_ini')
+                .replace('pool = "shop"', f'pool = "{pool}"').replace("gh-farm-iusr", anonymous))
+        path = os.path.join(self.dir, "accounts.toml")
+        write(path, text)
+        p = subprocess.run([BIN, "accounts", "create", "--config", path], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(pwd.getpwnam("gh-pool-" + pool).pw_uid, self.uid)
+        self.assertEqual(grp.getgrnam("gh-pool-" + pool).gr_gid, self.uid)
+        self.assertEqual(pwd.getpwnam(anonymous).pw_uid, self.uid + 1)
+        # Another node whose configuration pins a uid this machine gives to daemon.
+        clash = text.replace(f"anonymous_uid = {self.uid + 1}", "anonymous_uid = 1").replace(anonymous, anonymous + "x")
+        self.addCleanup(subprocess.run, ["sh", "-c", f"userdel {anonymous}x; groupdel {anonymous}x"],
+                        capture_output=True)
+        write(path, clash)
+        p = subprocess.run([BIN, "accounts", "create", "--config", path], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        self.assertIn(f"uid 1 is pinned for {anonymous}x but belongs to account daemon", p.stderr)
+        with self.assertRaises(KeyError):
+            pwd.getpwnam(anonymous + "x")
+
     def test_without_farm_the_rules_do_not_apply(self):
         path = os.path.join(self.dir, "plain.toml")
         write(path, self.good.replace("http://*:8080:*", "http://192.0.2.10:8080:*"))
