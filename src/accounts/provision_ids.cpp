@@ -77,8 +77,8 @@ Status check_pinned(const std::string& account, const PinnedIds& ids) {
                            ", but the configuration pins " +
                            (ids.uid ? "uid " + std::to_string(*ids.uid) : std::string{"its uid free"}) +
                            (ids.gid ? " gid " + std::to_string(*ids.gid) : std::string{}) +
-                           "; files on a shared file system would name another account on this node (usermod/groupmod "
-                           "it, or `gatehouse accounts remove` it and let Gatehouse create it again)"));
+                           "; files on a shared file system would name another account on this node (change its ids "
+                           "with usermod/groupmod, or delete it and let Gatehouse create it again)"));
   return {};
 }
 

@@ -116,10 +116,12 @@ void check_sessions(const config::Config& config, FarmReport& report) {
 void check_pinned_ids(const config::Config& config, FarmReport& report) {
   for (const auto& pool : config.pools) {
     if (!pool.uses_pool_identity()) continue;
-    if (!pool.uid || !pool.gid)
-      report.problems.push_back("pool " + pool.name + ": account " + accounts::pool_account(pool) +
-                                " has no pinned uid and gid; each node would pick its own, and ACLs on the shared "
-                                "file system name ids: set uid = N and gid = N in its [[pools]] table");
+    if (pool.uid && pool.gid) continue;
+    const std::string missing = !pool.uid && !pool.gid ? "uid and gid" : !pool.uid ? "uid" : "gid";
+    report.problems.push_back("pool " + pool.name + ": account " + accounts::pool_account(pool) + " has no pinned " +
+                              missing +
+                              "; each node would pick its own, and ACLs on the shared file system name ids: set "
+                              "uid = N and gid = N in its [[pools]] table");
   }
   if (!config.accounts.anonymous_uid || !config.accounts.anonymous_gid)
     report.problems.push_back("the anonymous account " + config.accounts.anonymous +
