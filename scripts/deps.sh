@@ -3,16 +3,19 @@
 # Idempotent: installs only what is missing; does nothing when not root.
 set -euo pipefail
 
+# Sessions out of process (tests/e2e/test_redis_sessions.py): Redis and phpredis.
+FARM=(redis-server php-redis)
+
 BUILD=(build-essential cmake pkg-config
        libboost-system-dev libboost-dev
        libtomlplusplus-dev libacl1-dev libcap-dev libcli11-dev
        libspdlog-dev libfmt-dev nlohmann-json3-dev libpugixml-dev libssl-dev
        libpam0g-dev libpcre2-dev libseccomp-dev libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev ccache clang-format)
 RUNTIME=(php-cgi acl passwd libpam-modules)
-TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate redis-server php-redis)
+TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate)
 
 missing=()
-for p in "${BUILD[@]}" "${RUNTIME[@]}" "${TEST[@]}" "$@"; do
+for p in "${BUILD[@]}" "${RUNTIME[@]}" "${TEST[@]}" "${FARM[@]}" "$@"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
