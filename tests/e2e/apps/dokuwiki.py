@@ -118,6 +118,8 @@ $conf['updatecheck'] = 0;
         f.write("# users.auth.php\n# <?php exit()?>\n")
         for login, password, groups in users:
             f.write(f"{login}:{password_hash(password)}:{login.title()}:{login}@example.org:{groups}\n")
+    for name in ("acl.auth.php", "users.auth.php"):  # Debian's copies are 0600; the tarball's 0644
+        os.chmod(os.path.join(conf, name), 0o644)
 
 
 def password_hash(password):
