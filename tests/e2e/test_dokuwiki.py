@@ -151,7 +151,7 @@ writable = ["{s.app_root}/data"]
         pages = os.path.join(s.app_root, "data/pages")
         tampering = [
             ("chmod o+w on the application root (reachable: its parent is 0755)",
-             ["chmod", "o+rwx", s.app_root], r"(LOW|HIGH)\s+\S+ \(\d+\)"),
+             ["chmod", "o+rwx", s.app_root], r"HIGH\s+open-write \(1\)\n  fix: chmod g-w,o-w "),
             ("an extra ACL entry", ["setfacl", "-m", "u:nobody:rwx", pages], r"MEDIUM\s+extra-access \(1\)"),
             ("a removed grant", ["setfacl", "-x", f"u:{s.pool_account}", pages], r"MEDIUM\s+missing-grant \(\d+\)"),
         ]
