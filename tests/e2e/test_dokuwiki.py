@@ -9,10 +9,11 @@ import os
 import pwd
 import re
 import subprocess
+import tomllib
 import unittest
 
 from apps import dokuwiki
-from apps.site import AppSite, Browser, Forms, require
+from apps.site import AppSite, Browser, Forms, imported_site, require, same_request_filtering
 
 EDITOR, PASSWORD = "editor", "Gatehouse-editor-1"
 LOGO = os.path.join(dokuwiki.DATA, "media/wiki/dokuwiki-128.png")
@@ -60,6 +61,11 @@ writable = ["{s.app_root}/data"]
         self.assertEqual(r.status, 200, r)
         self.assertIn("Logged in as", r.text)
         return b
+
+    def test_0_the_rules_are_what_import_iis_makes_of_the_web_config(self):
+        site, report = imported_site("dokuwiki")
+        self.assertEqual(site["rewrite"], tomllib.loads(dokuwiki.REWRITE)["sites"]["rewrite"], report)
+        same_request_filtering(self, site, dokuwiki.REQUEST_FILTERING)
 
     def test_1_anonymous_home_page(self):
         r = self.visitor.get("/")

@@ -9,10 +9,11 @@ import hashlib
 import json
 import os
 import pwd
+import tomllib
 import unittest
 
 from apps import mediawiki
-from apps.site import AppSite, Browser, Forms, require
+from apps.site import AppSite, Browser, Forms, imported_site, require, same_request_filtering
 
 EDITOR, PASSWORD = "Editor", "Gatehouse-editor-1"
 PNG = "/usr/share/mediawiki/resources/assets/poweredby_mediawiki_88x31.png"
@@ -58,6 +59,11 @@ writable = ["{s.app_root}/images", "{s.app_root}/cache", "{cls.data}"]
         self.assertEqual(r.status, 200, r)
         self.assertIn('"wgUserName":"Editor"', r.text)
         return b
+
+    def test_0_the_rules_are_what_import_iis_makes_of_the_web_config(self):
+        site, report = imported_site("mediawiki")
+        self.assertEqual(site["rewrite"], tomllib.loads(mediawiki.REWRITE)["sites"]["rewrite"], report)
+        same_request_filtering(self, site, mediawiki.REQUEST_FILTERING)
 
     def test_1_anonymous_home_page(self):
         r = self.visitor.get("/", follow=False)

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import tomllib
 import unittest
 import urllib.error
 import urllib.parse
@@ -22,6 +23,7 @@ import urllib.request
 from ghtest import BIN, free_port, write
 
 IN_CI = os.environ.get("CI") == "true"
+IIS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "iis")  # the same sites as IIS hosts them
 
 
 def require(test, package, path):
@@ -46,6 +48,29 @@ def run(*args, timeout=120):
 def delete_account(name):
     subprocess.run(["userdel", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     subprocess.run(["groupdel", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def imported_site(name):
+    """The site `name` as `gatehouse import iis` writes it from iis/applicationHost.config
+    and iis/<name>/web.config, and the import's report."""
+    with tempfile.TemporaryDirectory(prefix="gh-import-") as tmp:
+        out = os.path.join(tmp, "imported.toml")
+        code, stdout, stderr = run("import", "iis", "--applicationhost", os.path.join(IIS, "applicationHost.config"),
+                                   "--web-config", IIS, "--path-map", f"C:\\Sites={IIS}", "--out", out)
+        if code not in (0, 1):
+            raise AssertionError(f"import iis: exit {code}\n{stdout}{stderr}")
+        with open(out, "rb") as f:
+            sites = tomllib.load(f)["sites"]
+    return next(s for s in sites if s["name"] == name), stdout + stderr
+
+
+def same_request_filtering(test, imported, toml_text):
+    """When the import maps requestFiltering, it gives the lists the test serves with."""
+    if "request_filtering" not in imported:
+        return
+    ours = tomllib.loads(toml_text)["sites"]["request_filtering"]
+    fold = lambda d: {k: sorted(v.lower() for v in values) for k, values in d.items() if values}
+    test.assertEqual(fold(imported["request_filtering"]), fold(ours))
 
 
 class AppSite:
