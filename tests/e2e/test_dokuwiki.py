@@ -68,6 +68,7 @@ writable = ["{s.app_root}/data"]
         same_request_filtering(self, site, dokuwiki.REQUEST_FILTERING)
 
     def test_1_anonymous_home_page(self):
+        self.assertNotIn("plan is not applied", self.site.output())  # perms apply ran: serve finds it so
         r = self.visitor.get("/")
         self.assertEqual(r.status, 200, self.site.output())
         self.assertIn("Welcome to your new DokuWiki", r.text)

@@ -66,6 +66,7 @@ writable = ["{s.app_root}/images", "{s.app_root}/cache", "{cls.data}"]
         same_request_filtering(self, site, mediawiki.REQUEST_FILTERING)
 
     def test_1_anonymous_home_page(self):
+        self.assertNotIn("plan is not applied", self.site.output())  # perms apply ran: serve finds it so
         r = self.visitor.get("/", follow=False)
         self.assertEqual((r.status, r.headers["Location"]), (301, f"{self.site.base}/wiki/Main_Page"))
         r = self.visitor.get("/")
