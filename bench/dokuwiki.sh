@@ -75,6 +75,17 @@ start_bg() {  # start_bg LOG CMD...: a session of its own, so the whole tree can
   STARTED+=("$LAST")
 }
 
+# CPU seconds (user + system) of every process the stacks started, the
+# workers they reaped included (cutime/cstime): per request, a figure that
+# depends less on the machine's load than req/s does.
+HZ=$(getconf CLK_TCK)
+stack_cpu() {
+  local p pids=""
+  for p in "${STARTED[@]}"; do pids="$pids $p $(descendants "$p")"; done
+  for p in $pids; do [ -r "/proc/$p/stat" ] && sed 's/^.*) //' "/proc/$p/stat"; done |
+    awk -v hz="$HZ" '{ t += $12 + $13 + $14 + $15 } END { printf "%.3f", t / hz }'
+}
+
 cat >"$TMP/report.lua" <<'EOF'
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -246,17 +257,20 @@ measure() {  # measure ROUND NAME PORT
     printf '%s\t%s\tFAIL\n' "$round" "$st" >>"$OUT/results.tsv"
   else
     wrk -t1 -c"$WORKERS" -d"${WARMUP}s" "$url" >/dev/null 2>&1
+    cpu0=$(stack_cpu)
     wrk -t1 -c"$CONC" -d"${DURATION}s" --latency -s "$TMP/report.lua" "$url" >"$OUT/wrk-$st-$round.txt" 2>&1
+    cpu1=$(stack_cpu)
     line=$(sed -n 's/^RESULT //p' "$OUT/wrk-$st-$round.txt")
+    line="$line $(awk -v a="$cpu0" -v b="$cpu1" -v n="${line##* }" 'BEGIN { printf "%.2f", (n > 0 ? (b - a) * 1000 / n : 0) }')"
     printf '%s\t%s\t%s\n' "$round" "$st" "$(echo "$line" | tr ' ' '\t')" >>"$OUT/results.tsv"
-    log "round $round $st: req/s p50_ms p99_ms errors requests = $line"
+    log "round $round $st: req/s p50_ms p99_ms errors requests cpu_ms/req = $line"
   fi
   for i in "${!STARTED[@]}"; do stop_group "${STARTED[$i]}"; done
   STARTED=()
 }
 
 IFS=, read -r -a LIST <<<"$STACKS"
-printf 'round\tstack\trps\tp50_ms\tp99_ms\terrors\trequests\n' >"$OUT/results.tsv"
+printf 'round\tstack\trps\tp50_ms\tp99_ms\terrors\trequests\tcpu_ms_per_req\n' >"$OUT/results.tsv"
 log "DokuWiki page, $WORKERS workers, wrk -c$CONC -d${DURATION}s, 2 rounds -> $OUT"
 for round in 1 2; do
   order=("${LIST[@]}")
@@ -271,16 +285,17 @@ done
 {
   echo "# bench/dokuwiki.sh $(date -Is): GET /doku.php?id=start, $WORKERS PHP workers, wrk -t1 -c$CONC -d${DURATION}s"
   echo "# host $(uname -sr), $(nproc) CPUs, loadavg $(cut -d' ' -f1-3 /proc/loadavg); $(php-cgi -v | head -1 | cut -d' ' -f1-2)"
-  awk -F'\t' 'NR > 1 && $3 != "FAIL" { s[$2] += $3; n[$2]++; p99[$2] = p99[$2] " " $5 }
+  awk -F'\t' 'NR > 1 && $3 != "FAIL" { s[$2] += $3; n[$2]++; p99[$2] = p99[$2] " " $5; cpu[$2] += $8 }
     NR > 1 { if (!($2 in seen)) { seen[$2] = 1; order[++k] = $2 } if ($3 == "FAIL") fail[$2] = 1 }
     END {
-      printf "%-10s %10s %14s\n", "stack", "req/s", "p99 ms (r1 r2)"
+      printf "%-10s %10s %16s %12s\n", "stack", "req/s", "p99 ms (r1 r2)", "CPU ms/req"
       for (i = 1; i <= k; i++) { st = order[i]
-        if (n[st]) printf "%-10s %10.1f %14s%s\n", st, s[st] / n[st], p99[st], fail[st] ? "  (a round failed)" : ""
+        if (n[st]) printf "%-10s %10.1f %16s %12.2f%s\n", st, s[st] / n[st], p99[st], cpu[st] / n[st],
+                          fail[st] ? "  (a round failed)" : ""
         else printf "%-10s %10s\n", st, "FAIL" }
       for (i = 1; i <= k; i++) for (j = 1; j <= k; j++) { a = order[i]; b = order[j]
         if (a ~ /^gh-/ && b !~ /^gh-/ && n[a] && n[b] && s[b] > 0)
           printf "%s / %s = %.2fx\n", a, b, (s[a] / n[a]) / (s[b] / n[b]) }
     }' "$OUT/results.tsv"
-  echo "# mean req/s of the two rounds; raw: $OUT/results.tsv"
+  echo "# means of the two rounds; CPU ms/req: user+system of the server and its PHP workers; raw: $OUT/results.tsv"
 } | tee "$OUT/table.txt"
