@@ -9,6 +9,7 @@
 # gets its own copy of DokuWiki (from Debian's package, as tests/e2e/apps
 # lays it out) and the same php.ini and extensions (php-cgi's conf.d). Servers
 # run in their own process groups on 127.0.0.1:18100+, stopped by PID on exit.
+# Prints req/s, p99 and CPU ms per request (server + PHP workers, user + system).
 # Needs root, dokuwiki, wrk, nginx, php-fpm, h2o (make bench installs them).
 # Usage: bench/dokuwiki.sh [--duration S] [--warmup S] [--stacks a,b,...] [--out DIR] [--keep]
 set -u -o pipefail
