@@ -72,6 +72,7 @@ $wgCacheDirectory = "$IP/cache";
 $wgMainCacheType = CACHE_NONE;
 $wgUseInstantCommons = false;
 $wgPingback = false;
+$wgJobRunRate = 0;  # no job queue run after a response: no SQLite writer racing the next request
 """)
 
 
