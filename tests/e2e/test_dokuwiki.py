@@ -66,6 +66,7 @@ writable = ["{s.app_root}/data"]
         site, report = imported_site("dokuwiki")
         self.assertEqual(site["rewrite"], tomllib.loads(dokuwiki.REWRITE)["sites"]["rewrite"], report)
         same_request_filtering(self, site, dokuwiki.REQUEST_FILTERING)
+        self.assertTrue(report.endswith(" 0 not mapped\n"), report)  # nothing of the web.config is lost
 
     def test_1_anonymous_home_page(self):
         self.assertNotIn("plan is not applied", self.site.output())  # perms apply ran: serve finds it so

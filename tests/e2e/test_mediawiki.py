@@ -64,6 +64,7 @@ writable = ["{s.app_root}/images", "{s.app_root}/cache", "{cls.data}"]
         site, report = imported_site("mediawiki")
         self.assertEqual(site["rewrite"], tomllib.loads(mediawiki.REWRITE)["sites"]["rewrite"], report)
         same_request_filtering(self, site, mediawiki.REQUEST_FILTERING)
+        self.assertTrue(report.endswith(" 0 not mapped\n"), report)  # nothing of the web.config is lost
 
     def test_1_anonymous_home_page(self):
         self.assertNotIn("plan is not applied", self.site.output())  # perms apply ran: serve finds it so
