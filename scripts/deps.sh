@@ -9,7 +9,7 @@ BUILD=(build-essential cmake pkg-config
        libspdlog-dev libfmt-dev nlohmann-json3-dev libpugixml-dev libssl-dev
        libpam0g-dev libpcre2-dev libseccomp-dev libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev ccache clang-format)
 RUNTIME=(php-cgi acl passwd libpam-modules)
-TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate)
+TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate chromium)
 
 missing=()
 for p in "${BUILD[@]}" "${RUNTIME[@]}" "${TEST[@]}" "$@"; do
