@@ -49,6 +49,16 @@ class AdminListener(unittest.TestCase):
         cls.server.start()
         os.chmod(os.path.join(www, "secret.txt"), 0o600)  # the anonymous account cannot read it: 401.3
         cls.base = f"http://127.0.0.1:{cls.admin_port}"
+        # The site's port is bound (and accepts into its backlog) before the admin listener starts.
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", cls.admin_port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @classmethod
     def tearDownClass(cls):
