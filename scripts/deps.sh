@@ -9,7 +9,11 @@ BUILD=(build-essential cmake pkg-config
        libspdlog-dev libfmt-dev nlohmann-json3-dev libpugixml-dev libssl-dev
        libpam0g-dev libpcre2-dev libseccomp-dev libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev ccache clang-format)
 RUNTIME=(php-cgi acl passwd libpam-modules)
-TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate chromium)
+TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate
+      # real applications (tests/e2e/test_dokuwiki.py, test_mediawiki.py; php-cli runs their set-up scripts); nginx is
+      # named before mediawiki so that it, not apache2, satisfies "apache2 | httpd" in one apt-get run (bench/ uses it)
+      php-cli dokuwiki php-sqlite3 nginx mediawiki
+      chromium)  # the status page test (tests/e2e/test_admin.py): headless screenshot and DOM
 
 missing=()
 for p in "${BUILD[@]}" "${RUNTIME[@]}" "${TEST[@]}" "$@"; do

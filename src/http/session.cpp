@@ -287,8 +287,23 @@ void Session::process() {
 }
 
 bool Session::apply_rules(const SiteRoutes& site, MountMatch& match) {
+  auto filtered = [&](const config::Application& app) {
+    auto decision = filter_request(*site.site, app, canonical_);
+    if (!decision.allowed) {
+      log::info("[site {}] {}: refused by request filtering: {}", site.site->name, canonical_, decision.reason);
+      error_response(404, static_cast<unsigned>(decision.substatus), "The request was refused by request filtering.",
+                     false);
+      return false;
+    }
+    scripts_allowed_ = decision.scripts;
+    return true;
+  };
   const auto& rules = view_->snapshot().router.rewrite_rules(site, *match.mount->application);
   if (!rules.empty()) {
+    // As IIS, request filtering sees the URL the client sent before the
+    // rewrite rules do (/DATA/x must not reach a front controller), and the
+    // rewritten URL again below.
+    if (!filtered(*match.mount->application)) return false;
     // IsFile / IsDirectory are probed as an anonymous request would read files.
     const accounts::Identity* who =
         view_->snapshot().gate ? view_->snapshot().gate->anonymous_identity(*match.mount->application) : nullptr;
@@ -329,15 +344,7 @@ bool Session::apply_rules(const SiteRoutes& site, MountMatch& match) {
       return false;
     }
   }
-  auto decision = filter_request(*site.site, *match.mount->application, canonical_);
-  if (!decision.allowed) {
-    log::info("[site {}] {}: refused by request filtering: {}", site.site->name, canonical_, decision.reason);
-    error_response(404, static_cast<unsigned>(decision.substatus), "The request was refused by request filtering.",
-                   false);
-    return false;
-  }
-  scripts_allowed_ = decision.scripts;
-  return true;
+  return filtered(*match.mount->application);
 }
 
 void Session::refuse_script() {

@@ -174,6 +174,15 @@ class Auditor {
     } else {
       add("group-other-open", Severity::Low, node.path, who,
           bits + " on an application's tree: accounts outside the plan get in", fix);
+      // Reachable write is no hygiene matter: any such account (another
+      // pool's included) can plant or change code that this pool then runs.
+      const unsigned reaching = who == "other" ? access.other : group;
+      if (reaching & 2) {
+        add("open-write", Severity::High, node.path, who,
+            bits + ": every account " + (who == "other" ? "on the machine" : "in that " + who) +
+                " can change what is here, code this pool runs included",
+            "chmod g-w,o-w " + shell_word(node.path) + ", or " + apply_fix_);
+      }
     }
   }
 
