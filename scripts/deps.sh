@@ -15,7 +15,8 @@ RUNTIME=(php-cgi acl passwd libpam-modules)
 TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate
       # real applications (tests/e2e/test_dokuwiki.py, test_mediawiki.py; php-cli runs their set-up scripts); nginx is
       # named before mediawiki so that it, not apache2, satisfies "apache2 | httpd" in one apt-get run (bench/ uses it)
-      php-cli dokuwiki php-sqlite3 nginx mediawiki)
+      php-cli dokuwiki php-sqlite3 nginx mediawiki
+      chromium)  # the status page test (tests/e2e/test_admin.py): headless screenshot and DOM
 
 missing=()
 for p in "${BUILD[@]}" "${RUNTIME[@]}" "${TEST[@]}" "${FARM[@]}" "$@"; do

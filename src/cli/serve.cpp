@@ -18,6 +18,7 @@
 #include "cli/config_source.hpp"
 #include "cli/confinement.hpp"
 #include "cli/embedded.hpp"
+#include "cli/serve_ops.hpp"
 #include "cli/serve_start.hpp"
 #include "common/log.hpp"
 #include "control/sd_notify.hpp"
@@ -39,6 +40,7 @@ sigset_t block_stop_signals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGUSR1);  // reopen the logs (logrotate)
+  sigaddset(&set, SIGHUP);   // reload the configuration
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // sendfile(2) has no MSG_NOSIGNAL
   return set;
@@ -55,11 +57,16 @@ void raise_file_limit() {
 }
 
 // Returns SIGTERM or SIGINT; SIGUSR1 (logrotate, `gatehouse reopen-logs`)
-// reopens the error log and the access logs and goes on waiting.
-int wait_for_stop(const sigset_t& set, http::Server& server) {
+// reopens the error log and the access logs, SIGHUP reloads, and it goes on waiting.
+int wait_for_stop(const sigset_t& set, http::Server& server, reload::Reloader& reloader) {
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      log::info("SIGHUP received: reloading the configuration");
+      (void)reloader.reload();
+      continue;
+    }
     if (sig != SIGUSR1) return sig;
     bool ok = log::reopen();
     server.reopen_logs();
@@ -196,30 +203,41 @@ int serve(const ServeOptions& options) {
     lines = at == std::string::npos ? "" : lines.substr(at + 1);
   }
   if (config_file.empty()) log::info("the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser");
-  // The control socket (gatehouse status, recycle, stop); refused when the state folder is not ours.
-  auto control = control::Server::start(config.server.state_dir, **pools, [&server] {
-    auto sites = nlohmann::json::array();
-    for (const auto& [name, c] : (*server)->site_counts())
-      sites.push_back({{"name", name},
-                       {"requests", c[0] + c[1] + c[2] + c[3] + c[4] + c[5]},
-                       {"1xx", c[1]},
-                       {"2xx", c[2]},
-                       {"3xx", c[3]},
-                       {"4xx", c[4]},
-                       {"5xx", c[5]}});
-    return sites;
-  });
+  reload::Reloader reloader(config_file, config, **server, **pools, reload_builders(*single_user, **pools));
+  // The control socket (gatehouse status, recycle, reload, stop); refused when the state folder is not ours.
+  auto control = control::Server::start(
+      config.server.state_dir, **pools,
+      [&server] {
+        auto sites = nlohmann::json::array();
+        for (const auto& [name, c] : (*server)->site_counts())
+          sites.push_back({{"name", name},
+                           {"requests", c[0] + c[1] + c[2] + c[3] + c[4] + c[5]},
+                           {"1xx", c[1]},
+                           {"2xx", c[2]},
+                           {"3xx", c[3]},
+                           {"4xx", c[4]},
+                           {"5xx", c[5]}});
+        return sites;
+      },
+      [&reloader] { return outcome_json(reloader.reload()); });
   if (!control) {
     log::error("{}", control.error().message());
     return 1;
   }
+  auto admin = start_admin(config, **pools, **server);  // metrics and status page, when configured
+  if (!admin) {
+    log::error("{}", admin.error().message());
+    return 1;
+  }
   (*server)->start();
   control::sd_notify("READY=1");
-  int sig = wait_for_stop(signals, **server);
+  int sig = wait_for_stop(signals, **server, reloader);
   control::sd_notify("STOPPING=1");
   log::info("{} received: stopping (in-flight requests get {}s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
             config.server.shutdown_timeout.count());
   (*server)->stop(config.server.shutdown_timeout);
+  if (*admin) (*admin)->stop();
+  reloader.stop();     // its gates, and no more retiring of worker sets
   (*pools)->stop();    // after in-flight requests finished: their workers end cleanly
   (*gate)->stop();     // password checks in flight post to the I/O threads' io_contexts
   (*control)->stop();  // last: `gatehouse stop` returns when the socket is gone

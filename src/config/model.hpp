@@ -56,12 +56,21 @@ struct IpRange {
   bool contains(int address_family, const std::uint8_t* address) const;
 };
 
+// The admin listener (metrics and status page, issue 12): off unless
+// `listen` is set; a non-loopback address is a loud warning.
+struct Admin {
+  std::string listen;  // "127.0.0.1:9180" or "[::1]:9180"; empty: off
+  std::string ip;      // parsed from listen
+  std::uint16_t port = 0;
+};
+
 struct Server {
   Path state_dir = "/var/lib/gatehouse";  // accounts registry, ACL backups, sockets
   Path log_dir = "/var/log/gatehouse";    // W3C access logs per site, error.log
   unsigned threads = 0;                   // 0: one I/O thread per core
   Seconds shutdown_timeout{30};           // in-flight requests get this long on stop
   Limits limits;
+  Admin admin;
   // Load balancers whose PROXY protocol header and X-Forwarded-* headers are
   // believed (sites opt in with proxy_protocol / forwarded_headers); empty: none.
   std::vector<IpRange> trusted_proxies;

@@ -144,6 +144,8 @@ std::string summary(const Config& config) {
       l.max_url_length, l.max_query_string, l.max_request_headers, l.max_allowed_content_length,
       seconds(l.header_timeout), seconds(l.keepalive_timeout), seconds(l.body_timeout));
   out += fmt::format("anonymous account: {}\n", config.accounts.anonymous);
+  if (!s.admin.listen.empty())
+    out += fmt::format("admin listener: http://{}/metrics (Prometheus) and /status (HTML)\n", s.admin.listen);
   for (const auto& site : config.sites) site_summary(out, site, config);
   for (const auto& pool : config.pools) pool_summary(out, pool);
   return out;

@@ -48,7 +48,7 @@ nlohmann::json error_reply(std::string message) { return {{"ok", false}, {"error
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::start(const std::filesystem::path& state_dir, pool::PoolSet& pools,
-                                              SitesReport sites) {
+                                              SitesReport sites, ReloadAction reload) {
   if (auto ok = check_folder(state_dir, ::geteuid()); !ok) return std::unexpected(ok.error());
   auto path = socket_path(state_dir);
   auto addr = address_of(path);
@@ -67,20 +67,21 @@ Result<std::unique_ptr<Server>> Server::start(const std::filesystem::path& state
   }
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return std::unexpected(Error::sys("pipe2", "control socket"));
-  std::unique_ptr<Server> server(
-      new Server(path, std::move(listener), UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]), pools, std::move(sites)));
+  std::unique_ptr<Server> server(new Server(path, std::move(listener), UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]),
+                                            pools, std::move(sites), std::move(reload)));
   server->thread_ = std::thread([s = server.get()] { s->run(); });
   return server;
 }
 
 Server::Server(std::filesystem::path path, UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write,
-               pool::PoolSet& pools, SitesReport sites)
+               pool::PoolSet& pools, SitesReport sites, ReloadAction reload)
     : path_(std::move(path)),
       listener_(std::move(listener)),
       wake_read_(std::move(wake_read)),
       wake_write_(std::move(wake_write)),
       pools_(pools),
-      sites_(std::move(sites)) {}
+      sites_(std::move(sites)),
+      reload_(std::move(reload)) {}
 
 Server::~Server() { stop(); }
 
@@ -139,13 +140,18 @@ std::string Server::answer(std::string_view line) {
     log::info("control socket: recycling pool {} ({} worker sets)", arg, *n);
     return nlohmann::json{{"ok", true}, {"pool", arg}, {"worker_sets", *n}}.dump();
   }
+  if (verb == "reload" && arg.empty()) {
+    if (!reload_) return error_reply("this server cannot reload").dump();
+    log::info("control socket: reload");
+    return reload_().dump();
+  }
   // Through the signals the main thread already waits for, so `stop` is SIGTERM exactly.
   if ((verb == "stop" || verb == "reopen-logs") && arg.empty()) {
     log::info("control socket: {}", verb);
     ::kill(::getpid(), verb == "stop" ? SIGTERM : SIGUSR1);
     return nlohmann::json{{"ok", true}}.dump();
   }
-  return error_reply("unknown command (status, recycle POOL, stop, reopen-logs)").dump();
+  return error_reply("unknown command (status, recycle POOL, reload, stop, reopen-logs)").dump();
 }
 
 }  // namespace gatehouse::control

@@ -25,8 +25,11 @@ class Server {
   // `sites` adds the per-site part of the status (the HTTP server's counters,
   // which this folder does not see); empty: none.
   using SitesReport = std::function<nlohmann::json()>;
+  // `reload`: reads the configuration again and says what it did
+  // ({"ok", "errors", "changes", "warnings"}); empty: reload is refused.
+  using ReloadAction = std::function<nlohmann::json()>;
   static Result<std::unique_ptr<Server>> start(const std::filesystem::path& state_dir, pool::PoolSet& pools,
-                                               SitesReport sites = {});
+                                               SitesReport sites = {}, ReloadAction reload = {});
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();  // stop()
@@ -36,7 +39,7 @@ class Server {
 
  private:
   Server(std::filesystem::path path, UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write, pool::PoolSet& pools,
-         SitesReport sites);
+         SitesReport sites, ReloadAction reload);
   void run();
   void serve_one(int fd);
   std::string answer(std::string_view line);
@@ -45,6 +48,7 @@ class Server {
   UniqueFd listener_, wake_read_, wake_write_;
   pool::PoolSet& pools_;
   SitesReport sites_;
+  ReloadAction reload_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::thread thread_;
 };

@@ -1,10 +1,12 @@
-// The HTTP server as a whole: the router, the access logs, the listening
-// addresses and one Worker (thread, io_context, acceptors) per I/O thread.
+// The HTTP server as a whole: the current snapshot (router, gate, access logs),
+// the listening addresses and one Worker (thread, io_context, acceptors) per
+// I/O thread. A reload swaps the snapshot and opens or closes addresses.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,6 +17,7 @@
 #include "config/model.hpp"
 #include "http/access_log.hpp"
 #include "http/router.hpp"
+#include "http/snapshot.hpp"
 #include "http/worker.hpp"
 
 namespace gatehouse::http {
@@ -41,8 +44,22 @@ class Server {
   // from that thread's executor; the pool set behind it must outlive the
   // server's threads (stop it after stop()). Before start(). Without it,
   // scripts are answered 404.3.
-  using PhpFactory = std::function<std::unique_ptr<handlers::PhpRouting>(boost::asio::any_io_executor)>;
+  using PhpFactory = http::PhpFactory;
   void set_php(const PhpFactory& make);
+
+  // Reload. prepare: a snapshot of `config` (its router opens every physical
+  // root; a site kept by name keeps its access log), changing nothing yet.
+  // swap: binds the new listening addresses (an error changes nothing), hands
+  // the snapshot to every I/O thread for their next requests, and closes the
+  // addresses no binding uses any more. From one thread at a time, after start().
+  Result<std::shared_ptr<const Snapshot>> prepare(std::shared_ptr<const config::Config> config, AuthGate* gate,
+                                                  PhpFactory php);
+  Status swap(std::shared_ptr<const Snapshot> next);
+  // Whether swap could bind the addresses `next` adds (a probe, as at start).
+  Status probe_new(const Snapshot& next) const;
+  std::shared_ptr<const Snapshot> current() const;
+  // Per site of the current configuration, then "_httperr". Any thread.
+  std::vector<metrics::SiteSample> site_metrics() const;
 
   void start();
   // Every access log reopens its file at its next write. Any thread.
@@ -55,13 +72,15 @@ class Server {
   void stop(std::chrono::seconds grace);
 
  private:
-  explicit Server(const config::Config& config, Router router);
-  Status open_logs();
+  Server() = default;
+  Status open_logs(const config::Config& config, Snapshot& into);
   Status bind_all();
 
-  const config::Config& config_;
-  Router router_;
-  std::vector<std::unique_ptr<AccessLog>> logs_;  // per site, then unrouted
+  std::shared_ptr<Snapshot> initial_;  // until start(): set_auth_gate and set_php fill it
+  std::shared_ptr<const Snapshot> current_;
+  std::map<std::string, std::weak_ptr<AccessLog>> log_by_dir_;                 // a kept site keeps its log
+  std::map<std::string, std::weak_ptr<metrics::SiteMetrics>> metrics_by_dir_;  // and its counters
+  mutable std::mutex current_mutex_;
   std::vector<ListenAddress> addresses_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;

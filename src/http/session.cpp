@@ -53,7 +53,7 @@ const accounts::Identity kAsServer;  // no gate: the server's own account
 }  // namespace
 
 Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket)
-    : worker_(worker), socket_(std::move(socket)), fd_(socket_.native_handle()) {
+    : worker_(worker), view_(worker.view()), socket_(std::move(socket)), fd_(socket_.native_handle()) {
   boost::system::error_code ec;
   auto local = socket_.local_endpoint(ec);
   local_ip_ = local.address();
@@ -67,7 +67,7 @@ Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket)
 
 Session::~Session() = default;
 
-const config::Limits& Session::limits() const { return worker_.limits(); }
+const config::Limits& Session::limits() const { return view_->config().server.limits; }
 
 void Session::start() {
   deadline_ = Steady::now() + limits().header_timeout;  // a new connection must send a request promptly
@@ -99,8 +99,13 @@ void Session::begin_request() {
   parser_.emplace(request_, limits());
   out_.clear();
   out_sent_ = 0;
+  sent_bytes_ = 0;
   canonical_.clear();
-  log_slot_ = worker_.unrouted_slot();
+  if (view_ != worker_.view()) {  // a reload: this request takes the new snapshot
+    handler_.reset();             // the last one (done) may refer to the old view's PHP routing
+    view_ = worker_.view();
+  }
+  log_slot_ = view_->unrouted_slot();
   status_ = substatus_ = 0;
   win32_ = 0;
   log_as_.reset();
@@ -269,7 +274,7 @@ void Session::process() {
     if (request_.host.empty()) return error_response(400, 0, "The request target has no authority.", true);
   }
   std::string_view host = request_.host;
-  const SiteRoutes* site = worker_.router().find_site(local_ip_, peer_.local_port, host);
+  const SiteRoutes* site = view_->snapshot().router.find_site(local_ip_, peer_.local_port, host);
   if (!site) return error_response(400, 0, "Invalid Hostname.", true);
   log_slot_ = site->index;
   auto canonical = canonicalize_path(path);
@@ -296,7 +301,7 @@ bool Session::apply_rules(const SiteRoutes& site, MountMatch& match) {
     scripts_allowed_ = decision.scripts;
     return true;
   };
-  const auto& rules = worker_.router().rewrite_rules(site, *match.mount->application);
+  const auto& rules = view_->snapshot().router.rewrite_rules(site, *match.mount->application);
   if (!rules.empty()) {
     // As IIS, request filtering sees the URL the client sent before the
     // rewrite rules do (/DATA/x must not reach a front controller), and the
@@ -304,7 +309,7 @@ bool Session::apply_rules(const SiteRoutes& site, MountMatch& match) {
     if (!filtered(*match.mount->application)) return false;
     // IsFile / IsDirectory are probed as an anonymous request would read files.
     const accounts::Identity* who =
-        worker_.auth_gate() ? worker_.auth_gate()->anonymous_identity(*match.mount->application) : nullptr;
+        view_->snapshot().gate ? view_->snapshot().gate->anonymous_identity(*match.mount->application) : nullptr;
     auto outcome = run_rewrite(rules, site, request_, peer_, canonical_, who ? *who : kAsServer);
     if (!outcome) {
       log::error("[site {}] {}: rewrite failed: {}", site.site->name, canonical_, outcome.error().message());
@@ -363,7 +368,7 @@ void Session::dispatch(const SiteRoutes& site, const MountMatch& match) {
 }
 
 bool Session::authorize(const SiteRoutes& site, const MountMatch& match) {
-  AuthGate* gate = worker_.auth_gate();
+  AuthGate* gate = view_->snapshot().gate;
   if (!gate) return true;
   if (!match.mount || !match.mount->application) {
     error_response(500, 0, "The request has no application.", false);
@@ -457,7 +462,7 @@ void Session::send_static(handlers::StaticAnswer& a) {
 void Session::answer_script(const SiteRoutes& site) {
   // Without a pool set (unit tests of the static side) scripts are refused
   // like IIS refuses an extension without a handler, and never sent as text.
-  handlers::PhpRouting* php = worker_.php();
+  handlers::PhpRouting* php = view_->php();
   if (!php) return error_response(404, 3, "No handler is configured for scripts.", false);
   auto handler = std::make_unique<handlers::PhpHandler>(*this, *php);
   auto* raw = handler.get();
@@ -542,6 +547,7 @@ void Session::flush() {
       return destroy();
     }
     out_sent_ += static_cast<std::size_t>(n);
+    sent_bytes_ += static_cast<std::uint64_t>(n);
   }
   while (file_left_ > 0) {
     auto offset = static_cast<off_t>(file_offset_);
@@ -554,6 +560,7 @@ void Session::flush() {
     if (n == 0) return destroy();  // the file shrank under us: the promised length cannot be sent
     file_offset_ += static_cast<std::uint64_t>(n);
     file_left_ -= static_cast<std::uint64_t>(n);
+    sent_bytes_ += static_cast<std::uint64_t>(n);
   }
   on_flushed();
 }
@@ -606,7 +613,8 @@ void Session::linger_read() {
 }
 
 void Session::log_request() {
-  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - request_start_).count();
+  const auto took = Steady::now() - request_start_;
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
   AccessRecord r;
   r.date_time = worker_.clock().w3c_date_time();
   r.server_ip = peer_.local_ip;
@@ -622,7 +630,10 @@ void Session::log_request() {
   r.substatus = log_as_ ? log_as_->second : substatus_;
   r.win32_status = win32_;
   r.time_taken_ms = static_cast<std::uint64_t>(elapsed);
-  worker_.log(log_slot_, r);
+  r.bytes_received = request_.body_bytes;
+  r.bytes_sent = sent_bytes_;
+  r.took = took;
+  view_->log(log_slot_, r);
 }
 
 }  // namespace gatehouse::http

@@ -22,6 +22,7 @@
 #include "http/framing.hpp"
 #include "http/request.hpp"
 #include "http/router.hpp"
+#include "http/snapshot.hpp"
 
 namespace gatehouse::http {
 
@@ -120,6 +121,7 @@ class Session final
   void destroy();
 
   Worker& worker_;
+  std::shared_ptr<View> view_;  // the snapshot this request runs with (a reload swaps the worker's)
   boost::asio::ip::tcp::socket socket_;
   int fd_ = -1;
   handlers::Peer peer_;
@@ -156,6 +158,7 @@ class Session final
   // The response being written: head (and body bytes) in out_, then a file part.
   std::string out_;
   std::size_t out_sent_ = 0;
+  std::uint64_t sent_bytes_ = 0;  // this response, for the metrics
   handlers::OpenFile file_;
   std::uint64_t file_offset_ = 0;
   std::uint64_t file_left_ = 0;

@@ -23,7 +23,7 @@ std::string_view last_item(std::string_view list) {
 }  // namespace
 
 bool Session::begin_forwarding() {
-  Forwarding& forwarding = worker_.forwarding();
+  Forwarding& forwarding = worker_.view()->forwarding();
   forwarding_.port = forwarding.on_port(peer_.local_port);
   if (!forwarding_.port.proxy_protocol && !forwarding_.port.forwarded_headers) return true;
   boost::system::error_code ec;
@@ -53,7 +53,7 @@ bool Session::take_proxy_header() {
     return false;
   }
   if (header.status == ProxyParse::Invalid) {
-    if (const long left_out = worker_.forwarding().may_log(std::chrono::steady_clock::now()); left_out >= 0)
+    if (const long left_out = worker_.view()->forwarding().may_log(std::chrono::steady_clock::now()); left_out >= 0)
       log::warn("[http] connection from {} to port {} closed: {}{}", peer_.remote_ip, peer_.local_port, header.error,
                 left_out > 0 ? " (" + std::to_string(left_out) + " more since the last line)" : std::string{});
     destroy();
@@ -86,7 +86,7 @@ void Session::apply_forwarded_headers() {
     }
   }
   if (!chain.empty()) {
-    if (auto client = worker_.forwarding().client_of(chain)) {
+    if (auto client = worker_.view()->forwarding().client_of(chain)) {
       peer_.remote_ip = std::move(*client);
       peer_.remote_port = 0;  // X-Forwarded-For carries no port
     }
