@@ -27,6 +27,7 @@ Config build(const toml::table& doc, const std::string& source, const LoadOption
   read_keys(root, kTopLevelKeys, config);
   check_references(config, state);
   check_paths(config, state, options.check_paths);
+  check_tls(config, state, options.check_paths);
   check_overlaps(config, state);
   if (state.problems.empty()) {
     std::stable_sort(state.warnings.begin(), state.warnings.end(), [](const Warning& a, const Warning& b) {
