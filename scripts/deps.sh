@@ -7,9 +7,10 @@ BUILD=(build-essential cmake pkg-config
        libboost-system-dev libboost-dev
        libtomlplusplus-dev libacl1-dev libcap-dev libcli11-dev
        libspdlog-dev libfmt-dev nlohmann-json3-dev libpugixml-dev libssl-dev
-       libpam0g-dev libpcre2-dev libseccomp-dev libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev ccache clang-format)
+       libnghttp2-dev libpam0g-dev libpcre2-dev libseccomp-dev libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev ccache clang-format)
 RUNTIME=(php-cgi acl passwd libpam-modules)
-TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate)
+TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate
+      nghttp2-client python3-h2 testssl.sh)
 
 missing=()
 for p in "${BUILD[@]}" "${RUNTIME[@]}" "${TEST[@]}" "$@"; do

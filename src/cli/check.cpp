@@ -12,20 +12,22 @@
 #include "cli/preflight.hpp"
 #include "config/summary.hpp"
 #include "sandbox/process_model.hpp"
+#include "tls/certificate.hpp"
 
 namespace gatehouse::cli {
 namespace {
 
 void run_check(const std::string& file) {
   config::Config config = load_config(file);
-  const Preflight found = preflight(config);
+  Preflight found = preflight(config);
+  const std::string certificates = tls::certificate_report(config, found.warnings);  // https bindings
   const std::vector<config::Warning>& warnings = found.warnings;
   for (const auto& e : found.errors) std::cerr << e.str() << "\n";
   for (const auto& w : warnings) std::cerr << "warning: " << w.str() << "\n";
   if (!found.errors.empty()) throw CLI::RuntimeError(1);
   std::cout << config::summary(config) << "\n"
-            << accounts::identity_table(config) << confinement_report(config) << sandbox::process_model_table(config)
-            << "configuration OK";
+            << certificates << accounts::identity_table(config) << confinement_report(config)
+            << sandbox::process_model_table(config) << "configuration OK";
   if (warnings.empty()) {
     std::cout << "\n";
     return;

@@ -19,8 +19,8 @@ const Keys<Limits> kLimitsKeys = {
 void read_min_version(TableReader& t, std::string_view name, Tls& tls) {
   t.string(name, tls.min_version);
   if (tls.min_version != "1.2" && tls.min_version != "1.3")
-    t.problem(name, "expected \"1.2\" or \"1.3\" (TLS 1.0 and 1.1 are never offered), got " +
-                        in_quotes(tls.min_version));
+    t.problem(name,
+              "expected \"1.2\" or \"1.3\" (TLS 1.0 and 1.1 are never offered), got " + in_quotes(tls.min_version));
 }
 
 void read_cipher_list(TableReader& t, std::string_view name, std::string& out) {

@@ -211,18 +211,19 @@ VirtualDirectory read_virtual_directory(TableReader& t, const Site&) {
 
 // One binding written as a table: { url = "https://...", certificate = ..., key = ... }.
 const Keys<Binding> kBindingKeys = {
-    required(custom("url",
-                    +[](TableReader& t, std::string_view k, Binding& b) {
-                      std::string text;
-                      t.string(k, text);
-                      if (!t.node(k)->is_string()) return;
-                      auto parsed = parse_binding(text);
-                      if (!parsed) return t.problem(k, parsed.error());
-                      auto certificate = std::move(b.certificate);
-                      auto key = std::move(b.key);
-                      b = std::move(*parsed);
-                      b.certificate = std::move(certificate), b.key = std::move(key);
-                    }),
+    required(custom(
+                 "url",
+                 +[](TableReader& t, std::string_view k, Binding& b) {
+                   std::string text;
+                   t.string(k, text);
+                   if (!t.node(k)->is_string()) return;
+                   auto parsed = parse_binding(text);
+                   if (!parsed) return t.problem(k, parsed.error());
+                   auto certificate = std::move(b.certificate);
+                   auto key = std::move(b.key);
+                   b = std::move(*parsed);
+                   b.certificate = std::move(certificate), b.key = std::move(key);
+                 }),
              "like \"https://*:443:*\""),
     field("certificate", &Binding::certificate),
     field("key", &Binding::key),
@@ -233,8 +234,7 @@ void read_bindings(TableReader& t, std::string_view key, Site& site) {
   t.record(key, *node);
   const toml::array* array = node->as_array();
   if (!array) return t.problem(key, "expected an array of bindings like [\"http://*:80:*\"], got " + describe(*node));
-  if (array->empty())
-    return t.problem(key, "expected at least one binding like \"http://*:80:*\", got an empty array");
+  if (array->empty()) return t.problem(key, "expected at least one binding like \"http://*:80:*\", got an empty array");
   for (std::size_t i = 0; i < array->size(); ++i) {
     const std::string item = std::string{key} + "[" + std::to_string(i) + "]";
     const toml::node& value = *array->get(i);
@@ -251,9 +251,9 @@ void read_bindings(TableReader& t, std::string_view key, Site& site) {
       continue;
     }
     const auto* text = value.as_string();
-    auto parsed = text ? parse_binding(text->get())
-                       : Parsed<Binding>(std::unexpected("expected a string or a table { url = ... }, got " +
-                                                         describe(value)));
+    auto parsed =
+        text ? parse_binding(text->get())
+             : Parsed<Binding>(std::unexpected("expected a string or a table { url = ... }, got " + describe(value)));
     if (parsed)
       site.bindings.push_back(*parsed);
     else

@@ -52,7 +52,7 @@ struct Tls {
       "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
   std::string ciphersuites =  // TLS 1.3
       "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
-  std::string min_version = "1.2";  // "1.2" or "1.3"
+  std::string min_version = "1.2";    // "1.2" or "1.3"
   Seconds ticket_key_rotation{3600};  // a session-ticket key encrypts for this long, then decrypts for as long
   bool http2 = true;                  // ALPN offers "h2" (when this build serves it)
   bool ocsp_stapling = false;         // staple each site's ocsp_response file
@@ -164,8 +164,8 @@ struct Binding {
 
 // A site's TLS settings (IIS: the binding's certificate, HSTS, URL Rewrite's http->https rule).
 struct SiteTls {
-  std::optional<Path> certificate;  // PEM: the certificate, then its chain
-  std::optional<Path> key;          // PEM private key, readable by its owner only
+  std::optional<Path> certificate;    // PEM: the certificate, then its chain
+  std::optional<Path> key;            // PEM private key, readable by its owner only
   std::optional<Path> ocsp_response;  // DER OCSP response stapled when [server.tls] ocsp_stapling
   Seconds hsts{0};                    // Strict-Transport-Security max-age; 0: not sent
   bool redirect_to_https = false;     // plain-http requests get 301 to the site's https binding

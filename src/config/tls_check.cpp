@@ -58,7 +58,8 @@ void check_tls(const Config& config, ReadState& state, bool must_exist) {
       if (!fresh && it->second.first != binding.scheme)
         state.add(pos, key,
                   "port " + std::to_string(binding.port) + " is " + it->second.first + " for " + it->second.second +
-                      " at " + state.pos_or(it->second.second, {}).str() + ": one port cannot serve both http and https");
+                      " at " + state.pos_or(it->second.second, {}).str() +
+                      ": one port cannot serve both http and https");
       if (!binding.https()) continue;
       has_https = true;
       auto certificate = site.certificate_of(binding);
@@ -67,7 +68,8 @@ void check_tls(const Config& config, ReadState& state, bool must_exist) {
         state.add(pos, key,
                   "the https binding " + in_quotes(binding.text) +
                       " needs a certificate and a key: set certificate and key in [sites.tls], or write the "
-                      "binding as { url = \"" + binding.text + "\", certificate = \"...\", key = \"...\" }");
+                      "binding as { url = \"" +
+                      binding.text + "\", certificate = \"...\", key = \"...\" }");
         continue;
       }
       if (!must_exist) continue;

@@ -33,9 +33,10 @@ TEST(Tls, SiteCertificateServesEveryHttpsBinding) {
 }
 
 TEST(Tls, BindingTableHasItsOwnCertificate) {
-  const Config c = load_string(site(R"(["https://*:443:*", { url = "https://*:443:b.example", certificate = "/b.pem", key = "/b.key" }])",
-                                    "[sites.tls]\ncertificate = \"/c.pem\"\nkey = \"/k.pem\"\n"),
-                               "t.toml", {.check_paths = false});
+  const Config c = load_string(
+      site(R"(["https://*:443:*", { url = "https://*:443:b.example", certificate = "/b.pem", key = "/b.key" }])",
+           "[sites.tls]\ncertificate = \"/c.pem\"\nkey = \"/k.pem\"\n"),
+      "t.toml", {.check_paths = false});
   const Site& s = c.sites[0];
   ASSERT_EQ(s.bindings.size(), 2u);
   EXPECT_EQ(s.bindings[1].host, "b.example");
@@ -74,13 +75,18 @@ TEST(Tls, KeyReadableByOthersIsRefused) {
   root.write("c.pem", "x");
   auto key = root.write("k.pem", "x");
   ::chmod(key.c_str(), 0644);
-  const std::string text = "[[pools]]\nname = \"p\"\nphp_cgi = \"/bin/sh\"\n[[sites]]\nname = \"s\"\n"
-                           "bindings = [\"https://*:443:*\"]\nphysical_path = \"" + r + "/www\"\npool = \"p\"\n"
-                           "[sites.tls]\ncertificate = \"" + r + "/c.pem\"\nkey = \"" + r + "/k.pem\"\n";
+  const std::string text =
+      "[[pools]]\nname = \"p\"\nphp_cgi = \"/bin/sh\"\n[[sites]]\nname = \"s\"\n"
+      "bindings = [\"https://*:443:*\"]\nphysical_path = \"" +
+      r +
+      "/www\"\npool = \"p\"\n"
+      "[sites.tls]\ncertificate = \"" +
+      r + "/c.pem\"\nkey = \"" + r + "/k.pem\"\n";
   EXPECT_EQ(problems_of(text, {}),
             Lines{"t.toml:11:7: key 'sites[0].tls.key': the private key \"" + r +
                   "/k.pem\" is accessible by group or others (mode 0644): refused, as OpenSSH refuses an "
-                  "unprotected key; run chmod 600 " + r + "/k.pem"});
+                  "unprotected key; run chmod 600 " +
+                  r + "/k.pem"});
   ::chmod(key.c_str(), 0600);
   EXPECT_EQ(problems_of(text, {}), Lines{"loaded"});
   ::chmod(key.c_str(), 0640);

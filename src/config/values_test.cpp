@@ -57,8 +57,7 @@ TEST(Binding, ParsesHttps) {
 
 TEST(Binding, RejectsWhatIsNotABinding) {
   EXPECT_EQ(parse_binding("ftp://*:21:*").error(), "expected scheme \"http\" or \"https\", got \"ftp://*:21:*\"");
-  EXPECT_EQ(parse_binding("HTTPS://*:443:*").error(),
-            "expected scheme \"http\" or \"https\", got \"HTTPS://*:443:*\"");
+  EXPECT_EQ(parse_binding("HTTPS://*:443:*").error(), "expected scheme \"http\" or \"https\", got \"HTTPS://*:443:*\"");
   EXPECT_EQ(parse_binding("127.0.0.1:80").error(),
             "expected \"http://IP:PORT:HOST\" or \"https://IP:PORT:HOST\" (\"*\" for any IP or host), got "
             "\"127.0.0.1:80\"");

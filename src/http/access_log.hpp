@@ -67,6 +67,8 @@ struct AccessRecord {
   unsigned substatus = 0;
   int win32_status = 0;  // the errno of a failure; logged as its Windows code (win32_status.hpp)
   std::uint64_t time_taken_ms = 0;
+  std::string_view protocol;     // cs-version: "HTTP/1.1", "HTTP/2"
+  std::string_view tls_version;  // x-tls-version: "TLSv1.3"; "-" for plain http
 };
 
 // Appends one line. Spaces become '+', as IIS does, and control characters

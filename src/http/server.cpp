@@ -50,6 +50,9 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config) {
   auto router = Router::build(config);
   if (!router) return std::unexpected(router.error());
   std::unique_ptr<Server> server(new Server(config, std::move(*router)));
+  auto contexts = tls::Contexts::build(config, false);  // before any privilege is dropped: keys are root's
+  if (!contexts) return std::unexpected(contexts.error());
+  server->tls_ = std::move(*contexts);
   if (auto ok = server->open_logs(); !ok) return std::unexpected(ok.error());
   unsigned threads = config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i)
@@ -78,7 +81,7 @@ Status Server::bind_all() {
     }
     if (err) return std::unexpected(Error::sys("bind", describe(a), err));
     for (auto& w : workers_)
-      if (auto ok = w->listen(a); !ok) return ok;
+      if (auto ok = w->listen(a, tls_->port(a.port)); !ok) return ok;
     addresses_.push_back(a);
   }
   return {};

@@ -16,6 +16,7 @@
 #include "http/access_log.hpp"
 #include "http/router.hpp"
 #include "http/worker.hpp"
+#include "tls/contexts.hpp"
 
 namespace gatehouse::http {
 
@@ -61,6 +62,7 @@ class Server {
 
   const config::Config& config_;
   Router router_;
+  std::unique_ptr<tls::Contexts> tls_;            // https bindings' certificates, read at create()
   std::vector<std::unique_ptr<AccessLog>> logs_;  // per site, then unrouted
   std::vector<ListenAddress> addresses_;
   std::vector<std::unique_ptr<Worker>> workers_;

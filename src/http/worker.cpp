@@ -27,7 +27,7 @@ Worker::~Worker() {
   sessions_.clear_and_dispose([](Session* s) { delete s; });
 }
 
-Status Worker::listen(const ListenAddress& address) {
+Status Worker::listen(const ListenAddress& address, const tls::PortContexts* tls) {
   namespace ip = boost::asio::ip;
   ip::tcp::endpoint endpoint(address.ip, address.port);
   ip::tcp::acceptor acceptor(io_);
@@ -42,6 +42,7 @@ Status Worker::listen(const ListenAddress& address) {
   if (acceptor.bind(endpoint, ec)) return std::unexpected(Error::sys("bind", target, ec.value()));
   if (acceptor.listen(SOMAXCONN, ec)) return std::unexpected(Error::sys("listen", target, ec.value()));
   acceptors_.push_back(std::move(acceptor));
+  acceptor_tls_.push_back(tls);
   return {};
 }
 
@@ -57,7 +58,7 @@ void Worker::do_accept(std::size_t index) {
     if (ec) return retry_accept(index, ec);
     int one = 1;
     ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    auto* session = new Session(*this, std::move(socket));
+    auto* session = new Session(*this, std::move(socket), acceptor_tls_[index]);
     sessions_.push_back(*session);
     session->start();
     do_accept(index);

@@ -34,8 +34,9 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
   ~Worker();
 
-  // Opens this worker's acceptor on `address` (SO_REUSEPORT); before threads start.
-  Status listen(const ListenAddress& address);
+  // Opens this worker's acceptor on `address` (SO_REUSEPORT); before threads
+  // start. `tls`: the address is https, with this SNI table.
+  Status listen(const ListenAddress& address, const tls::PortContexts* tls = nullptr);
   void run();         // the thread's body: returns when drained or stopped
   void drain();       // thread-safe: stop accepting, finish in-flight, close idle
   void stop();        // thread-safe: stop now
@@ -70,6 +71,7 @@ class Worker {
   const config::Server& server_;
   const std::vector<std::unique_ptr<AccessLog>>& logs_;
   std::vector<boost::asio::ip::tcp::acceptor> acceptors_;
+  std::vector<const tls::PortContexts*> acceptor_tls_;  // per acceptor: https, or nullptr
   boost::asio::steady_timer timer_{io_};
   SessionList sessions_;
   Clock clock_;
