@@ -204,6 +204,39 @@ class TlsTest(unittest.TestCase):
         self.assertEqual(f[15:], ["HTTP/1.1", "TLSv1.3"])
 
 
+def ocsp_response(folder, crt, key):
+    """A DER OCSP response saying `crt` (its own issuer) is good, from `openssl ocsp` as a local responder."""
+    serial = subprocess.run([OPENSSL, "x509", "-in", crt, "-noout", "-serial"], capture_output=True, text=True,
+                            check=True).stdout.strip().split("=")[1]
+    end = time.strftime("%y%m%d%H%M%SZ", time.gmtime(time.time() + 10 * 86400))
+    index = os.path.join(folder, "index.txt")
+    write(index, f"V\t{end}\t\t{serial}\tunknown\t/CN=a.example\n")
+    out = os.path.join(folder, "ocsp.der")
+    subprocess.run([OPENSSL, "ocsp", "-index", index, "-rsigner", crt, "-rkey", key, "-CA", crt, "-issuer", crt,
+                    "-cert", crt, "-respout", out, "-ndays", "1"], check=True, capture_output=True, timeout=30)
+    return out
+
+
+class OcspStaplingTest(unittest.TestCase):
+    """ocsp_stapling = true staples the site's ocsp_response file; off, nothing is stapled."""
+
+    def test_staple(self):
+        folder = tempfile.mkdtemp(prefix="gh-tls-ocsp-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        certs = {"a": make_cert(folder, "a.example"), "b": make_cert(folder, "b.example")}
+        der = ocsp_response(folder, *certs["a"])
+        for stapling, expected in (("true", "Cert Status: good"), ("false", "OCSP response: no response sent")):
+            server = TlsServer(certs, site_tls=f'ocsp_response = "{der}"\n', server_tls=f"ocsp_stapling = {stapling}")
+            try:
+                server.start()
+                code, out = s_client(server.port, "-status", "-servername", "a.example")
+                self.assertEqual(code, 0, out)
+                self.assertIn(expected, out)
+                self.assertEqual(server.stop(), 0)
+            finally:
+                server.close()
+
+
 class TlsCheckTest(unittest.TestCase):
     """`check` shows each certificate; a key others can read is refused by check and serve."""
 
