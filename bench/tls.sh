@@ -32,7 +32,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$w
   -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
 chmod 600 "$work/key.pem"
 mkdir -p "$work/www" "$work/log"
-head -c 1024 /dev/urandom > "$work/www/1k.bin"
+head -c 1024 /dev/urandom > "$work/www/1k.txt"
 echo '<?php echo "hello";' > "$work/www/hello.php"
 chmod -R a+rX "$work/www"
 
@@ -133,13 +133,13 @@ run() {  # name port path clients streams requests
 }
 
 echo "# static 1 KiB, -c $c -m 10, $n requests"
-run gatehouse $gh_port /1k.bin "$c" 10 "$n"
-run h2o $h2o_port /1k.bin "$c" 10 "$n"
-run nginx $nginx_port /1k.bin "$c" 10 "$n"
+run gatehouse $gh_port /1k.txt "$c" 10 "$n"
+run h2o $h2o_port /1k.txt "$c" 10 "$n"
+run nginx $nginx_port /1k.txt "$c" 10 "$n"
 echo "# PHP hello, -c $c -m 1, $((n / 4)) requests"
 run gatehouse $gh_port /hello.php "$c" 1 $((n / 4))
 run h2o $h2o_port /hello.php "$c" 1 $((n / 4))
 echo "# new TLS handshakes: $handshakes clients, one request each (req/s = handshakes/s)"
-run gatehouse $gh_port /1k.bin "$handshakes" 1 "$handshakes"
-run h2o $h2o_port /1k.bin "$handshakes" 1 "$handshakes"
-run nginx $nginx_port /1k.bin "$handshakes" 1 "$handshakes"
+run gatehouse $gh_port /1k.txt "$handshakes" 1 "$handshakes"
+run h2o $h2o_port /1k.txt "$handshakes" 1 "$handshakes"
+run nginx $nginx_port /1k.txt "$handshakes" 1 "$handshakes"

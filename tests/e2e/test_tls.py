@@ -175,6 +175,25 @@ class TlsTest(unittest.TestCase):
             self.assertEqual(code, 0, out)
             self.assertIn(f"New, {name}, Cipher is", out)
 
+    def test_not_tls_is_closed_and_others_are_served(self):
+        # Plain HTTP, garbage and a silent client on the https port: each is closed
+        # with no answer in clear text, while a TLS client is served meanwhile.
+        silent = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        try:
+            for junk in (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"\x16\x03\x01\xff\xff" + b"A" * 300):
+                with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+                    s.sendall(junk)
+                    try:
+                        reply = s.recv(4096)
+                    except ConnectionResetError:  # closed with our bytes unread
+                        reply = b""
+                self.assertNotIn(b"HTTP/1.1", reply)
+                self.assertTrue(reply == b"" or reply[:1] == b"\x15", reply)  # closed, or a TLS alert
+                status, _, body = curl("--http1.1", self.base + "/index.html")
+                self.assertEqual((status, body), (200, b"<h1>over TLS</h1>\n"))
+        finally:
+            silent.close()
+
     def test_session_ticket_resumes(self):
         with tempfile.TemporaryDirectory() as d:
             sess = os.path.join(d, "s.pem")
