@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -98,11 +99,13 @@ class TlsTest(unittest.TestCase):
     def setUpClass(cls):
         cls.certs_dir = tempfile.mkdtemp(prefix="gh-tls-")
         cls.certs = {"a": make_cert(cls.certs_dir, "a.example"), "b": make_cert(cls.certs_dir, "b.example")}
-        cls.server = TlsServer(cls.certs, site_tls='hsts = "1h"\nredirect_to_https = true\n')
+        cls.server = TlsServer(cls.certs, site_tls='hsts = "1h"\nredirect_to_https = true\n',
+                               limits='body_timeout = "2s"')
         www = cls.server.www
         write(os.path.join(www, "index.html"), "<h1>over TLS</h1>\n")
         cls.big = os.urandom(300 * 1024)  # several 64 KiB encrypted parts
         write(os.path.join(www, "big.zip"), cls.big)
+        write(os.path.join(www, "huge.zip"), b"\0" * (32 << 20))
         write(os.path.join(www, "info.php"),
               "<?php echo 'HTTPS=', $_SERVER['HTTPS'] ?? '', ' SERVER_PORT=', $_SERVER['SERVER_PORT'], "
               "' REQUEST_SCHEME=', $_SERVER['REQUEST_SCHEME'], ' PROTOCOL=', $_SERVER['SERVER_PROTOCOL'];\n")
@@ -193,6 +196,36 @@ class TlsTest(unittest.TestCase):
                 self.assertEqual((status, body), (200, b"<h1>over TLS</h1>\n"))
         finally:
             silent.close()
+
+    def test_slow_reader_is_cut_and_others_are_served(self):
+        # A client that stops reading a 32 MiB response: Gatehouse holds one
+        # 64 KiB part at a time (no whole-response buffer), serves others
+        # meanwhile, and closes the stalled connection after body_timeout (2s).
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.settimeout(20)
+        raw.connect(("127.0.0.1", self.server.port))
+        with ctx.wrap_socket(raw) as s:
+            s.sendall(b"GET /huge.zip HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            s.recv(1024)
+            started = time.monotonic()
+            status, _, body = curl("--http1.1", self.base + "/index.html")
+            self.assertEqual((status, body), (200, b"<h1>over TLS</h1>\n"))
+            time.sleep(4)
+            got = 0
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += len(chunk)
+            except (ConnectionResetError, ssl.SSLError):
+                pass
+            self.assertLess(got, 8 << 20)  # cut long before the end
+            self.assertLess(time.monotonic() - started, 18)
 
     def test_session_ticket_resumes(self):
         with tempfile.TemporaryDirectory() as d:
