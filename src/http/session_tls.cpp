@@ -119,6 +119,8 @@ bool Session::tls_flush() {
 bool Session::redirect_to_https(const SiteRoutes& site, std::string_view path) {
   const config::Site& s = *site.site;
   if (tls_ || !s.tls.redirect_to_https) return false;
+  // ACME http-01 challenges must stay on plain http (certificate renewal).
+  if (path.starts_with("/.well-known/acme-challenge/")) return false;
   // The client's host name when an https binding of the site answers to it,
   // else the https binding's own name: never a name no binding serves.
   std::string_view asked = handlers::host_without_port(request_.host);

@@ -240,6 +240,9 @@ class TlsTest(unittest.TestCase):
         status, headers, _ = curl(f"http://127.0.0.1:{self.server.http_port}/a/b?x=1", "-H", "Host: b.example")
         self.assertEqual(status, 301)
         self.assertIn(f"location: https://b.example:{self.server.port}/a/b?x=1", headers.lower())
+        # ACME http-01 challenges stay on http (a missing file: 404, not a redirect).
+        status, _, _ = curl(f"http://127.0.0.1:{self.server.http_port}/.well-known/acme-challenge/t0k3n")
+        self.assertEqual(status, 404)
         # A Host no https binding names redirects to the "*" binding with that name... only if it is a host name.
         status, headers, _ = curl(f"http://127.0.0.1:{self.server.http_port}/", "-H", "Host: evil\"x")
         self.assertNotIn('evil"', headers)
