@@ -128,7 +128,11 @@ Result<SSL_CTX*> Contexts::context_for(const config::Path& certificate, const co
   static const unsigned char kSessionContext[] = "gatehouse";
   SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);  // stateless tickets only: nothing per client kept
-  SSL_CTX_set_num_tickets(ctx, 1);  // TLS 1.3: one ticket per handshake (OpenSSL sends 2 by default)
+  SSL_CTX_set_num_tickets(ctx, 1);
+  // Read what the socket has in one read(2), not a record header then its
+  // body: one syscall per request instead of two (measured with strace -c).
+  // Safe: the session always tries SSL_read before it waits for the socket.
+  SSL_CTX_set_read_ahead(ctx, 1);  // TLS 1.3: one ticket per handshake (OpenSSL sends 2 by default)
   tickets_.install(ctx);
   SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);
   SSL_CTX_set_alpn_select_cb(ctx, on_alpn, http2_ ? this : nullptr);
