@@ -89,7 +89,10 @@ class TlsTest : public ::testing::Test {
       X509_free(peer);
       cn = buf;
       if (reused) *reused = SSL_session_reused(client);
-      if (session) *session = SSL_get1_session(client);
+      if (session) {
+        if (*session) SSL_SESSION_free(*session);
+        *session = SSL_get1_session(client);
+      }
       if (alpn) {
         const unsigned char* p = nullptr;
         unsigned n = 0;
@@ -153,6 +156,28 @@ TEST_F(TlsTest, TicketsResumeSessions) {
     EXPECT_TRUE(reused) << version;
     SSL_SESSION_free(session);
   }
+}
+
+TEST_F(TlsTest, TicketKeysRotate) {
+  // A key encrypts for one period, then only decrypts for one more; a ticket
+  // older than two periods gets a full handshake.
+  config_.server.tls.ticket_key_rotation = std::chrono::seconds(1);
+  auto contexts = Contexts::build(config_, false);
+  ASSERT_TRUE(contexts);
+  SSL_SESSION* first = nullptr;
+  bool reused = true;
+  ASSERT_EQ(handshake(**contexts, nullptr, TLS1_2_VERSION, &first, &reused), "a.example");
+  EXPECT_FALSE(reused);
+  ::usleep(1'200'000);  // the key rotates: the first ticket's key now only decrypts
+  SSL_SESSION* second = first;
+  SSL_SESSION_up_ref(first);
+  ASSERT_EQ(handshake(**contexts, nullptr, TLS1_2_VERSION, &second, &reused), "a.example");
+  EXPECT_TRUE(reused);
+  SSL_SESSION_free(second);
+  ::usleep(2'100'000);  // two periods later: the first ticket's key is gone
+  ASSERT_EQ(handshake(**contexts, nullptr, TLS1_2_VERSION, &first, &reused), "a.example");
+  EXPECT_FALSE(reused);
+  SSL_SESSION_free(first);
 }
 
 TEST_F(TlsTest, UnprotectedKeyIsRefused) {
