@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "config/load.hpp"
+#include "config/summary.hpp"
 #include "config/test_support.hpp"
 
 namespace gatehouse::config {
@@ -30,6 +31,22 @@ TEST(Tls, SiteCertificateServesEveryHttpsBinding) {
   EXPECT_EQ(s.tls.hsts, Seconds{365 * 86400});
   EXPECT_TRUE(s.tls.redirect_to_https);
   EXPECT_EQ(c.server.tls.min_version, "1.2");
+}
+
+TEST(Tls, SummaryShowsTheSettings) {
+  const Config c = load_string(site(R"(["https://*:443:a.example", "http://*:80:a.example"])",
+                                    "[sites.tls]\ncertificate = \"/c.pem\"\nkey = \"/k.pem\"\nhsts = \"1h\"\n"
+                                    "redirect_to_https = true\n"),
+                               "t.toml", {.check_paths = false});
+  const std::string text = summary(c);
+  EXPECT_NE(text.find("tls: TLS 1.2+, ciphers ECDHE-ECDSA-AES128-GCM-SHA256:"), std::string::npos) << text;
+  EXPECT_NE(text.find("ticket keys rotate every 3600s, OCSP stapling off\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  binding https://*:443:a.example\n    certificate /c.pem, key /k.pem\n"
+                      "  binding http://*:80:a.example\n  hsts max-age=3600\n  http requests redirect to https\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(summary(load_string(site(R"(["http://*:80:*"])"), "t.toml", {.check_paths = false})).find("tls:"),
+            std::string::npos);
 }
 
 TEST(Tls, BindingTableHasItsOwnCertificate) {
