@@ -11,6 +11,7 @@ BUILD=(build-essential cmake pkg-config
        libtomlplusplus-dev libacl1-dev libcap-dev libcli11-dev
        libspdlog-dev libfmt-dev nlohmann-json3-dev libpugixml-dev libssl-dev
        libpam0g-dev libpcre2-dev libseccomp-dev libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev ccache clang-format)
+TLS=(libnghttp2-dev nghttp2-client python3-h2 testssl.sh)  # issue 11: HTTP/2, h2load/nghttp, raw h2 frames, testssl
 RUNTIME=(php-cgi acl passwd libpam-modules)
 TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate
       # real applications (tests/e2e/test_dokuwiki.py, test_mediawiki.py; php-cli runs their set-up scripts); nginx is
@@ -19,7 +20,7 @@ TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate
       chromium)  # the status page test (tests/e2e/test_admin.py): headless screenshot and DOM
 
 missing=()
-for p in "${BUILD[@]}" "${RUNTIME[@]}" "${TEST[@]}" "${FARM[@]}" "$@"; do
+for p in "${BUILD[@]}" "${TLS[@]}" "${RUNTIME[@]}" "${TEST[@]}" "${FARM[@]}" "$@"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

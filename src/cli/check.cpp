@@ -17,6 +17,7 @@
 #include "cli/preflight.hpp"
 #include "config/summary.hpp"
 #include "sandbox/process_model.hpp"
+#include "tls/certificate.hpp"
 
 namespace gatehouse::cli {
 namespace {
@@ -49,13 +50,15 @@ bool print_farm(const config::Config& config, const std::string& file) {
 
 void run_check(const std::string& file, bool farm) {
   config::Config config = load_config(file);
-  const Preflight found = preflight(config);
+  Preflight found = preflight(config);
+  const std::string certificates = tls::certificate_report(config, found.warnings);  // https bindings
   const std::vector<config::Warning>& warnings = found.warnings;
   for (const auto& e : found.errors) std::cerr << e.str() << "\n";
   for (const auto& w : warnings) std::cerr << "warning: " << w.str() << "\n";
   if (!found.errors.empty()) throw CLI::RuntimeError(1);
   std::cout << config::summary(config) << "\n"
-            << accounts::identity_table(config) << confinement_report(config) << sandbox::process_model_table(config);
+            << certificates << accounts::identity_table(config) << confinement_report(config)
+            << sandbox::process_model_table(config);
   const bool pinned_ok = print_pinned(config);
   const bool farm_ok = !farm || print_farm(config, file);
   if (!pinned_ok || !farm_ok) {

@@ -202,7 +202,10 @@ int serve(const ServeOptions& options) {
     log::info("{}", lines.substr(0, at));
     lines = at == std::string::npos ? "" : lines.substr(at + 1);
   }
-  if (config_file.empty()) log::info("the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser");
+  if (config_file.empty())
+    log::info(
+        "the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser, or https://127.0.0.1:8443/ "
+        "(a self-signed certificate: the browser warns)");
   reload::Reloader reloader(config_file, config, **server, **pools, reload_builders(*single_user, **pools));
   // The control socket (gatehouse status, recycle, reload, stop); refused when the state folder is not ours.
   auto control = control::Server::start(

@@ -28,6 +28,7 @@ Config build(const toml::table& doc, const std::string& source, const LoadOption
   read_keys(root, kTopLevelKeys, config);
   check_references(config, state);
   check_paths(config, state, options.check_paths);
+  check_tls(config, state, options.check_paths);
   check_overlaps(config, state);
   check_farm_settings(config, state);
   if (state.problems.empty()) {

@@ -1,6 +1,7 @@
 // The keys of a farm: [server] trusted_proxies, pinned uids and gids, [node],
 // and the cross-checks between them (sites behind a balancer, pinned-id
 // clashes, Redis session stores shared between pools).
+#include <algorithm>
 #include <set>
 
 #include "config/farm_keys.hpp"
@@ -75,6 +76,12 @@ void check_farm_settings(const Config& config, ReadState& state) {
         state.add(state.pos_or(prefix + key, site.pos), prefix + key,
                   std::string{key} + " = true needs [server] trusted_proxies (the balancers' addresses)");
     }
+    if (site.proxy_protocol &&
+        std::any_of(site.bindings.begin(), site.bindings.end(), [](const Binding& b) { return b.https(); }))
+      state.add(state.pos_or(prefix + "proxy_protocol", site.pos), prefix + "proxy_protocol",
+                "proxy_protocol = true with an https binding: not supported yet (the PROXY header would reach the "
+                "TLS handshake); let the balancer pass TLS through with forwarded_headers, or terminate TLS here "
+                "without PROXY");
     for (const auto& b : site.bindings) {
       auto [it, fresh] = first_on_port.emplace(b.port, std::pair{&site, s});
       const Site& other = *it->second.first;

@@ -54,6 +54,28 @@ const Keys<Admin> kAdminKeys = {
     custom("listen", read_admin_listen),
 };
 
+void read_min_version(TableReader& t, std::string_view name, Tls& tls) {
+  t.string(name, tls.min_version);
+  if (tls.min_version != "1.2" && tls.min_version != "1.3")
+    t.problem(name,
+              "expected \"1.2\" or \"1.3\" (TLS 1.0 and 1.1 are never offered), got " + in_quotes(tls.min_version));
+}
+
+void read_cipher_list(TableReader& t, std::string_view name, std::string& out) {
+  t.string(name, out);
+  if (out.empty() || out.find_first_of(" \t\r\n") != std::string::npos)
+    t.problem(name, "expected an OpenSSL cipher list without spaces (\"A:B:C\"), got " + in_quotes(out));
+}
+
+const Keys<Tls> kTlsKeys = {
+    {"ciphers", [](TableReader& t, std::string_view k, Tls& tls) { read_cipher_list(t, k, tls.ciphers); }},
+    {"ciphersuites", [](TableReader& t, std::string_view k, Tls& tls) { read_cipher_list(t, k, tls.ciphersuites); }},
+    custom("min_version", read_min_version),
+    field("ticket_key_rotation", &Tls::ticket_key_rotation, Seconds{60}),
+    field("http2", &Tls::http2),
+    field("ocsp_stapling", &Tls::ocsp_stapling),
+};
+
 const Keys<Server> kServerKeys = {
     field("state_dir", &Server::state_dir),
     field("log_dir", &Server::log_dir),
@@ -62,6 +84,7 @@ const Keys<Server> kServerKeys = {
     section("limits", "[server.limits]", &Server::limits, kLimitsKeys),
     custom("trusted_proxies", read_trusted_proxies),
     section("admin", "[server.admin]", &Server::admin, kAdminKeys),
+    section("tls", "[server.tls]", &Server::tls, kTlsKeys),
 };
 
 void read_anonymous(TableReader& t, std::string_view name, Accounts& accounts) {

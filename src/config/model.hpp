@@ -64,6 +64,20 @@ struct Admin {
   std::uint16_t port = 0;
 };
 
+// TLS for every https binding ([server.tls]). Versions below 1.2 are never
+// offered; the defaults are Mozilla's "intermediate" profile (ECDHE only).
+struct Tls {
+  std::string ciphers =  // TLS 1.2, OpenSSL cipher-list syntax
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+  std::string ciphersuites =  // TLS 1.3
+      "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+  std::string min_version = "1.2";    // "1.2" or "1.3"
+  Seconds ticket_key_rotation{3600};  // a session-ticket key encrypts for this long, then decrypts for as long
+  bool http2 = true;                  // ALPN offers "h2" (when this build serves it)
+  bool ocsp_stapling = false;         // staple each site's ocsp_response file
+};
+
 struct Server {
   Path state_dir = "/var/lib/gatehouse";  // accounts registry, ACL backups, sockets
   Path log_dir = "/var/log/gatehouse";    // W3C access logs per site, error.log
@@ -71,6 +85,7 @@ struct Server {
   Seconds shutdown_timeout{30};           // in-flight requests get this long on stop
   Limits limits;
   Admin admin;
+  Tls tls;
   // Load balancers whose PROXY protocol header and X-Forwarded-* headers are
   // believed (sites opt in with proxy_protocol / forwarded_headers); empty: none.
   std::vector<IpRange> trusted_proxies;
@@ -186,13 +201,30 @@ struct Authentication {
   std::string basic_realm;
 };
 
-// "http://IP:PORT:HOST"; ip "*" is any address, host "*" any Host header.
+// "http://IP:PORT:HOST" or "https://IP:PORT:HOST"; ip "*" is any address,
+// host "*" any Host header (for https: the certificate when SNI matches no
+// other binding of the port).
 struct Binding {
   std::string scheme = "http";
   std::string ip = "*";
   std::uint16_t port = 80;
   std::string host = "*";
   std::string text;  // as written
+  // https: the PEM chain and key of this binding (written beside the URL as
+  // { url = ..., certificate = ..., key = ... }), else the site's.
+  std::optional<Path> certificate;
+  std::optional<Path> key;
+
+  bool https() const { return scheme == "https"; }
+};
+
+// A site's TLS settings (IIS: the binding's certificate, HSTS, URL Rewrite's http->https rule).
+struct SiteTls {
+  std::optional<Path> certificate;    // PEM: the certificate, then its chain
+  std::optional<Path> key;            // PEM private key, readable by its owner only
+  std::optional<Path> ocsp_response;  // DER OCSP response stapled when [server.tls] ocsp_stapling
+  Seconds hsts{0};                    // Strict-Transport-Security max-age; 0: not sent
+  bool redirect_to_https = false;     // plain-http requests get 301 to the site's https binding
 };
 
 // IIS requestFiltering, beyond the built-in rules (dot segments, double
@@ -259,7 +291,12 @@ struct Site {
   // X-Forwarded-For / X-Forwarded-Proto name the client. Off by default.
   bool proxy_protocol = false;
   bool forwarded_headers = false;
+  SiteTls tls;
   SourcePos pos;
+
+  // The certificate and key of an https binding: its own, else the site's.
+  std::optional<Path> certificate_of(const Binding& b) const { return b.certificate ? b.certificate : tls.certificate; }
+  std::optional<Path> key_of(const Binding& b) const { return b.key ? b.key : tls.key; }
 
   const Application& root() const { return applications.front(); }
 };

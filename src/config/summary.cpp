@@ -71,7 +71,14 @@ void rewrite_summary(std::string& out, std::string_view indent, const std::vecto
 
 void site_summary(std::string& out, const Site& site, const Config& config) {
   out += fmt::format("\nsite {}\n", site.name);
-  for (const auto& b : site.bindings) out += fmt::format("  binding {}\n", b.text);
+  for (const auto& b : site.bindings) {
+    out += fmt::format("  binding {}\n", b.text);
+    if (b.https())
+      out += fmt::format("    certificate {}, key {}\n", site.certificate_of(b).value_or("(none)").string(),
+                         site.key_of(b).value_or("(none)").string());
+  }
+  if (site.tls.hsts.count() > 0) out += fmt::format("  hsts max-age={}\n", site.tls.hsts.count());
+  if (site.tls.redirect_to_https) out += "  http requests redirect to https\n";
   out += fmt::format("  default documents: {}\n  PHP extensions: {}\n", join(site.default_documents),
                      join(site.php_extensions));
   rewrite_summary(out, "  ", site.rewrite, site.front_controller);
@@ -143,6 +150,13 @@ std::string summary(const Config& config) {
       "header_timeout {}, keepalive_timeout {}, body_timeout {}\n",
       l.max_url_length, l.max_query_string, l.max_request_headers, l.max_allowed_content_length,
       seconds(l.header_timeout), seconds(l.keepalive_timeout), seconds(l.body_timeout));
+  bool https = false;
+  for (const auto& site : config.sites)
+    for (const auto& b : site.bindings) https = https || b.https();
+  if (https)  // only where it matters: most configurations have no https binding
+    out += fmt::format("tls: TLS {}+, ciphers {}, ciphersuites {}, ticket keys rotate every {}, OCSP stapling {}\n",
+                       s.tls.min_version, s.tls.ciphers, s.tls.ciphersuites, seconds(s.tls.ticket_key_rotation),
+                       s.tls.ocsp_stapling ? "on" : "off");
   out += fmt::format("anonymous account: {}\n", config.accounts.anonymous);
   if (!s.admin.listen.empty())
     out += fmt::format("admin listener: http://{}/metrics (Prometheus) and /status (HTML)\n", s.admin.listen);

@@ -37,6 +37,24 @@ int probe(const ListenAddress& a) {
   return err;
 }
 
+// What the TLS contexts were built from. A reload cannot rebuild them (the
+// keys are root's), and must never serve a new https address as plain http.
+std::string tls_signature(const config::Config& c) {
+  const auto& t = c.server.tls;
+  std::string out = t.ciphers + "|" + t.ciphersuites + "|" + t.min_version + "|" +
+                    std::to_string(t.ticket_key_rotation.count()) + "|" + (t.http2 ? "h2" : "") +
+                    (t.ocsp_stapling ? "ocsp" : "");
+  for (const auto& site : c.sites)
+    for (const auto& b : site.bindings) {
+      if (!b.https()) continue;
+      auto path = [](const std::optional<config::Path>& p) { return p ? p->string() : std::string{}; };
+      out += "\n" + b.ip + ":" + std::to_string(b.port) + ":" + b.host + "|" +
+             path(b.certificate ? b.certificate : site.tls.certificate) + "|" + path(b.key ? b.key : site.tls.key) +
+             "|" + path(site.tls.ocsp_response);
+    }
+  return out;
+}
+
 }  // namespace
 
 Server::~Server() {
@@ -54,6 +72,9 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config) {
   server->initial_ = std::make_shared<Snapshot>(Snapshot{shared, std::move(*router), nullptr, {}, {}, {}});
   if (auto ok = server->open_logs(config, *server->initial_); !ok) return std::unexpected(ok.error());
   server->current_ = server->initial_;
+  auto contexts = tls::Contexts::build(config, false);  // before any privilege is dropped: keys are root's
+  if (!contexts) return std::unexpected(contexts.error());
+  server->tls_ = std::move(*contexts);
   unsigned threads = config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) server->workers_.push_back(std::make_unique<Worker>(server->initial_));
   if (auto ok = server->bind_all(); !ok) return std::unexpected(ok.error());
@@ -94,7 +115,7 @@ Status Server::bind_all() {
     }
     if (err) return std::unexpected(Error::sys("bind", describe(a), err));
     for (auto& w : workers_)
-      if (auto ok = w->listen(a); !ok) return ok;
+      if (auto ok = w->listen(a, tls_->port(a.port)); !ok) return ok;
     addresses_.push_back(a);
   }
   return {};
@@ -112,6 +133,15 @@ Result<std::shared_ptr<const Snapshot>> Server::prepare(std::shared_ptr<const co
 // New addresses are bound on every worker first: a failure closes what was
 // opened and leaves everything as it was. Addresses that stay are untouched.
 Status Server::swap(std::shared_ptr<const Snapshot> next) {
+  std::shared_ptr<const Snapshot> now;
+  {
+    std::lock_guard lock(current_mutex_);
+    now = current_;
+  }
+  if (tls_signature(*next->config) != tls_signature(*now->config))
+    return std::unexpected(Error::logic("reload", "",
+                                        "https bindings, their certificates or [server.tls] changed: a reload "
+                                        "cannot apply TLS changes; restart Gatehouse to apply them"));
   std::vector<ListenAddress> wanted;
   for (const auto& a : next->router.listen_addresses()) {
     const bool kept = std::find(addresses_.begin(), addresses_.end(), a) != addresses_.end();

@@ -19,6 +19,7 @@
 #include "http/router.hpp"
 #include "http/snapshot.hpp"
 #include "http/worker.hpp"
+#include "tls/contexts.hpp"
 
 namespace gatehouse::http {
 
@@ -81,6 +82,7 @@ class Server {
   std::map<std::string, std::weak_ptr<AccessLog>> log_by_dir_;                 // a kept site keeps its log
   std::map<std::string, std::weak_ptr<metrics::SiteMetrics>> metrics_by_dir_;  // and its counters
   mutable std::mutex current_mutex_;
+  std::unique_ptr<tls::Contexts> tls_;  // https bindings' certificates, read at create(); a reload keeps them
   std::vector<ListenAddress> addresses_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;

@@ -52,7 +52,7 @@ const accounts::Identity kAsServer;  // no gate: the server's own account
 
 }  // namespace
 
-Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket)
+Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket, const tls::PortContexts* tls)
     : worker_(worker), view_(worker.view()), socket_(std::move(socket)), fd_(socket_.native_handle()) {
   boost::system::error_code ec;
   auto local = socket_.local_endpoint(ec);
@@ -63,6 +63,10 @@ Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket)
   peer_.remote_ip = remote.address().to_string();
   peer_.remote_port = remote.port();
   socket_.native_non_blocking(true, ec);
+  if (tls) {
+    tls_ = std::make_unique<tls::Connection>(*tls, fd_);
+    peer_.https = true;
+  }
 }
 
 Session::~Session() = default;
@@ -72,6 +76,7 @@ const config::Limits& Session::limits() const { return view_->config().server.li
 void Session::start() {
   deadline_ = Steady::now() + limits().header_timeout;  // a new connection must send a request promptly
   if (!begin_forwarding()) return destroy();
+  if (tls_) return tls_handshake();  // within the same deadline (a PROXY header is refused on https ports)
   begin_request();
 }
 
@@ -110,6 +115,7 @@ void Session::begin_request() {
   win32_ = 0;
   log_as_.reset();
   scripts_allowed_ = true;
+  site_ = nullptr;
   grant_ = nullptr;
   user_grant_.reset();
   deferred_site_ = nullptr;
@@ -136,6 +142,7 @@ void Session::begin_request() {
 
 void Session::do_read() {
   if (draining_ && phase_ == Phase::Idle) return destroy();
+  if (tls_) return tls_read();
   socket_.async_read_some(buffer_.prepare(kReadSize),
                           [this](boost::system::error_code ec, std::size_t n) { on_read(ec, n); });
 }
@@ -196,7 +203,10 @@ void Session::on_header_done() {
     // idle socket buffer: a short write is not worth handling, the client
     // then sends the body after its own wait.
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    (void)::send(fd_, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
+    if (tls_)
+      (void)tls_->write(kContinue.data(), kContinue.size());
+    else
+      (void)::send(fd_, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
   }
   // Routed as soon as the head is complete: a handler may stream the body;
   // a static answer drains it first (dispatch defers it).
@@ -277,6 +287,8 @@ void Session::process() {
   const SiteRoutes* site = view_->snapshot().router.find_site(local_ip_, peer_.local_port, host);
   if (!site) return error_response(400, 0, "Invalid Hostname.", true);
   log_slot_ = site->index;
+  site_ = site->site;
+  if (redirect_to_https(*site, path)) return;
   auto canonical = canonicalize_path(path);
   if (!canonical) {
     canonical_.assign(path.substr(0, 1024));
@@ -480,6 +492,8 @@ void Session::write_head(const handlers::ResponseHead& head) {
   length_left_ = framing_ == Framing::Length && !is_head ? head.length : std::optional<std::uint64_t>(0);
   status_ = head.status;
   append_head(out_, head, {worker_.clock().http_date(), framing_, keep_alive_, request_.version});
+  if (tls_ && site_ && site_->tls.hsts.count() > 0)  // before the blank line that ends the head
+    out_.insert(out_.size() - 2, fmt::format("Strict-Transport-Security: max-age={}\r\n", site_->tls.hsts.count()));
 }
 
 void Session::write_body(std::string_view data, bool last, handlers::WriteDone done) {
@@ -538,6 +552,10 @@ void Session::redirect_response(unsigned status, std::string_view location) {
 }
 
 void Session::flush() {
+  if (tls_) {
+    if (tls_flush()) on_flushed();
+    return;
+  }
   while (out_sent_ < out_.size()) {
     int flags = MSG_NOSIGNAL | (file_left_ ? MSG_MORE : 0);
     auto n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, flags);
@@ -595,6 +613,7 @@ void Session::linger() {
   // Half-close and read what the client still sends, so the kernel does not
   // answer its unread bytes with a reset that would destroy our response.
   phase_ = Phase::Linger;
+  if (tls_) tls_->shutdown();  // close_notify: the response ends here, not truncated
   boost::system::error_code ec;
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) return destroy();
@@ -633,6 +652,8 @@ void Session::log_request() {
   r.bytes_received = request_.body_bytes;
   r.bytes_sent = sent_bytes_;
   r.took = took;
+  r.protocol = request_.version >= 11 ? "HTTP/1.1" : request_.version == 10 ? "HTTP/1.0" : "-";
+  if (tls_) r.tls_version = tls_->version();
   view_->log(log_slot_, r);
 }
 

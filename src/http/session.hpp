@@ -23,6 +23,7 @@
 #include "http/request.hpp"
 #include "http/router.hpp"
 #include "http/snapshot.hpp"
+#include "tls/connection.hpp"
 
 namespace gatehouse::http {
 
@@ -34,7 +35,8 @@ class Session final
       public BodySink,
       public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
-  Session(Worker& worker, boost::asio::ip::tcp::socket socket);
+  // `tls`: the SNI table of an https port (the session speaks TLS), or nullptr.
+  Session(Worker& worker, boost::asio::ip::tcp::socket socket, const tls::PortContexts* tls = nullptr);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   ~Session() override;
@@ -70,6 +72,16 @@ class Session final
 
  private:
   enum class Phase { Idle, Head, Body, Write, Linger };
+
+  // TLS (tls_io.cpp): the handshake, then reads and writes through SSL.
+  void tls_handshake();
+  void tls_wait(tls::Want want, void (Session::*then)());
+  void tls_read();
+  // Sends from out_ (and the file part) through TLS; false when it waits or ended the session.
+  bool tls_flush();
+  // https: Strict-Transport-Security on the site's responses; plain http: the
+  // site's redirect_to_https. True when the request was answered (redirect).
+  bool redirect_to_https(const SiteRoutes& site, std::string_view path);
 
   // Reading and parsing.
   void begin_request();
@@ -174,6 +186,9 @@ class Session final
   std::size_t log_slot_ = 0;
   unsigned status_ = 0;
   unsigned substatus_ = 0;
+  const config::Site* site_ = nullptr;  // the routed site (HSTS), or nullptr
+
+  std::unique_ptr<tls::Connection> tls_;  // https: every byte goes through it
   int win32_ = 0;
   std::optional<std::pair<unsigned, unsigned>> log_as_;  // the status the log records instead
   bool scripts_allowed_ = true;                          // request filtering's handler policy for this URL

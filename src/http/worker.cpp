@@ -25,10 +25,10 @@ Worker::~Worker() {
   sessions_.clear_and_dispose([](Session* s) { delete s; });
 }
 
-Status Worker::listen(const ListenAddress& address) {
+Status Worker::listen(const ListenAddress& address, const tls::PortContexts* tls) {
   auto acceptor = open_acceptor(address);
   if (!acceptor) return std::unexpected(acceptor.error());
-  acceptors_.push_back({address, std::move(*acceptor)});
+  acceptors_.push_back({address, std::move(*acceptor), tls});
   return {};
 }
 
@@ -92,7 +92,7 @@ void Worker::do_accept(Acceptor& acceptor) {
     if (ec) return retry_accept(acceptor, ec);
     int one = 1;
     ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    auto* session = new Session(*this, std::move(socket));
+    auto* session = new Session(*this, std::move(socket), acceptor.tls);
     sessions_.push_back(*session);
     session->start();
     do_accept(acceptor);

@@ -37,7 +37,8 @@ class Worker {
   ~Worker();
 
   // Opens this worker's acceptor on `address` (SO_REUSEPORT); before threads start.
-  Status listen(const ListenAddress& address);
+  // `tls`: the address is https, with this SNI table.
+  Status listen(const ListenAddress& address, const tls::PortContexts* tls = nullptr);
   // Reload: an acceptor opened (bound, listening) by any thread, which this
   // worker then accepts on; and the swaps below. Thread-safe (posted).
   Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> open_acceptor(const ListenAddress& address);
@@ -64,6 +65,7 @@ class Worker {
   struct Acceptor {
     ListenAddress address;
     std::unique_ptr<boost::asio::ip::tcp::acceptor> socket;
+    const tls::PortContexts* tls = nullptr;  // https: this port's SNI table
   };
   void do_accept(Acceptor& acceptor);
   void retry_accept(Acceptor& acceptor, boost::system::error_code ec);

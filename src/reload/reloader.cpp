@@ -12,6 +12,7 @@ namespace gatehouse::reload {
 namespace {
 
 std::string bind_message(const config::Config& config, const Error& error) {
+  if (error.errnum == 0) return error.message();  // not a bind failure (a TLS change that needs a restart)
   std::string users;
   const auto port = error.target.substr(error.target.rfind(':') + 1);
   for (const auto& site : config.sites)
