@@ -18,6 +18,7 @@
 #include "cli/config_source.hpp"
 #include "cli/confinement.hpp"
 #include "cli/embedded.hpp"
+#include "cli/serve_split.hpp"
 #include "cli/serve_start.hpp"
 #include "common/log.hpp"
 #include "control/sd_notify.hpp"
@@ -73,6 +74,8 @@ int wait_for_stop(const sigset_t& set, http::Server& server) {
 struct ServeOptions {
   std::string config_file;
   bool single_user = false;
+  bool split = false;  // issue 9: a root supervisor and a sandboxed front (serve_split.hpp)
+  int front_fd = -1;   // internal: this process is the front, its channel on this fd
 };
 
 // As root: creates the accounts the configuration needs (recorded in the
@@ -131,12 +134,17 @@ std::optional<bool> single_user_mode(const config::Config& config, const ServeOp
 }
 
 int serve(const ServeOptions& options) {
+  if (options.front_fd >= 0) return serve_front(options.config_file, options.front_fd);
   const std::string& config_file = options.config_file;
   // --config FILE, or the embedded demo; a bad file prints its problems and exits 1.
   auto config = load_config(config_file);
   // Root or --single-user is the first thing to know: before any file is opened.
   auto single_user = single_user_mode(config, options);
   if (!single_user) return 1;
+  if (options.split && (*single_user || ::geteuid() != 0)) {
+    log::error("--split needs root: the supervisor provisions accounts and the front drops to {}", "gh-front");
+    return 1;
+  }
   std::error_code ec;
   std::filesystem::create_directories(config.server.log_dir, ec);
   if (ec) {
@@ -151,11 +159,6 @@ int serve(const ServeOptions& options) {
   if (!*single_user && !provision_accounts(config)) return 1;
   if (!*single_user && config_file.empty()) apply_demo_permissions(config);
   if (!*single_user && !config_file.empty()) warn_if_plan_not_applied(config, config_file);
-  auto gate = http::AuthGate::create(config, http::AuthGateOptions{.single_user = *single_user});
-  if (!gate) {
-    log::error("cannot resolve the identities requests act as: {}", gate.error().message());
-    return 1;
-  }
   // The PHP worker sets, declared before the server so they outlive its threads.
   std::filesystem::create_directories(config.server.state_dir, ec);  // its sockets/ folder is made 0700 below
   if (ec) {
@@ -163,7 +166,8 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   // Request bodies wait there for a PHP worker (handlers/body_buffer.hpp): the server's alone.
-  if (auto ok = pool::ensure_socket_dir(config.server.state_dir / "bodies"); !ok) {
+  // (--split: the front's, made by serve_supervised.)
+  if (auto ok = options.split ? Status{} : pool::ensure_socket_dir(config.server.state_dir / "bodies"); !ok) {
     log::error("cannot prepare the request body folder: {}", ok.error().message());
     return 1;
   }
@@ -173,6 +177,12 @@ int serve(const ServeOptions& options) {
   pool_options.cgroups = ::geteuid() == 0;
   if (sandbox::landlock_abi() == 0)
     log::warn("this kernel offers no Landlock (5.13 or later with lsm=landlock): PHP workers run WITHOUT a sandbox");
+  if (options.split) return serve_supervised(config, config_file, std::move(pool_options));
+  auto gate = http::AuthGate::create(config, http::AuthGateOptions{.single_user = *single_user});
+  if (!gate) {
+    log::error("cannot resolve the identities requests act as: {}", gate.error().message());
+    return 1;
+  }
   auto pools = pool::PoolSet::create(config, std::move(pool_options));
   if (!pools) {
     log::error("cannot set up the application pools: {}", pools.error().message());
@@ -235,6 +245,9 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--config", options->config_file, "configuration file (TOML); without it, the embedded demo site");
   cmd->add_flag("--single-user", options->single_user,
                 "not root: run every site, pool and user as the invoking account (NO isolation)");
+  cmd->add_flag("--split", options->split,
+                "privilege separation (issue 9): a root supervisor and an unprivileged, sandboxed front");
+  cmd->add_option("--front-fd", options->front_fd, "internal: run as the front of a --split supervisor")->group("");
   cmd->callback([options] {
     int rc = serve(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -51,7 +51,7 @@ Result<std::unique_ptr<AuthGate>> AuthGate::create(const config::Config& config,
       basic_anywhere = basic_anywhere || app.authentication.basic_enabled;
     }
   }
-  if (basic_anywhere) {
+  if (basic_anywhere && !gate->options_.authenticate) {
     if (auto pam = accounts::find_pam_service(); !pam) {
       Error e = pam.error();
       e.detail =
@@ -185,7 +185,8 @@ Verdict AuthGate::finish_check(const config::Site& site, const config::Applicati
                                const accounts::BasicCredentials& credentials, const std::string& client_ip) {
   const std::string& challenge = apps_.at(&app).challenge;
   const auto key = accounts::throttle_key(client_ip);
-  auto outcome = accounts::authenticate(credentials.user, credentials.password, client_ip);
+  auto outcome = options_.authenticate ? options_.authenticate(credentials.user, credentials.password, client_ip)
+                                       : accounts::authenticate(credentials.user, credentials.password, client_ip);
   if (!outcome) {
     log::error("[site {}] cannot check a password: {}", site.name, outcome.error().message());
     return denied(500, 0);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <filesystem>
@@ -36,7 +37,65 @@ int probe(const ListenAddress& a) {
   return err;
 }
 
+// The socket Worker::listen would make, as a bare descriptor.
+Result<UniqueFd> open_listener(const ListenAddress& a) {
+  boost::asio::ip::tcp::endpoint ep(a.ip, a.port);
+  UniqueFd fd(::socket(a.ip.is_v6() ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return std::unexpected(Error::sys("socket", describe(a)));
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (a.ip.is_v6()) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (::bind(fd.get(), ep.data(), static_cast<socklen_t>(ep.size())) < 0)
+    return std::unexpected(Error::sys("bind", describe(a)));
+  if (::listen(fd.get(), SOMAXCONN) < 0) return std::unexpected(Error::sys("listen", describe(a)));
+  return fd;
+}
+
 }  // namespace
+
+unsigned Server::thread_count(const config::Config& config) {
+  return config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
+}
+
+Result<std::vector<BoundListener>> Server::bind_listeners(const config::Config& config) {
+  auto router = Router::build(config);
+  if (!router) return std::unexpected(router.error());
+  std::vector<BoundListener> out;
+  const unsigned threads = thread_count(config);
+  for (const auto& a : router->listen_addresses()) {
+    int err = probe(a);
+    if (err == EAFNOSUPPORT || (a.ip.is_v6() && err == EADDRNOTAVAIL)) {
+      log::warn("IPv6 unavailable, not listening on {}", describe(a));
+      continue;
+    }
+    if (err) return std::unexpected(Error::sys("bind", describe(a), err));
+    for (unsigned t = 0; t < threads; ++t) {
+      auto fd = open_listener(a);
+      if (!fd) return std::unexpected(fd.error());
+      out.push_back({a, t, std::move(*fd)});
+    }
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Server>> Server::adopt(const config::Config& config, std::vector<BoundListener> listeners) {
+  auto router = Router::build(config);
+  if (!router) return std::unexpected(router.error());
+  std::unique_ptr<Server> server(new Server(config, std::move(*router)));
+  if (auto ok = server->open_logs(); !ok) return std::unexpected(ok.error());
+  for (unsigned i = 0; i < thread_count(config); ++i)
+    server->workers_.push_back(std::make_unique<Worker>(server->router_, config.server, server->logs_));
+  for (auto& l : listeners) {
+    if (l.thread >= server->workers_.size())
+      return std::unexpected(Error::logic("adopt listening socket", describe(l.address), "no such I/O thread"));
+    if (auto ok = server->workers_[l.thread]->adopt(l.address, std::move(l.fd)); !ok)
+      return std::unexpected(ok.error());
+    if (std::find(server->addresses_.begin(), server->addresses_.end(), l.address) == server->addresses_.end())
+      server->addresses_.push_back(l.address);
+  }
+  return server;
+}
 
 Server::Server(const config::Config& config, Router router) : config_(config), router_(std::move(router)) {}
 
@@ -51,7 +110,7 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config) {
   if (!router) return std::unexpected(router.error());
   std::unique_ptr<Server> server(new Server(config, std::move(*router)));
   if (auto ok = server->open_logs(); !ok) return std::unexpected(ok.error());
-  unsigned threads = config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads = thread_count(config);
   for (unsigned i = 0; i < threads; ++i)
     server->workers_.push_back(std::make_unique<Worker>(server->router_, config.server, server->logs_));
   if (auto ok = server->bind_all(); !ok) return std::unexpected(ok.error());

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "config/model.hpp"
 #include "http/access_log.hpp"
 #include "http/router.hpp"
@@ -19,12 +20,27 @@
 
 namespace gatehouse::http {
 
+// A listening socket bound by the supervisor for one I/O thread (issue 9).
+struct BoundListener {
+  ListenAddress address;
+  unsigned thread = 0;
+  UniqueFd fd;
+};
+
 class Server {
  public:
   // Opens every physical root, creates the log folders and binds every
   // listening address (a port held by another process is an error here, not
   // a silently shared SO_REUSEPORT group). `config` must outlive the server.
   static Result<std::unique_ptr<Server>> create(const config::Config& config);
+  // The same server on sockets bound elsewhere (bind_listeners, in the
+  // supervisor): it binds nothing itself. Listeners of a thread it does not have are refused.
+  static Result<std::unique_ptr<Server>> adopt(const config::Config& config, std::vector<BoundListener> listeners);
+  // Binds what create() would (one SO_REUSEPORT socket per address and I/O
+  // thread), for a process that hands them to the server of another.
+  static Result<std::vector<BoundListener>> bind_listeners(const config::Config& config);
+  // The number of I/O threads of `config` (server.threads, or one per CPU).
+  static unsigned thread_count(const config::Config& config);
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();

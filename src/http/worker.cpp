@@ -45,6 +45,17 @@ Status Worker::listen(const ListenAddress& address) {
   return {};
 }
 
+Status Worker::adopt(const ListenAddress& address, UniqueFd fd) {
+  boost::asio::ip::tcp::acceptor acceptor(io_);
+  boost::system::error_code ec;
+  const auto protocol = address.ip.is_v6() ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4();
+  if (acceptor.assign(protocol, fd.get(), ec))
+    return std::unexpected(Error::sys("adopt listening socket", address.ip.to_string(), ec.value()));
+  fd.release();
+  acceptors_.push_back(std::move(acceptor));
+  return {};
+}
+
 void Worker::run() {
   for (std::size_t i = 0; i < acceptors_.size(); ++i) do_accept(i);
   tick();

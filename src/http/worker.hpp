@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "config/model.hpp"
 #include "handlers/file_cache.hpp"
 #include "handlers/php_routing.hpp"
@@ -36,6 +37,8 @@ class Worker {
 
   // Opens this worker's acceptor on `address` (SO_REUSEPORT); before threads start.
   Status listen(const ListenAddress& address);
+  // Takes a listening socket bound elsewhere (the supervisor, issue 9); before threads start.
+  Status adopt(const ListenAddress& address, UniqueFd fd);
   void run();         // the thread's body: returns when drained or stopped
   void drain();       // thread-safe: stop accepting, finish in-flight, close idle
   void stop();        // thread-safe: stop now

@@ -1,0 +1,22 @@
+// `serve --split` (issue 9): the root supervisor and the sandboxed front it
+// execs (`serve --front-fd 3`). The logic lives in supervisor/; these two
+// functions compose it with the configuration, the accounts and http/.
+#pragma once
+
+#include <string>
+
+#include "config/model.hpp"
+#include "pool/pool_set.hpp"
+
+namespace gatehouse::cli {
+
+// As root, after serve's checks, provisioning and log set-up: prepares the
+// front's account and folders, binds the listeners, and runs the supervisor
+// until SIGTERM/SIGINT. Returns the exit code.
+int serve_supervised(const config::Config& config, const std::string& config_file, pool::PoolSetOptions pool_options);
+
+// The front: loads the same configuration, receives the listeners on `fd`,
+// confines itself (sandbox::confine_front) before any thread, then serves.
+int serve_front(const std::string& config_file, int fd);
+
+}  // namespace gatehouse::cli

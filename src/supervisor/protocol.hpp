@@ -1,0 +1,129 @@
+// The messages between the root supervisor and the sandboxed front (issue 9):
+// fixed-size records over a SOCK_SEQPACKET socketpair, so one datagram is one
+// message. Pure: encode to bytes, decode (strictly) from bytes; the channel
+// (channel.hpp) moves them with their descriptors.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace gatehouse::supervisor {
+
+inline constexpr std::uint32_t kProtocolVersion = 1;
+inline constexpr std::size_t kMaxGroups = 64;
+
+enum class Type : std::uint32_t {
+  // supervisor -> front
+  Hello = 1,   // + 0 fds; n Listener messages follow
+  Listener,    // + 1 fd: one listening socket
+  Worker,      // + 3 fds when errnum == 0: connection, status pipe, pidfd
+  AuthResult,  // + 0 fds
+  ReopenLogs,  // + 0 fds
+  Stop,        // + 0 fds
+  // front -> supervisor
+  Ready = 64,  // after confine_front
+  Spawn,       // start a worker for (pool index, account)
+  Kill,        // signal a worker this front was given
+  Auth,        // check a password through PAM
+};
+
+// Every message starts with this header; `size` is the whole datagram.
+struct Header {
+  std::uint32_t type = 0;
+  std::uint32_t size = 0;
+  std::uint64_t id = 0;  // request id, echoed by the answer
+};
+
+// Strings travel NUL-terminated in fixed arrays; a decoded one that fills its
+// array without a NUL is refused.
+struct Hello {
+  std::uint32_t version = kProtocolVersion;
+  std::uint32_t listeners = 0;
+  std::uint64_t config_hash = 0;  // of the configuration bytes: both ends load the same file
+};
+struct Listener {
+  std::uint32_t thread = 0;  // the I/O thread it belongs to
+  std::uint32_t port = 0;
+  char ip[48] = {};
+};
+struct Worker {
+  std::int32_t errnum = 0;  // 0: started, fds attached
+  std::int32_t pid = 0;
+  std::uint64_t worker = 0;  // the supervisor's name for it
+  char detail[200] = {};     // why not, when errnum != 0
+};
+struct AuthResult {
+  std::uint32_t outcome = 0;  // 0 denied, 1 granted, 2 PAM failed
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::uint32_t n_groups = 0;
+  std::uint32_t groups[kMaxGroups] = {};
+  char name[33] = {};
+  char reason[127] = {};
+};
+struct ReopenLogs {};
+struct Stop {
+  std::uint32_t grace_seconds = 0;
+};
+struct Ready {};
+struct Spawn {
+  std::uint32_t pool = 0;  // index into the configuration's pools
+  std::uint32_t uid = 0;   // the account's uid as the front resolved it (checked)
+  char account[33] = {};
+};
+struct Kill {
+  std::uint64_t worker = 0;
+  std::uint32_t signal = 0;  // SIGTERM or SIGKILL only
+};
+struct Auth {
+  char user[256] = {};
+  char password[512] = {};
+  char remote[64] = {};
+};
+
+using Body = std::variant<Hello, Listener, Worker, AuthResult, ReopenLogs, Stop, Ready, Spawn, Kill, Auth>;
+
+struct Message {
+  std::uint64_t id = 0;
+  Body body;
+};
+
+// How many descriptors a message of this body carries.
+std::size_t fds_of(const Body& body);
+
+// The datagram for `message`.
+std::vector<std::byte> encode(const Message& message);
+
+// Which side reads: the supervisor accepts only front -> supervisor types,
+// the front only the others.
+enum class Reader { Supervisor, Front };
+
+// Decodes one datagram that arrived with `fds` descriptors. Refused (EPROTO,
+// detail says why): a size that is not exactly the header plus the type's
+// body, a header size that differs from the datagram's, a type unknown or not
+// for `reader`, a descriptor count other than the type's, a string without
+// its NUL, a count beyond its array.
+Result<Message> decode(std::span<const std::byte> datagram, std::size_t fds, Reader reader);
+
+// Copies `text` into a fixed array (false when it does not fit with its NUL).
+template <std::size_t N>
+bool put(char (&out)[N], std::string_view text) {
+  if (text.size() >= N) return false;
+  text.copy(out, text.size());
+  out[text.size()] = '\0';
+  return true;
+}
+template <std::size_t N>
+std::string get(const char (&in)[N]) {
+  return std::string(in, ::strnlen(in, N));
+}
+
+}  // namespace gatehouse::supervisor
