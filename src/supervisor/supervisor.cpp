@@ -338,9 +338,18 @@ void Supervisor::stop_front() {
   if (channel_) (void)channel_->send({0, Stop{static_cast<std::uint32_t>(grace.count())}});
   ::kill(front_, SIGTERM);  // also when the channel is gone
   const auto deadline = std::chrono::steady_clock::now() + grace + 5s;
+  // The front's pools stop their workers through KILL: keep answering it while it drains.
   while (front_ > 0 && std::chrono::steady_clock::now() < deadline) {
     reap_children();
-    if (front_ > 0) std::this_thread::sleep_for(20ms);
+    if (front_ < 0) break;
+    pollfd p{channel_ ? channel_->fd() : -1, POLLIN, 0};
+    if (::poll(&p, 1, 20) > 0 && channel_) {
+      auto received = channel_->receive(Reader::Supervisor, 0ms);
+      if (received)
+        on_message(std::move(*received));
+      else
+        channel_.reset();
+    }
   }
   if (front_ > 0) {
     log::warn("[supervisor] the front did not stop in time: SIGKILL");
