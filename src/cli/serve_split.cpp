@@ -174,8 +174,6 @@ int serve_front(const std::string& config_file, int fd) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   auto spec = sandbox::front_sandbox_spec(config, me->uid, me->gid);
-  // The account databases (world-readable): identities are resolved per worker set and per user.
-  for (const char* f : {"/etc/passwd", "/etc/group", "/etc/nsswitch.conf"}) spec.read.emplace_back(f);
   auto facts = sandbox::confine_front(spec);
   if (!facts) {
     log::error("[front] cannot confine itself: {}", facts.error().message());

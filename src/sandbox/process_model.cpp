@@ -37,6 +37,9 @@ FrontSandboxSpec front_sandbox_spec(const config::Config& config, uid_t uid, gid
   spec.uid = uid;
   spec.gid = gid;
   spec.read = served_roots(config);
+  // The account databases (world-readable; not /etc/shadow): the front resolves
+  // worker-set and user identities by name.
+  for (const char* f : {"/etc/passwd", "/etc/group", "/etc/nsswitch.conf"}) spec.read.emplace_back(f);
   spec.write = {config.server.log_dir, config.server.state_dir / "sockets", config.server.state_dir / "bodies"};
   return spec;
 }
@@ -44,7 +47,8 @@ FrontSandboxSpec front_sandbox_spec(const config::Config& config, uid_t uid, gid
 std::string process_model_table(const config::Config& config) {
   const auto front = front_sandbox_spec(config, 1, 1);
   std::string roots;
-  for (const auto& p : front.read) roots += (roots.empty() ? "" : ", ") + p.string();
+  for (const auto& p : front.read)
+    if (!p.string().starts_with("/etc/")) roots += (roots.empty() ? "" : ", ") + p.string();
   std::string writes;
   for (const auto& p : front.write) writes += (writes.empty() ? "" : ", ") + p.string();
   const auto row = [](std::string_view process, std::string_view state, std::string_view account, std::string_view caps,
@@ -53,17 +57,21 @@ std::string process_model_table(const config::Config& config) {
                        state, account, caps, reaches);
   };
   std::string out =
-      "process model (issue 9; \"planned\": today one root `gatehouse serve` does supervisor and front):\n";
-  out += row("supervisor", "[planned: today the serve process]", "root", "all",
+      "process model (issue 9): `gatehouse serve --split` as root runs supervisor and front apart; plain\n"
+      "`gatehouse serve` is still one root process doing both, and --single-user one process as its user:\n";
+  out += row("supervisor", "[serve --split]", "root", "all",
              "the configuration, accounts, binding the listening sockets, spawning and killing php-cgi, "
              "reopening logs; never reads a byte from the network; obeys the front only through a "
              "validated socketpair protocol");
-  out += row("front", "[planned: its sandbox is sandbox::confine_front, tested]",
+  out += row("front", "[serve --split: exec'd by the supervisor, sandbox::confine_front before any thread]",
              std::string(kFrontAccount) + " (NoNewPrivs 1, Seccomp 2)",
              "CAP_SETUID, CAP_SETGID only (per-thread fsuid for static files); securebits NOROOT and "
              "NO_SETUID_FIXUP locked; set*id to 0 refused by seccomp",
              "listening sockets received from the supervisor; read: " + (roots.empty() ? "(none)" : roots) +
-                 "; write: " + writes + "; php-cgi sockets; no exec, no fork, no ptrace, no outbound TCP");
+                 "; write: " + writes +
+                 "; read: /etc/passwd, /etc/group (names to ids); the php-cgi connections the supervisor hands it; "
+                 "asks the supervisor for workers (SPAWN, KILL) and password checks (AUTH); no exec, no fork, no "
+                 "ptrace, no outbound TCP");
   out += row("worker", "[in place]", pool_accounts(config), "none (dropped before exec, NoNewPrivs)",
              "its pool's Landlock ruleset (listed under \"confinement\") and cgroup; its private socket");
   return out;

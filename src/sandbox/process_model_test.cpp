@@ -39,7 +39,8 @@ TEST(ProcessModel, FrontSpecReadsServedRootsOnceAndWritesLogsSocketsBodies) {
   auto spec = front_sandbox_spec(two_sites(), 990, 991);
   EXPECT_EQ(spec.uid, 990u);
   EXPECT_EQ(spec.gid, 991u);
-  EXPECT_EQ(spec.read, (std::vector<Path>{"/srv/a", "/srv/shared/images", "/srv/b"}));
+  EXPECT_EQ(spec.read, (std::vector<Path>{"/srv/a", "/srv/shared/images", "/srv/b", "/etc/passwd", "/etc/group",
+                                          "/etc/nsswitch.conf"}));
   EXPECT_EQ(spec.write, (std::vector<Path>{"/var/log/gh", "/var/lib/gh/sockets", "/var/lib/gh/bodies"}));
 }
 
@@ -52,11 +53,11 @@ TEST(ProcessModel, TableNamesEachProcessAccountCapabilitiesAndReach) {
     EXPECT_NE(t.find(want), std::string::npos) << "missing \"" << want << "\" in:\n" << t;
 }
 
-TEST(ProcessModel, PartsNotYetSplitAreMarkedPlanned) {
+TEST(ProcessModel, EachProcessSaysHowItRuns) {
   const std::string t = process_model_table(two_sites());
   auto line_of = [&](std::string_view process) { return t.substr(t.find("  " + std::string(process) + " "), 80); };
-  EXPECT_NE(line_of("supervisor").find("[planned"), std::string::npos) << t;
-  EXPECT_NE(line_of("front").find("[planned"), std::string::npos) << t;
+  EXPECT_NE(line_of("supervisor").find("[serve --split]"), std::string::npos) << t;
+  EXPECT_NE(line_of("front").find("[serve --split: exec'd by the supervisor"), std::string::npos) << t;
   EXPECT_NE(line_of("worker").find("[in place]"), std::string::npos) << t;
 }
 
