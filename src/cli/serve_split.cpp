@@ -29,6 +29,7 @@
 #include "sandbox/front.hpp"
 #include "sandbox/process_model.hpp"
 #include "supervisor/front_link.hpp"
+#include "supervisor/spawn_check.hpp"
 #include "supervisor/supervisor.hpp"
 
 namespace gatehouse::cli {
@@ -174,6 +175,12 @@ int serve_front(const std::string& config_file, int fd) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   auto spec = sandbox::front_sandbox_spec(config, me->uid, me->gid);
+  // Every worker set anonymous requests use, resolved while /etc/passwd is still the file of now.
+  const auto resolve = accounts::worker_resolver(false);
+  std::vector<accounts::Identity> resolved;
+  for (const auto& key : supervisor::anonymous_worker_sets(config))
+    if (const config::Pool* pool = config.find_pool(key.pool))
+      if (auto id = resolve(*pool, key.account)) resolved.push_back(*id);
   auto facts = sandbox::confine_front(spec);
   if (!facts) {
     log::error("[front] cannot confine itself: {}", facts.error().message());
@@ -181,6 +188,7 @@ int serve_front(const std::string& config_file, int fd) {
   }
   // From here on: not root, no exec, no fork; threads may start.
   supervisor::FrontLink link(std::move(channel), config);
+  for (const auto& id : resolved) link.remember(id);
   if (auto ok = link.ready(); !ok) return 1;
   http::AuthGateOptions gate_options;
   gate_options.authenticate = [&link](std::string_view user, std::string_view password, std::string_view remote) {
@@ -192,7 +200,13 @@ int serve_front(const std::string& config_file, int fd) {
     return 1;
   }
   pool::PoolSetOptions pool_options;
-  pool_options.resolve = accounts::worker_resolver(false);
+  pool_options.resolve = [&link, resolve](const config::Pool& pool,
+                                          const std::string& account) -> Result<accounts::Identity> {
+    auto fresh = resolve(pool, account);
+    if (fresh) return fresh;
+    if (auto known = link.known(account)) return *known;
+    return fresh;
+  };
   pool_options.spawn_port = &link;
   auto pools = pool::PoolSet::create(config, std::move(pool_options));
   if (!pools) {

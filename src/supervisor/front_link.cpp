@@ -55,6 +55,18 @@ FrontLink::~FrontLink() {
   if (reader_.joinable()) reader_.join();
 }
 
+void FrontLink::remember(const accounts::Identity& identity) {
+  std::lock_guard lock(mutex_);
+  known_[identity.name] = identity;
+}
+
+std::optional<accounts::Identity> FrontLink::known(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto it = known_.find(name);
+  if (it == known_.end()) return std::nullopt;
+  return it->second;
+}
+
 Status FrontLink::ready() { return channel_->send({0, Ready{}}); }
 
 void FrontLink::read_loop() {
@@ -161,13 +173,12 @@ Result<accounts::AuthOutcome> FrontLink::authenticate(std::string_view user, std
   if (r->outcome == 2) return std::unexpected(Error::logic("pam_authenticate", std::string(user), get(r->reason)));
   out.reason = get(r->reason);
   if (r->outcome == 1) {
-    auto id = accounts::resolve_identity(get(r->name));  // home, shell; the ids are the supervisor's
-    out.identity = id ? *id : accounts::Identity{};
     out.identity.name = get(r->name);
     out.identity.uid = r->uid;
     out.identity.gid = r->gid;
     out.identity.groups.assign(r->groups, r->groups + r->n_groups);
     out.granted = out.identity.uid != 0;
+    if (out.granted) remember(out.identity);
   }
   return out;
 }

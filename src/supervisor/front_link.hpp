@@ -53,6 +53,13 @@ class FrontLink final : public pool::SpawnPort {
   // Sends READY (the supervisor then checks /proc/<front>/status).
   Status ready();
 
+  // Identities seen (resolved before confinement, or granted by AUTH): the
+  // Landlock rule on /etc/passwd holds the inode of confinement time, which
+  // useradd replaces, so a name may stop resolving in the front. The
+  // supervisor checks every uid again: a stale one is refused, never trusted.
+  void remember(const accounts::Identity& identity);
+  std::optional<accounts::Identity> known(const std::string& name);
+
  private:
   Result<Received> request(const Message& message, std::chrono::milliseconds timeout);
   void read_loop();
@@ -63,6 +70,7 @@ class FrontLink final : public pool::SpawnPort {
   std::condition_variable answered_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::optional<Received>> pending_;
+  std::map<std::string, accounts::Identity> known_;
   bool closed_ = false;
   std::thread reader_;
 };
