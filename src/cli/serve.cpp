@@ -74,8 +74,9 @@ int wait_for_stop(const sigset_t& set, http::Server& server) {
 struct ServeOptions {
   std::string config_file;
   bool single_user = false;
-  bool split = false;  // issue 9: a root supervisor and a sandboxed front (serve_split.hpp)
-  int front_fd = -1;   // internal: this process is the front, its channel on this fd
+  bool split = false;        // issue 9: a root supervisor and a sandboxed front (serve_split.hpp); root's default
+  bool one_process = false;  // root without the split (debugging, comparisons)
+  int front_fd = -1;         // internal: this process is the front, its channel on this fd
 };
 
 // As root: creates the accounts the configuration needs (recorded in the
@@ -145,6 +146,8 @@ int serve(const ServeOptions& options) {
     log::error("--split needs root: the supervisor provisions accounts and the front drops to {}", "gh-front");
     return 1;
   }
+  // As root the process that faces the network is the sandboxed front, unless --one-process.
+  const bool split = ::geteuid() == 0 && !*single_user && !options.one_process;
   std::error_code ec;
   std::filesystem::create_directories(config.server.log_dir, ec);
   if (ec) {
@@ -167,7 +170,7 @@ int serve(const ServeOptions& options) {
   }
   // Request bodies wait there for a PHP worker (handlers/body_buffer.hpp): the server's alone.
   // (--split: the front's, made by serve_supervised.)
-  if (auto ok = options.split ? Status{} : pool::ensure_socket_dir(config.server.state_dir / "bodies"); !ok) {
+  if (auto ok = split ? Status{} : pool::ensure_socket_dir(config.server.state_dir / "bodies"); !ok) {
     log::error("cannot prepare the request body folder: {}", ok.error().message());
     return 1;
   }
@@ -177,7 +180,7 @@ int serve(const ServeOptions& options) {
   pool_options.cgroups = ::geteuid() == 0;
   if (sandbox::landlock_abi() == 0)
     log::warn("this kernel offers no Landlock (5.13 or later with lsm=landlock): PHP workers run WITHOUT a sandbox");
-  if (options.split) return serve_supervised(config, config_file, std::move(pool_options));
+  if (split) return serve_supervised(config, config_file, std::move(pool_options));
   auto gate = http::AuthGate::create(config, http::AuthGateOptions{.single_user = *single_user});
   if (!gate) {
     log::error("cannot resolve the identities requests act as: {}", gate.error().message());
@@ -207,18 +210,7 @@ int serve(const ServeOptions& options) {
   }
   if (config_file.empty()) log::info("the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser");
   // The control socket (gatehouse status, recycle, stop); refused when the state folder is not ours.
-  auto control = control::Server::start(config.server.state_dir, **pools, [&server] {
-    auto sites = nlohmann::json::array();
-    for (const auto& [name, c] : (*server)->site_counts())
-      sites.push_back({{"name", name},
-                       {"requests", c[0] + c[1] + c[2] + c[3] + c[4] + c[5]},
-                       {"1xx", c[1]},
-                       {"2xx", c[2]},
-                       {"3xx", c[3]},
-                       {"4xx", c[4]},
-                       {"5xx", c[5]}});
-    return sites;
-  });
+  auto control = control::Server::start(config.server.state_dir, **pools, [&server] { return sites_report(**server); });
   if (!control) {
     log::error("{}", control.error().message());
     return 1;
@@ -246,7 +238,9 @@ void add_serve(CLI::App& app) {
   cmd->add_flag("--single-user", options->single_user,
                 "not root: run every site, pool and user as the invoking account (NO isolation)");
   cmd->add_flag("--split", options->split,
-                "privilege separation (issue 9): a root supervisor and an unprivileged, sandboxed front");
+                "privilege separation (issue 9; the default as root): a root supervisor and a sandboxed front");
+  cmd->add_flag("--one-process", options->one_process,
+                "as root, without privilege separation: one root process parses requests (not recommended)");
   cmd->add_option("--front-fd", options->front_fd, "internal: run as the front of a --split supervisor")->group("");
   cmd->callback([options] {
     int rc = serve(*options);

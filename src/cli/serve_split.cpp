@@ -18,14 +18,18 @@
 #include "accounts/identity.hpp"
 #include "accounts/pam_auth.hpp"
 #include "accounts/provision.hpp"
+#include "accounts/security_model.hpp"
 #include "cli/config_source.hpp"
 #include "cli/confinement.hpp"
 #include "cli/serve_start.hpp"
 #include "common/log.hpp"
 #include "control/sd_notify.hpp"
+#include "control/server.hpp"
+#include "control/socket.hpp"
 #include "handlers/php_routing.hpp"
 #include "http/auth_gate.hpp"
 #include "http/server.hpp"
+#include "perms/acl.hpp"
 #include "sandbox/front.hpp"
 #include "sandbox/process_model.hpp"
 #include "supervisor/front_link.hpp"
@@ -56,6 +60,31 @@ Result<accounts::Identity> front_account() {
   return made;
 }
 
+Status let_front_through(const std::filesystem::path& dir, const accounts::Identity& front) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return std::unexpected(Error::sys("open", dir));
+  auto text = perms::read_acl_text(fd.get(), false);
+  if (!text) return std::unexpected(text.error());
+  // read_acl_text gives "u::rwx,g::r-x,o::---,u:990:r-x,m::r-x" (abbreviated, numeric ids).
+  const std::string entry = "u:" + std::to_string(front.uid) + ":--x";
+  // The mask keeps its bits (or the group's, without one) and gains x: the mode's
+  // group bits change at most by x (0750 stays 0750).
+  std::string acl, mask;
+  for (std::size_t at = 0; at < text->size();) {
+    auto end = text->find(',', at);
+    std::string item = text->substr(at, end == std::string::npos ? std::string::npos : end - at);
+    at = end == std::string::npos ? text->size() : end + 1;
+    if (item.starts_with(entry.substr(0, entry.size() - 3))) return {};  // gh-front has an entry already
+    if (item.starts_with("m::")) mask = item.substr(3, 3);
+    if (item.starts_with("g::") && mask.empty()) mask = item.substr(3, 3);
+    if (!item.starts_with("m::") && !item.empty()) acl += item + ",";
+  }
+  if (mask.size() != 3) mask = "---";
+  mask[2] = 'x';
+  acl += entry + ",m::" + mask;
+  return perms::write_acl_text(fd.get(), false, acl);
+}
+
 // The front writes its access logs (one folder per site) and spools request
 // bodies; everything else under log_dir and state_dir stays root's.
 Status prepare_front_folders(const config::Config& config, const accounts::Identity& front) {
@@ -63,8 +92,16 @@ Status prepare_front_folders(const config::Config& config, const accounts::Ident
   ::mkdir(bodies.c_str(), 0700);
   if (::lchown(bodies.c_str(), front.uid, front.gid) < 0 || ::chmod(bodies.c_str(), 0700) < 0)
     return std::unexpected(Error::sys("chown", bodies));
-  // 0751: the front (and anyone) may pass through to its own folders, not list them; files stay 0640.
-  ::chmod(config.server.log_dir.c_str(), 0751);
+  // An ACL entry lets gh-front (only) pass through log_dir (root:adm 0750) to its own folders,
+  // and through every ancestor of log_dir and state_dir closed to others (the access logs and
+  // the body spool are opened by path).
+  if (auto ok = let_front_through(config.server.log_dir, front); !ok) return ok;
+  for (const auto& dir : {config.server.log_dir, config.server.state_dir})
+    for (auto up = std::filesystem::absolute(dir).parent_path(); up != up.root_path(); up = up.parent_path()) {
+      struct stat st {};
+      if (::stat(up.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH) && st.st_uid != front.uid)
+        if (auto ok = let_front_through(up, front); !ok) return ok;
+    }
   std::vector<std::filesystem::path> dirs;
   for (const auto& site : config.sites) dirs.push_back(config.server.log_dir / site.name);
   dirs.push_back(config.server.log_dir / "_httperr");
@@ -89,6 +126,19 @@ bool uses_basic(const config::Config& config) {
 }
 
 }  // namespace
+
+nlohmann::json sites_report(const http::Server& server) {
+  auto sites = nlohmann::json::array();
+  for (const auto& [name, c] : server.site_counts())
+    sites.push_back({{"name", name},
+                     {"requests", c[0] + c[1] + c[2] + c[3] + c[4] + c[5]},
+                     {"1xx", c[1]},
+                     {"2xx", c[2]},
+                     {"3xx", c[3]},
+                     {"4xx", c[4]},
+                     {"5xx", c[5]}});
+  return sites;
+}
 
 int serve_supervised(const config::Config& config, const std::string& config_file, pool::PoolSetOptions pool_options) {
   auto front = front_account();
@@ -137,13 +187,20 @@ int serve_supervised(const config::Config& config, const std::string& config_fil
     log::info("{}", lines.substr(0, at));
     lines = at == std::string::npos ? "" : lines.substr(at + 1);
   }
-  log::warn("privilege separation: the control socket (gatehouse status/recycle) is not served in --split mode yet");
+  // The control socket: bound here (the state folder is root's), served by the front.
+  auto control = control::bind_socket(config.server.state_dir);
+  if (!control) {
+    log::error("{}", control.error().message());
+    return 1;
+  }
+  options.control = std::move(*control);
   supervisor::Supervisor supervisor(std::move(options));
   control::sd_notify("READY=1");
   int rc = supervisor.run();
   control::sd_notify("STOPPING=1");
   (*pools)->stop();
   log::info("stopped");
+  ::unlink(control::socket_path(config.server.state_dir).c_str());  // last: `gatehouse stop` returns then
   return rc;
 }
 
@@ -151,11 +208,12 @@ int serve_front(const std::string& config_file, int fd) {
   auto config = load_config(config_file);
   log::init(config.server.log_dir / "error.log", spdlog::level::info);
   auto channel = std::make_unique<supervisor::Channel>(UniqueFd(fd));
-  auto listeners = supervisor::receive_hello(*channel, config_hash(config_file), 10s);
-  if (!listeners) {
-    log::error("[front] {}", listeners.error().message());
+  auto hello = supervisor::receive_hello(*channel, config_hash(config_file), 10s);
+  if (!hello) {
+    log::error("[front] {}", hello.error().message());
     return 1;
   }
+  const pid_t supervisor_pid = ::getppid();
   auto me = accounts::resolve_identity(sandbox::kFrontAccount);
   if (!me) {
     log::error("[front] {}", me.error().message());
@@ -181,6 +239,18 @@ int serve_front(const std::string& config_file, int fd) {
   for (const auto& key : supervisor::anonymous_worker_sets(config))
     if (const config::Pool* pool = config.find_pool(key.pool))
       if (auto id = resolve(*pool, key.account)) resolved.push_back(*id);
+  for (const auto& site : config.sites)
+    for (const auto& app : site.applications)
+      if (auto ids = accounts::resolve_request_identities(config, site, app, std::nullopt))
+        for (const auto& name : {ids->static_as, ids->php_as})
+          if (auto id = accounts::resolve_identity(name)) resolved.push_back(*id);
+  // The physical roots are opened now, as root: they may be closed to gh-front (0700 with ACL entries
+  // for the identities only); files below them are opened as the request identity.
+  auto router = http::Router::build(config);
+  if (!router) {
+    log::error("[front] {}", router.error().message());
+    return 1;
+  }
   auto facts = sandbox::confine_front(spec);
   if (!facts) {
     log::error("[front] cannot confine itself: {}", facts.error().message());
@@ -191,6 +261,10 @@ int serve_front(const std::string& config_file, int fd) {
   for (const auto& id : resolved) link.remember(id);
   if (auto ok = link.ready(); !ok) return 1;
   http::AuthGateOptions gate_options;
+  gate_options.resolve = [&link](const std::string& account) -> Result<accounts::Identity> {
+    if (auto known = link.known(account)) return *known;
+    return accounts::resolve_identity(account);
+  };
   gate_options.authenticate = [&link](std::string_view user, std::string_view password, std::string_view remote) {
     return link.authenticate(user, password, remote);
   };
@@ -214,10 +288,10 @@ int serve_front(const std::string& config_file, int fd) {
     return 1;
   }
   std::vector<http::BoundListener> given;
-  for (auto& l : *listeners)
+  for (auto& l : hello->listeners)
     given.push_back(
         {{boost::asio::ip::make_address(l.ip), static_cast<std::uint16_t>(l.port)}, l.thread, std::move(l.fd)});
-  auto server = http::Server::adopt(config, std::move(given));
+  auto server = http::Server::adopt(config, std::move(*router), std::move(given));
   if (!server) {
     log::error("[front] {}", server.error().message());
     return 1;
@@ -229,6 +303,22 @@ int serve_front(const std::string& config_file, int fd) {
     routing->set_script_policy(scripts);
     return routing;
   });
+  std::unique_ptr<control::Server> control;
+  if (hello->control) {
+    control::ServerHooks hooks;
+    hooks.pid = supervisor_pid;
+    hooks.order = [&link](std::string_view verb) { link.order(verb == "stop" ? 1 : 2); };
+    hooks.rss = [&link](pid_t pid) { return link.rss_kib(pid); };
+    hooks.unlink_on_stop = false;
+    auto started = control::Server::serve(
+        std::move(hello->control), config.server.state_dir, **pools, [&server] { return sites_report(**server); },
+        std::move(hooks));
+    if (!started) {
+      log::error("[front] {}", started.error().message());
+      return 1;
+    }
+    control = std::move(*started);
+  }
   (*server)->start();
   log::info("[front] serving as {} (uid {}): Landlock ABI {}, {} seccomp rules", me->name, me->uid, facts->landlock_abi,
             facts->allowed_syscalls);
@@ -241,6 +331,7 @@ int serve_front(const std::string& config_file, int fd) {
   (*server)->stop(config.server.shutdown_timeout);
   (*pools)->stop();
   (*gate)->stop();
+  if (control) control->stop();
   return 0;
 }
 

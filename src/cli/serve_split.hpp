@@ -3,9 +3,11 @@
 // functions compose it with the configuration, the accounts and http/.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "config/model.hpp"
+#include "http/server.hpp"
 #include "pool/pool_set.hpp"
 
 namespace gatehouse::cli {
@@ -14,6 +16,9 @@ namespace gatehouse::cli {
 // front's account and folders, binds the listeners, and runs the supervisor
 // until SIGTERM/SIGINT. Returns the exit code.
 int serve_supervised(const config::Config& config, const std::string& config_file, pool::PoolSetOptions pool_options);
+
+// The per-site part of `gatehouse status`: requests by status class.
+nlohmann::json sites_report(const http::Server& server);
 
 // The front: loads the same configuration, receives the listeners on `fd`,
 // confines itself (sandbox::confine_front) before any thread, then serves.

@@ -65,7 +65,7 @@ Result<std::unique_ptr<AuthGate>> AuthGate::create(const config::Config& config,
 Result<accounts::Identity> AuthGate::identity_for(const std::string& account) {
   if (options_.single_user) return accounts::Identity{};
   if (auto it = resolved_.find(account); it != resolved_.end()) return it->second;
-  auto id = accounts::resolve_identity(account);
+  auto id = options_.resolve ? options_.resolve(account) : accounts::resolve_identity(account);
   if (!id) return std::unexpected(id.error());
   resolved_.emplace(account, *id);
   return *id;

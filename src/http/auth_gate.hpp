@@ -60,6 +60,9 @@ struct AuthGateOptions {
   std::function<Result<accounts::AuthOutcome>(std::string_view user, std::string_view password,
                                               std::string_view remote)>
       authenticate;
+  // Looks an account up in place of accounts::resolve_identity (the front
+  // answers from what it resolved before its sandbox closed /etc). Empty: the system.
+  std::function<Result<accounts::Identity>(const std::string& account)> resolve;
 };
 
 class AuthGate;

@@ -79,10 +79,9 @@ Result<std::vector<BoundListener>> Server::bind_listeners(const config::Config& 
   return out;
 }
 
-Result<std::unique_ptr<Server>> Server::adopt(const config::Config& config, std::vector<BoundListener> listeners) {
-  auto router = Router::build(config);
-  if (!router) return std::unexpected(router.error());
-  std::unique_ptr<Server> server(new Server(config, std::move(*router)));
+Result<std::unique_ptr<Server>> Server::adopt(const config::Config& config, Router router,
+                                              std::vector<BoundListener> listeners) {
+  std::unique_ptr<Server> server(new Server(config, std::move(router)));
   if (auto ok = server->open_logs(); !ok) return std::unexpected(ok.error());
   for (unsigned i = 0; i < thread_count(config); ++i)
     server->workers_.push_back(std::make_unique<Worker>(server->router_, config.server, server->logs_));

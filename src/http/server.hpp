@@ -35,7 +35,10 @@ class Server {
   static Result<std::unique_ptr<Server>> create(const config::Config& config);
   // The same server on sockets bound elsewhere (bind_listeners, in the
   // supervisor): it binds nothing itself. Listeners of a thread it does not have are refused.
-  static Result<std::unique_ptr<Server>> adopt(const config::Config& config, std::vector<BoundListener> listeners);
+  // `router` is built by the caller (Router::build opens the physical roots:
+  // the front does it as root, before it confines itself).
+  static Result<std::unique_ptr<Server>> adopt(const config::Config& config, Router router,
+                                               std::vector<BoundListener> listeners);
   // Binds what create() would (one SO_REUSEPORT socket per address and I/O
   // thread), for a process that hands them to the server of another.
   static Result<std::vector<BoundListener>> bind_listeners(const config::Config& config);

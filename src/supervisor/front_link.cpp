@@ -22,8 +22,8 @@ Error link_error(std::string detail) { return Error::logic("ask the supervisor",
 
 }  // namespace
 
-Result<std::vector<ReceivedListener>> receive_hello(const Channel& channel, std::uint64_t config_hash,
-                                                    std::chrono::milliseconds timeout) {
+Result<HelloReceived> receive_hello(const Channel& channel, std::uint64_t config_hash,
+                                    std::chrono::milliseconds timeout) {
   auto hello = channel.receive(Reader::Front, timeout);
   if (!hello) return std::unexpected(hello.error());
   const auto* h = std::get_if<Hello>(&hello->message.body);
@@ -32,13 +32,21 @@ Result<std::vector<ReceivedListener>> receive_hello(const Channel& channel, std:
     return std::unexpected(link_error(fmt::format("protocol version {}, expected {}", h->version, kProtocolVersion)));
   if (h->config_hash != config_hash)
     return std::unexpected(link_error("the supervisor loaded another configuration than this front did"));
-  std::vector<ReceivedListener> out;
+  HelloReceived out;
+  const bool control = h->control == 1;
   for (std::uint32_t i = 0; i < h->listeners; ++i) {
     auto m = channel.receive(Reader::Front, timeout);
     if (!m) return std::unexpected(m.error());
     const auto* l = std::get_if<Listener>(&m->message.body);
     if (!l) return std::unexpected(link_error("expected a LISTENER"));
-    out.push_back({get(l->ip), l->port, l->thread, std::move(m->fds.front())});
+    out.listeners.push_back({get(l->ip), l->port, l->thread, std::move(m->fds.front())});
+  }
+  if (control) {
+    auto m = channel.receive(Reader::Front, timeout);
+    if (!m) return std::unexpected(m.error());
+    if (!std::holds_alternative<ControlListener>(m->message.body))
+      return std::unexpected(link_error("expected the control socket"));
+    out.control = std::move(m->fds.front());
   }
   return out;
 }
@@ -68,6 +76,19 @@ std::optional<accounts::Identity> FrontLink::known(const std::string& name) {
 }
 
 Status FrontLink::ready() { return channel_->send({0, Ready{}}); }
+
+void FrontLink::order(std::uint32_t what) { (void)channel_->send({0, Order{what}}); }
+
+std::optional<std::uint64_t> FrontLink::rss_kib(pid_t pid) {
+  Usage u;
+  u.n = 1;
+  u.pids[0] = pid;
+  auto answer = request({0, u}, 5s);
+  if (!answer) return std::nullopt;
+  const auto* r = std::get_if<UsageResult>(&answer->message.body);
+  if (!r || r->n != 1 || r->rss_kib[0] == 0) return std::nullopt;
+  return r->rss_kib[0];
+}
 
 void FrontLink::read_loop() {
   for (;;) {

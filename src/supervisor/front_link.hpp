@@ -29,10 +29,15 @@ struct ReceivedListener {
   UniqueFd fd;
 };
 
+struct HelloReceived {
+  std::vector<ReceivedListener> listeners;
+  UniqueFd control;  // the control socket, when the supervisor bound one
+};
+
 // Waits (up to `timeout`) for HELLO and its listeners; refuses another
 // protocol version or a configuration other than the one `config_hash` names.
-Result<std::vector<ReceivedListener>> receive_hello(const Channel& channel, std::uint64_t config_hash,
-                                                    std::chrono::milliseconds timeout);
+Result<HelloReceived> receive_hello(const Channel& channel, std::uint64_t config_hash,
+                                    std::chrono::milliseconds timeout);
 
 class FrontLink final : public pool::SpawnPort {
  public:
@@ -52,6 +57,11 @@ class FrontLink final : public pool::SpawnPort {
 
   // Sends READY (the supervisor then checks /proc/<front>/status).
   Status ready();
+
+  // The control socket's `stop` (1) and `reopen-logs` (2), for the whole server.
+  void order(std::uint32_t what);
+  // Resident sizes (KiB) of workers, asked of the supervisor; nullopt for a pid that is not a live worker.
+  std::optional<std::uint64_t> rss_kib(pid_t pid);
 
   // Identities seen (resolved before confinement, or granted by AUTH): the
   // Landlock rule on /etc/passwd holds the inode of confinement time, which

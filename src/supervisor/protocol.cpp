@@ -22,6 +22,10 @@ constexpr Type type_of() {
   if constexpr (std::is_same_v<T, Spawn>) return Type::Spawn;
   if constexpr (std::is_same_v<T, Kill>) return Type::Kill;
   if constexpr (std::is_same_v<T, Auth>) return Type::Auth;
+  if constexpr (std::is_same_v<T, ControlListener>) return Type::ControlListener;
+  if constexpr (std::is_same_v<T, UsageResult>) return Type::UsageResult;
+  if constexpr (std::is_same_v<T, Order>) return Type::Order;
+  if constexpr (std::is_same_v<T, Usage>) return Type::Usage;
 }
 
 // An empty struct still has size 1 in C++: it travels as no bytes.
@@ -55,6 +59,10 @@ std::string invalid(const Body& body, std::size_t fds) {
   if (auto* a = std::get_if<Auth>(&body);
       a && (!terminated(a->user) || !terminated(a->password) || !terminated(a->remote)))
     return "auth: string without NUL";
+  if (auto* h = std::get_if<Hello>(&body); h && h->control > 1) return "hello: bad control flag";
+  if (auto* o = std::get_if<Order>(&body); o && (o->what < 1 || o->what > 2)) return "order: unknown";
+  if (auto* u = std::get_if<Usage>(&body); u && u->n > kMaxGroups) return "usage: too many pids";
+  if (auto* u = std::get_if<UsageResult>(&body); u && u->n > kMaxGroups) return "usage result: too many";
   return {};
 }
 
@@ -75,7 +83,7 @@ Result<Message> decode_as(std::span<const std::byte> datagram, const Header& h, 
 }  // namespace
 
 std::size_t fds_of(const Body& body) {
-  if (std::holds_alternative<Listener>(body)) return 1;
+  if (std::holds_alternative<Listener>(body) || std::holds_alternative<ControlListener>(body)) return 1;
   if (auto* w = std::get_if<Worker>(&body)) return w->errnum == 0 ? 3 : 0;
   return 0;
 }
@@ -125,6 +133,14 @@ Result<Message> decode(std::span<const std::byte> datagram, std::size_t fds, Rea
       return decode_as<Kill>(datagram, h, fds);
     case Type::Auth:
       return decode_as<Auth>(datagram, h, fds);
+    case Type::ControlListener:
+      return decode_as<ControlListener>(datagram, h, fds);
+    case Type::UsageResult:
+      return decode_as<UsageResult>(datagram, h, fds);
+    case Type::Order:
+      return decode_as<Order>(datagram, h, fds);
+    case Type::Usage:
+      return decode_as<Usage>(datagram, h, fds);
   }
   return std::unexpected(refused(fmt::format("unknown type {}", h.type)));
 }

@@ -22,17 +22,21 @@ inline constexpr std::size_t kMaxGroups = 64;
 
 enum class Type : std::uint32_t {
   // supervisor -> front
-  Hello = 1,   // + 0 fds; n Listener messages follow
-  Listener,    // + 1 fd: one listening socket
-  Worker,      // + 3 fds when errnum == 0: connection, status pipe, pidfd
-  AuthResult,  // + 0 fds
-  ReopenLogs,  // + 0 fds
-  Stop,        // + 0 fds
+  Hello = 1,        // + 0 fds; n Listener messages follow
+  Listener,         // + 1 fd: one listening socket
+  Worker,           // + 3 fds when errnum == 0: connection, status pipe, pidfd
+  AuthResult,       // + 0 fds
+  ReopenLogs,       // + 0 fds
+  Stop,             // + 0 fds
+  ControlListener,  // + 1 fd: the control socket (<state_dir>/control.sock), bound by the supervisor
+  UsageResult,      // + 0 fds
   // front -> supervisor
   Ready = 64,  // after confine_front
   Spawn,       // start a worker for (pool index, account)
   Kill,        // signal a worker this front was given
   Auth,        // check a password through PAM
+  Order,       // the control socket's stop / reopen-logs, for the whole server
+  Usage,       // resident sizes of workers, for `gatehouse status` (the front cannot read /proc)
 };
 
 // Every message starts with this header; `size` is the whole datagram.
@@ -48,6 +52,8 @@ struct Hello {
   std::uint32_t version = kProtocolVersion;
   std::uint32_t listeners = 0;
   std::uint64_t config_hash = 0;  // of the configuration bytes: both ends load the same file
+  std::uint32_t control = 0;      // 1: a ControlListener follows the listeners
+  std::uint32_t pad = 0;
 };
 struct Listener {
   std::uint32_t thread = 0;  // the I/O thread it belongs to
@@ -73,7 +79,20 @@ struct ReopenLogs {};
 struct Stop {
   std::uint32_t grace_seconds = 0;
 };
+struct ControlListener {};
+struct UsageResult {
+  std::uint32_t n = 0;
+  std::uint32_t pad = 0;
+  std::uint64_t rss_kib[kMaxGroups] = {};  // 0: not a live worker of this front
+};
 struct Ready {};
+struct Order {
+  std::uint32_t what = 0;  // 1 stop, 2 reopen-logs
+};
+struct Usage {
+  std::uint32_t n = 0;
+  std::int32_t pids[kMaxGroups] = {};
+};
 struct Spawn {
   std::uint32_t pool = 0;  // index into the configuration's pools
   std::uint32_t uid = 0;   // the account's uid as the front resolved it (checked)
@@ -89,7 +108,8 @@ struct Auth {
   char remote[64] = {};
 };
 
-using Body = std::variant<Hello, Listener, Worker, AuthResult, ReopenLogs, Stop, Ready, Spawn, Kill, Auth>;
+using Body = std::variant<Hello, Listener, Worker, AuthResult, ReopenLogs, Stop, ControlListener, UsageResult, Ready,
+                          Spawn, Kill, Auth, Order, Usage>;
 
 struct Message {
   std::uint64_t id = 0;

@@ -92,6 +92,26 @@ TEST(ProtocolTest, AnAuthResultWithTooManyGroupsIsRefused) {
   EXPECT_FALSE(decode(encode({1, r}), 0, Reader::Front).has_value());
 }
 
+TEST(ProtocolTest, OrdersAndUsageAreBounded) {
+  EXPECT_TRUE(decode(encode({1, Order{1}}), 0, Reader::Supervisor).has_value());
+  EXPECT_TRUE(decode(encode({1, Order{2}}), 0, Reader::Supervisor).has_value());
+  EXPECT_FALSE(decode(encode({1, Order{0}}), 0, Reader::Supervisor).has_value());
+  EXPECT_FALSE(decode(encode({1, Order{3}}), 0, Reader::Supervisor).has_value());
+  Usage u;
+  u.n = kMaxGroups;
+  EXPECT_TRUE(decode(encode({1, u}), 0, Reader::Supervisor).has_value());
+  u.n = kMaxGroups + 1;  // would make the supervisor read past the array
+  EXPECT_FALSE(decode(encode({1, u}), 0, Reader::Supervisor).has_value());
+}
+
+TEST(ProtocolTest, TheControlSocketTravelsWithItsDescriptor) {
+  EXPECT_TRUE(decode(encode({0, ControlListener{}}), 1, Reader::Front).has_value());
+  EXPECT_FALSE(decode(encode({0, ControlListener{}}), 0, Reader::Front).has_value());
+  Hello h;
+  h.control = 2;
+  EXPECT_FALSE(decode(encode({0, h}), 0, Reader::Front).has_value());
+}
+
 TEST(ProtocolTest, PutRefusesWhatDoesNotFitWithItsNul) {
   char out[4];
   EXPECT_TRUE(put(out, "abc"));

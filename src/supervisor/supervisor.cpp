@@ -101,6 +101,7 @@ Status Supervisor::start_front() {
   Hello hello;
   hello.listeners = static_cast<std::uint32_t>(options_.listeners.size());
   hello.config_hash = options_.config_hash;
+  hello.control = options_.control ? 1 : 0;
   if (auto ok = channel_->send({0, hello}); !ok) return ok;
   for (const auto& l : options_.listeners) {
     Listener m;
@@ -109,6 +110,8 @@ Status Supervisor::start_front() {
     put(m.ip, l.ip);
     if (auto ok = channel_->send({0, m}, {l.fd.get()}); !ok) return ok;
   }
+  if (options_.control)
+    if (auto ok = channel_->send({0, ControlListener{}}, {options_.control.get()}); !ok) return ok;
   log::info("[supervisor] started the front (pid {}) with {} listening sockets", pid, options_.listeners.size());
   return {};
 }
@@ -180,9 +183,7 @@ bool Supervisor::handle_signal(int fd) {
       reap_children();
       return false;
     case SIGUSR1:
-      if (options_.reopen_logs) options_.reopen_logs();
-      if (channel_ && front_ready_) (void)channel_->send({0, ReopenLogs{}});
-      log::info("SIGUSR1 received: log files reopened (supervisor and front)");
+      reopen_logs();
       return false;
     default:
       log::info("{} received: stopping (in-flight requests get {}s)", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT",
@@ -190,6 +191,27 @@ bool Supervisor::handle_signal(int fd) {
       stopping_ = true;
       return true;
   }
+}
+
+void Supervisor::reopen_logs() {
+  if (options_.reopen_logs) options_.reopen_logs();
+  if (channel_ && front_ready_) (void)channel_->send({0, ReopenLogs{}});
+  log::info("SIGUSR1 received: log files reopened (supervisor and front)");
+}
+
+// Only for pids that are live workers: the front learns nothing of other processes.
+void Supervisor::on_usage(std::uint64_t id, const Usage& request) {
+  UsageResult r;
+  r.n = request.n;
+  for (std::uint32_t i = 0; i < request.n; ++i) {
+    bool ours = false;
+    for (const auto& [wid, w] : workers_) ours = ours || w.pid == request.pids[i];
+    if (!ours) continue;
+    std::ifstream in(fmt::format("/proc/{}/statm", request.pids[i]));
+    std::uint64_t size = 0, resident = 0;
+    if (in >> size >> resident) r.rss_kib[i] = resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)) / 1024;
+  }
+  if (channel_) (void)channel_->send({id, r});
 }
 
 void Supervisor::on_message(Received received) {
@@ -217,6 +239,12 @@ void Supervisor::on_message(Received received) {
   if (auto* s = std::get_if<Spawn>(&m.body)) return on_spawn(m.id, *s);
   if (auto* k = std::get_if<Kill>(&m.body)) return on_kill(*k);
   if (auto* a = std::get_if<Auth>(&m.body)) return on_auth(m.id, *a);
+  if (auto* u = std::get_if<Usage>(&m.body)) return on_usage(m.id, *u);
+  if (auto* o = std::get_if<Order>(&m.body)) {
+    if (o->what == 2) return reopen_logs();
+    log::info("control socket: stop (through the front)");
+    stopping_ = true;
+  }
 }
 
 void Supervisor::on_spawn(std::uint64_t id, const Spawn& request) {

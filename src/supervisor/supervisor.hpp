@@ -42,6 +42,7 @@ struct SupervisorOptions {
   // cgroup) exactly as one process would: the front names a set, never a spec.
   pool::PoolSet* pools = nullptr;
   std::vector<ListenSocket> listeners;
+  UniqueFd control;                   // the control socket (listening), served by the front; may be empty
   std::function<void()> reopen_logs;  // the supervisor's own error log
   std::chrono::milliseconds restart_delay{500};
 };
@@ -73,6 +74,8 @@ class Supervisor {
   void on_spawn(std::uint64_t id, const Spawn& request);
   void on_kill(const Kill& request);
   void on_auth(std::uint64_t id, const Auth& request);
+  void on_usage(std::uint64_t id, const Usage& request);
+  void reopen_logs();
   void reap_children();
   void on_front_exit(int status);
   void stop_front();
