@@ -233,17 +233,6 @@ int serve_front(const std::string& config_file, int fd) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   auto spec = sandbox::front_sandbox_spec(config, me->uid, me->gid);
-  // Every worker set anonymous requests use, resolved while /etc/passwd is still the file of now.
-  const auto resolve = accounts::worker_resolver(false);
-  std::vector<accounts::Identity> resolved;
-  for (const auto& key : supervisor::anonymous_worker_sets(config))
-    if (const config::Pool* pool = config.find_pool(key.pool))
-      if (auto id = resolve(*pool, key.account)) resolved.push_back(*id);
-  for (const auto& site : config.sites)
-    for (const auto& app : site.applications)
-      if (auto ids = accounts::resolve_request_identities(config, site, app, std::nullopt))
-        for (const auto& name : {ids->static_as, ids->php_as})
-          if (auto id = accounts::resolve_identity(name)) resolved.push_back(*id);
   // The physical roots are opened now, as root: they may be closed to gh-front (0700 with ACL entries
   // for the identities only); files below them are opened as the request identity.
   auto router = http::Router::build(config);
@@ -258,13 +247,9 @@ int serve_front(const std::string& config_file, int fd) {
   }
   // From here on: not root, no exec, no fork; threads may start.
   supervisor::FrontLink link(std::move(channel), config);
-  for (const auto& id : resolved) link.remember(id);
   if (auto ok = link.ready(); !ok) return 1;
   http::AuthGateOptions gate_options;
-  gate_options.resolve = [&link](const std::string& account) -> Result<accounts::Identity> {
-    if (auto known = link.known(account)) return *known;
-    return accounts::resolve_identity(account);
-  };
+  gate_options.resolve = [&link](const std::string& account) { return link.resolve(account); };
   gate_options.authenticate = [&link](std::string_view user, std::string_view password, std::string_view remote) {
     return link.authenticate(user, password, remote);
   };
@@ -274,12 +259,13 @@ int serve_front(const std::string& config_file, int fd) {
     return 1;
   }
   pool::PoolSetOptions pool_options;
-  pool_options.resolve = [&link, resolve](const config::Pool& pool,
-                                          const std::string& account) -> Result<accounts::Identity> {
-    auto fresh = resolve(pool, account);
-    if (fresh) return fresh;
-    if (auto known = link.known(account)) return *known;
-    return fresh;
+  // Accounts are looked up by the supervisor (the front's sandbox keeps /etc/passwd at the inode of
+  // confinement time, which useradd replaces).
+  pool_options.resolve = [&link](const config::Pool& pool, const std::string& account) -> Result<accounts::Identity> {
+    auto id = link.resolve(account);
+    if (id && id->uid == 0) return std::unexpected(Error::logic("run worker as", account, "uid 0 is refused"));
+    if (!id) id.error().context = "[pool " + pool.name + "]";
+    return id;
   };
   pool_options.spawn_port = &link;
   auto pools = pool::PoolSet::create(config, std::move(pool_options));

@@ -89,7 +89,10 @@ Status AuthGate::add_application(const config::Site& site, const config::Applica
     }
     // The PHP workers' account must exist too, so the first PHP request does not find out.
     if (!options_.single_user) {
-      if (auto creds = accounts::worker_identity(ids->php_as); !creds) {
+      auto creds = identity_for(ids->php_as);
+      if (creds && creds->uid == 0)  // a worker must never keep root, whatever the configuration says
+        creds = std::unexpected(Error::logic("run worker as", ids->php_as, "uid 0 is refused"));
+      if (!creds) {
         Error e = creds.error();
         e.context = "[site " + site.name + "]";
         e.detail = "PHP for " + app.path + " runs as " + ids->php_as;

@@ -37,9 +37,6 @@ FrontSandboxSpec front_sandbox_spec(const config::Config& config, uid_t uid, gid
   spec.uid = uid;
   spec.gid = gid;
   spec.read = served_roots(config);
-  // The account databases (world-readable; not /etc/shadow): the front resolves
-  // worker-set and user identities by name.
-  for (const char* f : {"/etc/passwd", "/etc/group", "/etc/nsswitch.conf"}) spec.read.emplace_back(f);
   spec.write = {config.server.log_dir, config.server.state_dir / "sockets", config.server.state_dir / "bodies"};
   return spec;
 }
@@ -47,8 +44,7 @@ FrontSandboxSpec front_sandbox_spec(const config::Config& config, uid_t uid, gid
 std::string process_model_table(const config::Config& config) {
   const auto front = front_sandbox_spec(config, 1, 1);
   std::string roots;
-  for (const auto& p : front.read)
-    if (!p.string().starts_with("/etc/")) roots += (roots.empty() ? "" : ", ") + p.string();
+  for (const auto& p : front.read) roots += (roots.empty() ? "" : ", ") + p.string();
   std::string writes;
   for (const auto& p : front.write) writes += (writes.empty() ? "" : ", ") + p.string();
   const auto row = [](std::string_view process, std::string_view state, std::string_view account, std::string_view caps,
@@ -69,8 +65,8 @@ std::string process_model_table(const config::Config& config) {
              "NO_SETUID_FIXUP locked; set*id to 0 refused by seccomp",
              "listening sockets received from the supervisor; read: " + (roots.empty() ? "(none)" : roots) +
                  "; write: " + writes +
-                 "; read: /etc/passwd, /etc/group (names to ids); the php-cgi connections the supervisor hands it; "
-                 "asks the supervisor for workers (SPAWN, KILL) and password checks (AUTH); no exec, no fork, no "
+                 "; the php-cgi connections the supervisor hands it; asks the supervisor for workers (SPAWN, KILL), "
+                 "password checks (AUTH) and account ids (RESOLVE); no exec, no fork, no "
                  "ptrace, no outbound TCP");
   out += row("worker", "[in place]", pool_accounts(config), "none (dropped before exec, NoNewPrivs)",
              "its pool's Landlock ruleset (listed under \"confinement\") and cgroup; its private socket");

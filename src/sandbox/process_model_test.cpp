@@ -39,8 +39,7 @@ TEST(ProcessModel, FrontSpecReadsServedRootsOnceAndWritesLogsSocketsBodies) {
   auto spec = front_sandbox_spec(two_sites(), 990, 991);
   EXPECT_EQ(spec.uid, 990u);
   EXPECT_EQ(spec.gid, 991u);
-  EXPECT_EQ(spec.read, (std::vector<Path>{"/srv/a", "/srv/shared/images", "/srv/b", "/etc/passwd", "/etc/group",
-                                          "/etc/nsswitch.conf"}));
+  EXPECT_EQ(spec.read, (std::vector<Path>{"/srv/a", "/srv/shared/images", "/srv/b"}));
   EXPECT_EQ(spec.write, (std::vector<Path>{"/var/log/gh", "/var/lib/gh/sockets", "/var/lib/gh/bodies"}));
 }
 

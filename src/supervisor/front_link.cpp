@@ -63,6 +63,23 @@ FrontLink::~FrontLink() {
   if (reader_.joinable()) reader_.join();
 }
 
+Result<accounts::Identity> FrontLink::resolve(const std::string& name) {
+  Resolve q;
+  if (!put(q.account, name)) return std::unexpected(Error::sys("look up account", name, ENOENT));
+  auto answer = request({0, q}, 10s);
+  if (!answer) return std::unexpected(answer.error());
+  const auto* r = std::get_if<AuthResult>(&answer->message.body);
+  if (!r) return std::unexpected(link_error("the answer to RESOLVE is not AUTH_RESULT"));
+  if (r->outcome == 0) return std::unexpected(Error::sys("look up account", name, ENOENT));
+  if (r->outcome != 1) return std::unexpected(Error::logic("look up account", name, get(r->reason)));
+  accounts::Identity id;
+  id.name = get(r->name);
+  id.uid = r->uid;
+  id.gid = r->gid;
+  id.groups.assign(r->groups, r->groups + r->n_groups);
+  return id;
+}
+
 void FrontLink::remember(const accounts::Identity& identity) {
   std::lock_guard lock(mutex_);
   known_[identity.name] = identity;

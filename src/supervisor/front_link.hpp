@@ -68,6 +68,8 @@ class FrontLink final : public pool::SpawnPort {
   // useradd replaces, so a name may stop resolving in the front. The
   // supervisor checks every uid again: a stale one is refused, never trusted.
   void remember(const accounts::Identity& identity);
+  // The account as the supervisor resolves it now (ENOENT: no such account).
+  Result<accounts::Identity> resolve(const std::string& name);
   std::optional<accounts::Identity> known(const std::string& name);
 
  private:

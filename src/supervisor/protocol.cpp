@@ -26,6 +26,7 @@ constexpr Type type_of() {
   if constexpr (std::is_same_v<T, UsageResult>) return Type::UsageResult;
   if constexpr (std::is_same_v<T, Order>) return Type::Order;
   if constexpr (std::is_same_v<T, Usage>) return Type::Usage;
+  if constexpr (std::is_same_v<T, Resolve>) return Type::Resolve;
 }
 
 // An empty struct still has size 1 in C++: it travels as no bytes.
@@ -62,6 +63,7 @@ std::string invalid(const Body& body, std::size_t fds) {
   if (auto* h = std::get_if<Hello>(&body); h && h->control > 1) return "hello: bad control flag";
   if (auto* o = std::get_if<Order>(&body); o && (o->what < 1 || o->what > 2)) return "order: unknown";
   if (auto* u = std::get_if<Usage>(&body); u && u->n > kMaxGroups) return "usage: too many pids";
+  if (auto* r = std::get_if<Resolve>(&body); r && !terminated(r->account)) return "resolve: account without NUL";
   if (auto* u = std::get_if<UsageResult>(&body); u && u->n > kMaxGroups) return "usage result: too many";
   return {};
 }
@@ -141,6 +143,8 @@ Result<Message> decode(std::span<const std::byte> datagram, std::size_t fds, Rea
       return decode_as<Order>(datagram, h, fds);
     case Type::Usage:
       return decode_as<Usage>(datagram, h, fds);
+    case Type::Resolve:
+      return decode_as<Resolve>(datagram, h, fds);
   }
   return std::unexpected(refused(fmt::format("unknown type {}", h.type)));
 }

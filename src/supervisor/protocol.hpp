@@ -37,6 +37,7 @@ enum class Type : std::uint32_t {
   Auth,        // check a password through PAM
   Order,       // the control socket's stop / reopen-logs, for the whole server
   Usage,       // resident sizes of workers, for `gatehouse status` (the front cannot read /proc)
+  Resolve,     // an account name to its ids (the front does not read /etc/passwd); answered by AuthResult
 };
 
 // Every message starts with this header; `size` is the whole datagram.
@@ -89,6 +90,9 @@ struct Ready {};
 struct Order {
   std::uint32_t what = 0;  // 1 stop, 2 reopen-logs
 };
+struct Resolve {
+  char account[33] = {};
+};
 struct Usage {
   std::uint32_t n = 0;
   std::int32_t pids[kMaxGroups] = {};
@@ -109,7 +113,7 @@ struct Auth {
 };
 
 using Body = std::variant<Hello, Listener, Worker, AuthResult, ReopenLogs, Stop, ControlListener, UsageResult, Ready,
-                          Spawn, Kill, Auth, Order, Usage>;
+                          Spawn, Kill, Auth, Order, Usage, Resolve>;
 
 struct Message {
   std::uint64_t id = 0;

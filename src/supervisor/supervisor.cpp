@@ -169,6 +169,9 @@ int Supervisor::run() {
       }
     }
   }
+  // New connections are refused from now on: the front closes its copies as it drains.
+  options_.listeners.clear();
+  options_.control.reset();
   stop_front();
   stop_workers();
   return exit_code_;
@@ -193,9 +196,10 @@ bool Supervisor::handle_signal(int fd) {
   }
 }
 
+// The line goes to the new file right after it is made (logrotate's readers wait for both).
 void Supervisor::reopen_logs() {
-  if (options_.reopen_logs) options_.reopen_logs();
   if (channel_ && front_ready_) (void)channel_->send({0, ReopenLogs{}});
+  if (options_.reopen_logs) options_.reopen_logs();
   log::info("SIGUSR1 received: log files reopened (supervisor and front)");
 }
 
@@ -210,6 +214,24 @@ void Supervisor::on_usage(std::uint64_t id, const Usage& request) {
     std::ifstream in(fmt::format("/proc/{}/statm", request.pids[i]));
     std::uint64_t size = 0, resident = 0;
     if (in >> size >> resident) r.rss_kib[i] = resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)) / 1024;
+  }
+  if (channel_) (void)channel_->send({id, r});
+}
+
+// What any local user may read in /etc/passwd and /etc/group, as root sees it now.
+void Supervisor::on_resolve(std::uint64_t id, const Resolve& request) {
+  AuthResult r;
+  auto who = accounts::resolve_identity(get(request.account));
+  if (!who) {
+    r.outcome = who.error().errnum == ENOENT ? 0 : 2;
+    put(r.reason, who.error().message().substr(0, sizeof r.reason - 1));
+  } else {
+    r.outcome = 1;
+    r.uid = who->uid;
+    r.gid = who->gid;
+    r.n_groups = static_cast<std::uint32_t>(std::min(who->groups.size(), kMaxGroups));
+    for (std::size_t i = 0; i < r.n_groups; ++i) r.groups[i] = who->groups[i];
+    put(r.name, who->name);
   }
   if (channel_) (void)channel_->send({id, r});
 }
@@ -240,6 +262,7 @@ void Supervisor::on_message(Received received) {
   if (auto* k = std::get_if<Kill>(&m.body)) return on_kill(*k);
   if (auto* a = std::get_if<Auth>(&m.body)) return on_auth(m.id, *a);
   if (auto* u = std::get_if<Usage>(&m.body)) return on_usage(m.id, *u);
+  if (auto* r = std::get_if<Resolve>(&m.body)) return on_resolve(m.id, *r);
   if (auto* o = std::get_if<Order>(&m.body)) {
     if (o->what == 2) return reopen_logs();
     log::info("control socket: stop (through the front)");

@@ -75,6 +75,7 @@ class Supervisor {
   void on_kill(const Kill& request);
   void on_auth(std::uint64_t id, const Auth& request);
   void on_usage(std::uint64_t id, const Usage& request);
+  void on_resolve(std::uint64_t id, const Resolve& request);
   void reopen_logs();
   void reap_children();
   void on_front_exit(int status);
