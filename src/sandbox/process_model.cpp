@@ -53,13 +53,13 @@ std::string process_model_table(const config::Config& config) {
                        state, account, caps, reaches);
   };
   std::string out =
-      "process model (issue 9): `gatehouse serve --split` as root runs supervisor and front apart; plain\n"
-      "`gatehouse serve` is still one root process doing both, and --single-user one process as its user:\n";
-  out += row("supervisor", "[serve --split]", "root", "all",
+      "process model (issue 9): `gatehouse serve` as root runs supervisor and front apart (`--one-process`:\n"
+      "one root process does both; --single-user: one process as its user):\n";
+  out += row("supervisor", "[gatehouse serve, as root]", "root", "all",
              "the configuration, accounts, binding the listening sockets, spawning and killing php-cgi, "
              "reopening logs; never reads a byte from the network; obeys the front only through a "
              "validated socketpair protocol");
-  out += row("front", "[serve --split: exec'd by the supervisor, sandbox::confine_front before any thread]",
+  out += row("front", "[exec'd by the supervisor; sandbox::confine_front before any thread]",
              std::string(kFrontAccount) + " (NoNewPrivs 1, Seccomp 2)",
              "CAP_SETUID, CAP_SETGID only (per-thread fsuid for static files); securebits NOROOT and "
              "NO_SETUID_FIXUP locked; set*id to 0 refused by seccomp",

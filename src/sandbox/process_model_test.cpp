@@ -55,8 +55,8 @@ TEST(ProcessModel, TableNamesEachProcessAccountCapabilitiesAndReach) {
 TEST(ProcessModel, EachProcessSaysHowItRuns) {
   const std::string t = process_model_table(two_sites());
   auto line_of = [&](std::string_view process) { return t.substr(t.find("  " + std::string(process) + " "), 80); };
-  EXPECT_NE(line_of("supervisor").find("[serve --split]"), std::string::npos) << t;
-  EXPECT_NE(line_of("front").find("[serve --split: exec'd by the supervisor"), std::string::npos) << t;
+  EXPECT_NE(line_of("supervisor").find("[gatehouse serve, as root]"), std::string::npos) << t;
+  EXPECT_NE(line_of("front").find("[exec'd by the supervisor"), std::string::npos) << t;
   EXPECT_NE(line_of("worker").find("[in place]"), std::string::npos) << t;
 }
 
