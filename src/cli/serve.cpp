@@ -169,7 +169,8 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   // Request bodies wait there for a PHP worker (handlers/body_buffer.hpp): the server's alone.
-  // (--split: the front's, made by serve_supervised.)
+  // (split: the front's, made by serve_supervised.)
+  if (!split && ::geteuid() == 0) reclaim_front_folders(config);
   if (auto ok = split ? Status{} : pool::ensure_socket_dir(config.server.state_dir / "bodies"); !ok) {
     log::error("cannot prepare the request body folder: {}", ok.error().message());
     return 1;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -126,6 +127,15 @@ bool uses_basic(const config::Config& config) {
 }
 
 }  // namespace
+
+void reclaim_front_folders(const config::Config& config) {
+  const auto bodies = config.server.state_dir / "bodies";
+  auto front = accounts::resolve_identity(sandbox::kFrontAccount);
+  struct stat st {};
+  if (front && ::lstat(bodies.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == front->uid)
+    if (::lchown(bodies.c_str(), 0, 0) < 0)
+      log::warn("cannot chown {} back to root: {}", bodies.string(), std::strerror(errno));
+}
 
 nlohmann::json sites_report(const http::Server& server) {
   auto sites = nlohmann::json::array();

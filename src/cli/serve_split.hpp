@@ -17,6 +17,10 @@ namespace gatehouse::cli {
 // until SIGTERM/SIGINT. Returns the exit code.
 int serve_supervised(const config::Config& config, const std::string& config_file, pool::PoolSetOptions pool_options);
 
+// Before a one-process server (root, --one-process) uses a state folder a
+// split server used: the body spool goes back to root (ensure_socket_dir refuses gh-front's).
+void reclaim_front_folders(const config::Config& config);
+
 // The per-site part of `gatehouse status`: requests by status class.
 nlohmann::json sites_report(const http::Server& server);
 
