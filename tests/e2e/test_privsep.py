@@ -198,6 +198,42 @@ class PrivsepTest(unittest.TestCase):
         self.assertEqual(status_of(new)["Seccomp"], "2")
         self.assertIn("restarting it", self.server.error_log())
 
+    def test_5_a_malformed_message_costs_the_front_its_life(self):
+        front = self.server.front()
+        pidfd = os.pidfd_open(front)
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = libc.syscall(SYS_PIDFD_GETFD, pidfd, 3, 0)
+        os.close(pidfd)
+        self.assertGreaterEqual(fd, 0, os.strerror(ctypes.get_errno()))
+        with socket.socket(fileno=fd) as channel:
+            message = spawn_message(0, 1000, "x")
+            channel.send(message[:-4])  # a SPAWN four bytes short: the supervisor trusts no size
+        self.assertTrue(self.wait_for(lambda: "sent a bad message" in self.server.error_log()), self.server.error_log())
+        new = self.wait_for(lambda: (self.server.front() not in (None, front)) and self.server.front())
+        self.assertTrue(new, "no new front")
+        self.assertTrue(self.wait_for(self.server.answers), "the new front does not answer")
+
+
+class SupervisorDeathTest(unittest.TestCase):
+    def test_the_front_stops_when_the_supervisor_dies(self):
+        require_root()
+        server = SplitServer()
+        write(os.path.join(server.www, "index.html"), "static\n")
+        os.chmod(server.www, 0o755)
+        os.chmod(os.path.join(server.www, "index.html"), 0o644)
+        try:
+            server.start()
+            front = server.front()
+            server.proc.kill()
+            server.proc.wait(10)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and os.path.exists(f"/proc/{front}") and comm(front) == "gh-front":
+                time.sleep(0.1)
+            self.assertFalse(os.path.exists(f"/proc/{front}") and comm(front) == "gh-front",
+                             "the front outlived its supervisor")
+        finally:
+            server.close()
+
 
 if __name__ == "__main__":
     unittest.main()
