@@ -80,18 +80,6 @@ Result<accounts::Identity> FrontLink::resolve(const std::string& name) {
   return id;
 }
 
-void FrontLink::remember(const accounts::Identity& identity) {
-  std::lock_guard lock(mutex_);
-  known_[identity.name] = identity;
-}
-
-std::optional<accounts::Identity> FrontLink::known(const std::string& name) {
-  std::lock_guard lock(mutex_);
-  auto it = known_.find(name);
-  if (it == known_.end()) return std::nullopt;
-  return it->second;
-}
-
 Status FrontLink::ready() { return channel_->send({0, Ready{}}); }
 
 void FrontLink::order(std::uint32_t what) { (void)channel_->send({0, Order{what}}); }
@@ -216,7 +204,6 @@ Result<accounts::AuthOutcome> FrontLink::authenticate(std::string_view user, std
     out.identity.gid = r->gid;
     out.identity.groups.assign(r->groups, r->groups + r->n_groups);
     out.granted = out.identity.uid != 0;
-    if (out.granted) remember(out.identity);
   }
   return out;
 }

@@ -63,14 +63,8 @@ class FrontLink final : public pool::SpawnPort {
   // Resident sizes (KiB) of workers, asked of the supervisor; nullopt for a pid that is not a live worker.
   std::optional<std::uint64_t> rss_kib(pid_t pid);
 
-  // Identities seen (resolved before confinement, or granted by AUTH): the
-  // Landlock rule on /etc/passwd holds the inode of confinement time, which
-  // useradd replaces, so a name may stop resolving in the front. The
-  // supervisor checks every uid again: a stale one is refused, never trusted.
-  void remember(const accounts::Identity& identity);
   // The account as the supervisor resolves it now (ENOENT: no such account).
   Result<accounts::Identity> resolve(const std::string& name);
-  std::optional<accounts::Identity> known(const std::string& name);
 
  private:
   Result<Received> request(const Message& message, std::chrono::milliseconds timeout);
@@ -82,7 +76,6 @@ class FrontLink final : public pool::SpawnPort {
   std::condition_variable answered_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::optional<Received>> pending_;
-  std::map<std::string, accounts::Identity> known_;
   bool closed_ = false;
   std::thread reader_;
 };
