@@ -18,6 +18,7 @@
 #include "cli/config_source.hpp"
 #include "cli/confinement.hpp"
 #include "cli/embedded.hpp"
+#include "cli/serve_ops.hpp"
 #include "cli/serve_split.hpp"
 #include "cli/serve_start.hpp"
 #include "common/log.hpp"
@@ -40,6 +41,7 @@ sigset_t block_stop_signals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGUSR1);  // reopen the logs (logrotate)
+  sigaddset(&set, SIGHUP);   // reload the configuration
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // sendfile(2) has no MSG_NOSIGNAL
   return set;
@@ -56,11 +58,16 @@ void raise_file_limit() {
 }
 
 // Returns SIGTERM or SIGINT; SIGUSR1 (logrotate, `gatehouse reopen-logs`)
-// reopens the error log and the access logs and goes on waiting.
-int wait_for_stop(const sigset_t& set, http::Server& server) {
+// reopens the error log and the access logs, SIGHUP reloads, and it goes on waiting.
+int wait_for_stop(const sigset_t& set, http::Server& server, reload::Reloader& reloader) {
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      log::info("SIGHUP received: reloading the configuration");
+      (void)reloader.reload();
+      continue;
+    }
     if (sig != SIGUSR1) return sig;
     bool ok = log::reopen();
     server.reopen_logs();
@@ -77,6 +84,7 @@ struct ServeOptions {
   bool split = false;        // issue 9: a root supervisor and a sandboxed front (serve_split.hpp); root's default
   bool one_process = false;  // root without the split (debugging, comparisons)
   int front_fd = -1;         // internal: this process is the front, its channel on this fd
+  int config_fd = -1;        // internal: the front reads the configuration's bytes on this fd
 };
 
 // As root: creates the accounts the configuration needs (recorded in the
@@ -135,7 +143,7 @@ std::optional<bool> single_user_mode(const config::Config& config, const ServeOp
 }
 
 int serve(const ServeOptions& options) {
-  if (options.front_fd >= 0) return serve_front(options.config_file, options.front_fd);
+  if (options.front_fd >= 0) return serve_front(options.config_file, options.front_fd, options.config_fd);
   const std::string& config_file = options.config_file;
   // --config FILE, or the embedded demo; a bad file prints its problems and exits 1.
   auto config = load_config(config_file);
@@ -210,19 +218,29 @@ int serve(const ServeOptions& options) {
     lines = at == std::string::npos ? "" : lines.substr(at + 1);
   }
   if (config_file.empty()) log::info("the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser");
-  // The control socket (gatehouse status, recycle, stop); refused when the state folder is not ours.
-  auto control = control::Server::start(config.server.state_dir, **pools, [&server] { return sites_report(**server); });
+  reload::Reloader reloader(config_file, config, **server, **pools, reload_builders(*single_user, **pools));
+  // The control socket (gatehouse status, recycle, reload, stop); refused when the state folder is not ours.
+  auto control = control::Server::start(
+      config.server.state_dir, **pools, [&server] { return sites_report(**server); },
+      [&reloader] { return outcome_json(reloader.reload()); });
   if (!control) {
     log::error("{}", control.error().message());
     return 1;
   }
+  auto admin = start_admin(config, **pools, **server);  // metrics and status page, when configured
+  if (!admin) {
+    log::error("{}", admin.error().message());
+    return 1;
+  }
   (*server)->start();
   control::sd_notify("READY=1");
-  int sig = wait_for_stop(signals, **server);
+  int sig = wait_for_stop(signals, **server, reloader);
   control::sd_notify("STOPPING=1");
   log::info("{} received: stopping (in-flight requests get {}s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
             config.server.shutdown_timeout.count());
   (*server)->stop(config.server.shutdown_timeout);
+  if (*admin) (*admin)->stop();
+  reloader.stop();     // its gates, and no more retiring of worker sets
   (*pools)->stop();    // after in-flight requests finished: their workers end cleanly
   (*gate)->stop();     // password checks in flight post to the I/O threads' io_contexts
   (*control)->stop();  // last: `gatehouse stop` returns when the socket is gone
@@ -243,6 +261,7 @@ void add_serve(CLI::App& app) {
   cmd->add_flag("--one-process", options->one_process,
                 "as root, without privilege separation: one root process parses requests (not recommended)");
   cmd->add_option("--front-fd", options->front_fd, "internal: run as the front of a --split supervisor")->group("");
+  cmd->add_option("--config-fd", options->config_fd, "internal: the front's configuration bytes")->group("");
   cmd->callback([options] {
     int rc = serve(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -19,11 +19,15 @@
 #include "accounts/identity.hpp"
 #include "accounts/pam_auth.hpp"
 #include "accounts/provision.hpp"
+#include "accounts/registry.hpp"
 #include "accounts/security_model.hpp"
+#include "admin/server.hpp"
 #include "cli/config_source.hpp"
 #include "cli/confinement.hpp"
+#include "cli/serve_ops.hpp"
 #include "cli/serve_start.hpp"
 #include "common/log.hpp"
+#include "config/load.hpp"
 #include "control/sd_notify.hpp"
 #include "control/server.hpp"
 #include "control/socket.hpp"
@@ -31,6 +35,7 @@
 #include "http/auth_gate.hpp"
 #include "http/server.hpp"
 #include "perms/acl.hpp"
+#include "reload/diff.hpp"
 #include "sandbox/front.hpp"
 #include "sandbox/process_model.hpp"
 #include "supervisor/front_link.hpp"
@@ -44,13 +49,30 @@ using namespace std::chrono_literals;
 
 // FNV-1a of the configuration file's bytes (0 for the embedded demo): both
 // processes must serve the same file, not one edited in between.
-std::uint64_t config_hash(const std::string& file) {
-  if (file.empty()) return 0;
-  std::ifstream in(file, std::ios::binary);
+std::uint64_t hash_bytes(std::string_view bytes) {
   std::uint64_t h = 1469598103934665603ull;
-  for (std::istreambuf_iterator<char> it(in), end; it != end; ++it)
-    h = (h ^ static_cast<unsigned char>(*it)) * 1099511628211ull;
+  for (char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
   return h;
+}
+
+// The configuration's bytes, read once: what is checked is what every front loads.
+Result<std::string> read_bytes(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::unexpected(Error::sys("read", file));
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string read_fd(int fd) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
 }
 
 Result<accounts::Identity> front_account() {
@@ -126,6 +148,131 @@ bool uses_basic(const config::Config& config) {
   return false;
 }
 
+// What serve_supervised owns and a reload replaces: every configuration
+// stays alive (the supervisor's checks and the pool sets point into them).
+struct SplitState {
+  std::string file;
+  std::vector<std::shared_ptr<const config::Config>> configs;
+  std::vector<std::unique_ptr<pool::PoolSet>> pools;  // the last one builds the SpawnSpecs
+  reload::IniDigests ini;
+};
+
+// The control socket's answer, cut to fit one ReloadResult.
+supervisor::ReloadAnswer answer_of(reload::Outcome out) {
+  auto json = outcome_json(out).dump();
+  while (json.size() >= sizeof(supervisor::ReloadResult::json) - 1 &&
+         !(out.changes.empty() && out.warnings.empty() && out.errors.size() <= 1)) {
+    if (!out.changes.empty())
+      out.changes.pop_back();
+    else if (!out.warnings.empty())
+      out.warnings.pop_back();
+    else
+      out.errors.pop_back();
+    json = outcome_json(out).dump();
+  }
+  if (json.size() >= sizeof(supervisor::ReloadResult::json) - 1)
+    json = out.ok ? R"({"ok": true})" : R"({"ok": false, "error": "see the error log"})";
+  return {out.ok, json};
+}
+
+Result<UniqueFd> dup_fd(int fd) {
+  UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
+  if (!copy) return std::unexpected(Error::sys("dup", "listening socket"));
+  return copy;
+}
+
+// The supervisor's half of a reload under the split: everything that can
+// fail comes before `options` changes (then the supervisor restarts the front).
+supervisor::ReloadAnswer reload_split(SplitState& st, supervisor::SupervisorOptions& options) {
+  reload::Outcome out;
+  const std::string& file = st.file;
+  auto fail = [&](std::string what) {
+    out.errors.push_back(std::move(what));
+    log::error("reload: {}", out.errors.back());
+    log::error("reload: cannot apply {}: nothing changed, serving goes on", file);
+    return answer_of(out);
+  };
+  if (file.empty()) return fail("the embedded demo has no file to read again: serve --config FILE to reload");
+  log::info("reload: reading {}", file);
+  auto bytes = read_bytes(file);
+  if (!bytes) return fail(bytes.error().message());
+  const std::uint64_t hash = hash_bytes(*bytes);
+  std::shared_ptr<const config::Config> next;
+  try {
+    next = std::make_shared<const config::Config>(config::load_string(*bytes, file));
+  } catch (const config::ConfigError& e) {
+    for (const auto& p : e.problems()) out.errors.push_back(p.str());
+  } catch (const std::exception& e) {
+    out.errors.push_back(fmt::format("{}: {}", file, e.what()));
+  }
+  if (!next) {
+    for (const auto& e : out.errors) log::error("reload: {}", e);
+    log::error("reload: {} is not valid ({} problem(s)): nothing changed, serving goes on", file, out.errors.size());
+    return answer_of(out);
+  }
+  const config::Config& old = *options.config;
+  if (next->server.state_dir != old.server.state_dir || next->server.log_dir != old.server.log_dir)
+    return fail("state_dir and log_dir cannot change while serving: restart gatehouse");
+  for (const auto& w : next->warnings) out.warnings.push_back(w.str());
+  auto ini = reload::read_ini_digests(*next);
+  const auto d = reload::diff(old, st.ini, *next, ini);
+  auto registry = accounts::Registry::load_locked(accounts::Registry::file_in(next->server.state_dir));
+  if (!registry) return fail(registry.error().message());
+  auto made = accounts::ensure_accounts(*next, *registry);
+  if (!made) return fail("cannot provision the accounts: " + made.error().message());
+  for (const auto& name : made->created) log::info("created account {}", name);
+  auto front = front_account();
+  if (!front) return fail(front.error().message());
+  if (auto ok = prepare_front_folders(*next, *front); !ok) return fail(ok.error().message());
+  if (uses_basic(*next) && !accounts::find_pam_service())
+    return fail("Basic authentication is enabled but PAM has no service file for gatehouse: run `make install-pam`");
+  pool::PoolSetOptions pool_options;
+  pool_options.resolve = accounts::worker_resolver(false);
+  pool_options.sandbox = sandbox_resolver(*next);
+  pool_options.cgroups = true;
+  auto pools = pool::PoolSet::create(*next, std::move(pool_options));
+  if (!pools) return fail("cannot set up the application pools: " + pools.error().message());
+  std::vector<http::BoundListener> keep;
+  for (const auto& l : options.listeners) {
+    auto fd = dup_fd(l.fd.get());
+    if (!fd) return fail(fd.error().message());
+    keep.push_back(
+        {{boost::asio::ip::make_address(l.ip), static_cast<std::uint16_t>(l.port)}, l.thread, std::move(*fd)});
+  }
+  auto bound = http::Server::bind_listeners(*next, std::move(keep));
+  if (!bound) return fail(bind_failure(*next, bound.error()));
+  UniqueFd admin;
+  const auto& a = next->server.admin;
+  if (!a.listen.empty() && a.listen == old.server.admin.listen && options.admin) {
+    auto fd = dup_fd(options.admin.get());
+    if (!fd) return fail(fd.error().message());
+    admin = std::move(*fd);
+  } else if (!a.listen.empty()) {
+    options.admin.reset();  // an address the new file moved: the old one closes first (same port, new ip)
+    auto fd = admin::Server::bind_listener(a.ip, a.port);
+    if (!fd) return fail(fd.error().message());
+    admin = std::move(*fd);
+  }
+  // Nothing fails from here on.
+  options.config = next.get();
+  options.config_hash = hash;
+  options.config_text = std::move(*bytes);
+  options.pools = pools->get();
+  options.listeners.clear();
+  for (auto& l : *bound)
+    options.listeners.push_back({l.address.ip.to_string(), l.address.port, l.thread, std::move(l.fd)});
+  options.admin = std::move(admin);
+  st.pools.back()->stop();
+  st.pools.push_back(std::move(*pools));
+  st.configs.push_back(std::move(next));
+  st.ini = std::move(ini);
+  out.ok = true;
+  out.changes = d.changes;
+  out.changes.push_back("the front restarts with the new configuration (privilege separation)");
+  for (const auto& c : out.changes) log::info("reload: {}", c);
+  log::info("reload: {} applied", file);
+  return answer_of(out);
+}
 }  // namespace
 
 void reclaim_front_folders(const config::Config& config) {
@@ -175,6 +322,10 @@ int serve_supervised(const config::Config& config, const std::string& config_fil
     log::error("cannot set up the application pools: {}", pools.error().message());
     return 1;
   }
+  SplitState state;
+  state.file = config_file.empty() ? "" : std::filesystem::absolute(config_file).string();
+  state.ini = reload::read_ini_digests(config);
+  state.pools.push_back(std::move(*pools));
   auto bound = http::Server::bind_listeners(config);
   if (!bound) {
     log::error("{}", bind_failure(config, bound.error()));
@@ -182,14 +333,21 @@ int serve_supervised(const config::Config& config, const std::string& config_fil
   }
   supervisor::SupervisorOptions options;
   options.config = &config;
-  options.config_hash = config_hash(config_file);
   options.front_argv = {"gatehouse", "serve", "--front-fd", "3"};
   if (!config_file.empty()) {
-    options.front_argv.push_back("--config");
-    options.front_argv.push_back(std::filesystem::absolute(config_file).string());
+    // serve loaded the file a moment ago; these bytes are what every front loads from now on
+    auto bytes = read_bytes(config_file);
+    if (!bytes) {
+      log::error("{}", bytes.error().message());
+      return 1;
+    }
+    options.config_hash = hash_bytes(*bytes);
+    options.config_text = std::move(*bytes);
+    options.front_argv.insert(options.front_argv.end(), {"--config-fd", "4", "--config", state.file});
   }
-  options.pools = pools->get();
+  options.pools = state.pools.back().get();
   options.reopen_logs = [] { log::reopen(); };
+  options.reload = [&state](supervisor::SupervisorOptions& o) { return reload_split(state, o); };
   for (auto& l : *bound)
     options.listeners.push_back({l.address.ip.to_string(), l.address.port, l.thread, std::move(l.fd)});
   std::string lines = banner(config);
@@ -204,21 +362,43 @@ int serve_supervised(const config::Config& config, const std::string& config_fil
     return 1;
   }
   options.control = std::move(*control);
+  if (const auto& a = config.server.admin; !a.listen.empty()) {  // served by the front, bound here
+    auto admin = admin::Server::bind_listener(a.ip, a.port);
+    if (!admin) {
+      log::error("{}", admin.error().message());
+      return 1;
+    }
+    options.admin = std::move(*admin);
+    log::info("admin listener: http://{}/metrics (Prometheus) and http://{}/status", a.listen, a.listen);
+  }
   supervisor::Supervisor supervisor(std::move(options));
   control::sd_notify("READY=1");
   int rc = supervisor.run();
   control::sd_notify("STOPPING=1");
-  (*pools)->stop();
+  for (auto& p : state.pools) p->stop();
   log::info("stopped");
   ::unlink(control::socket_path(config.server.state_dir).c_str());  // last: `gatehouse stop` returns then
   return rc;
 }
 
-int serve_front(const std::string& config_file, int fd) {
-  auto config = load_config(config_file);
+int serve_front(const std::string& config_file, int fd, int config_fd) {
+  std::uint64_t hash = 0;
+  config::Config config;
+  if (config_fd >= 0) {  // the bytes the supervisor checked (a file edited since is not read)
+    const std::string bytes = read_fd(config_fd);
+    hash = hash_bytes(bytes);
+    try {
+      config = config::load_string(bytes, config_file);
+    } catch (const config::ConfigError& e) {
+      for (const auto& problem : e.problems()) log::error("[front] {}", problem.str());
+      return 1;
+    }
+  } else {
+    config = load_config(config_file);
+  }
   log::init(config.server.log_dir / "error.log", spdlog::level::info);
   auto channel = std::make_unique<supervisor::Channel>(UniqueFd(fd));
-  auto hello = supervisor::receive_hello(*channel, config_hash(config_file), 10s);
+  auto hello = supervisor::receive_hello(*channel, hash, 10s);
   if (!hello) {
     log::error("[front] {}", hello.error().message());
     return 1;
@@ -308,12 +488,28 @@ int serve_front(const std::string& config_file, int fd) {
     hooks.unlink_on_stop = false;
     auto started = control::Server::serve(
         std::move(hello->control), config.server.state_dir, **pools, [&server] { return sites_report(**server); },
+        [&link] {
+          auto reply = nlohmann::json::parse(link.reload(), nullptr, false);
+          if (reply.is_discarded()) return nlohmann::json{{"ok", false}, {"error", "reload: a malformed answer"}};
+          return reply;
+        },
         std::move(hooks));
     if (!started) {
       log::error("[front] {}", started.error().message());
       return 1;
     }
     control = std::move(*started);
+  }
+  std::unique_ptr<admin::Server> admin;
+  if (hello->admin) {
+    auto started = admin::Server::serve(std::move(hello->admin), [&pools, &server] {
+      return admin::Sample{(*pools)->report(), (*server)->site_metrics()};
+    });
+    if (!started) {
+      log::error("[front] {}", started.error().message());
+      return 1;
+    }
+    admin = std::move(*started);
   }
   (*server)->start();
   log::info("[front] serving as {} (uid {}): Landlock ABI {}, {} seccomp rules", me->name, me->uid, facts->landlock_abi,
@@ -324,7 +520,8 @@ int serve_front(const std::string& config_file, int fd) {
     if (sig != SIGUSR1) break;
     (*server)->reopen_logs();  // the error log's file is root's: the front keeps its descriptor
   }
-  (*server)->stop(config.server.shutdown_timeout);
+  (*server)->stop(config.server.shutdown_timeout, link.stop_for_reload());
+  if (admin) admin->stop();
   (*pools)->stop();
   (*gate)->stop();
   if (control) control->stop();

@@ -26,6 +26,7 @@ nlohmann::json sites_report(const http::Server& server);
 
 // The front: loads the same configuration, receives the listeners on `fd`,
 // confines itself (sandbox::confine_front) before any thread, then serves.
-int serve_front(const std::string& config_file, int fd);
+// `config_fd` >= 0: the configuration's bytes (named config_file) are read there.
+int serve_front(const std::string& config_file, int fd, int config_fd);
 
 }  // namespace gatehouse::cli

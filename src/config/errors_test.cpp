@@ -40,7 +40,7 @@ TEST(Errors, TomlSyntax) {
 TEST(Errors, UnknownKeys) {
   EXPECT_EQ(problems_of("colour = 1\n"),
             Lines{"t.toml:1:1: key 'colour': unknown key 'colour' at the top level; expected one of server, "
-                  "accounts, pools, sites"});
+                  "node, accounts, pools, sites"});
   EXPECT_EQ(with_base("[pools.fastcgi]\nmax_instance = 4\n"),
             Lines{"t.toml:10:1: key 'pools[0].fastcgi.max_instance': unknown key 'max_instance' in "
                   "[pools.fastcgi]; expected one of max_instances, instance_max_requests, idle_timeout, "
@@ -54,7 +54,7 @@ TEST(Errors, UnknownKeys) {
             Lines{"t.toml:9:1: key 'sites[0].colour': unknown key 'colour' in [[sites]]; expected one of name, "
                   "bindings, app_root, physical_path, pool, default_documents, php_extensions, writable, share_with, "
                   "request_filtering, handler_policies, authentication, applications, virtual_directories, "
-                  "front_controller, rewrite"});
+                  "front_controller, rewrite, proxy_protocol, forwarded_headers"});
   EXPECT_EQ(with_base("[sites.authentication.anonymous]\nusername = \"x\"\n"),
             Lines{"t.toml:10:1: key 'sites[0].authentication.anonymous.username': unknown key 'username' in "
                   "[sites.authentication.anonymous]; expected one of enabled, user"});

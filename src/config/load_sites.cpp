@@ -274,6 +274,8 @@ const Keys<Site> kSiteKeys = {
     tables("virtual_directories", "[[sites.virtual_directories]]", &Site::virtual_directories, read_virtual_directory),
     custom("front_controller", read_after<Site>),
     custom("rewrite", read_after<Site>),
+    field("proxy_protocol", &Site::proxy_protocol),
+    field("forwarded_headers", &Site::forwarded_headers),
 };
 
 Site read_site(TableReader& t, const Config&) {

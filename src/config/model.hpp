@@ -2,6 +2,7 @@
 // says, with IIS's defaults filled in. Produced only by config::load_*().
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -44,16 +45,50 @@ struct Limits {
   Seconds body_timeout{60};  // longest gap between two body reads
 };
 
+// One address or network of trusted_proxies: "10.0.0.0/8", "::1", "127.0.0.1".
+struct IpRange {
+  int family = 0;                        // AF_INET or AF_INET6
+  std::array<std::uint8_t, 16> bytes{};  // network byte order; IPv4 uses the first 4
+  unsigned prefix = 0;                   // bits that must match
+  std::string text;                      // as written
+
+  // `address` in the same byte layout (4 bytes for AF_INET, 16 for AF_INET6).
+  bool contains(int address_family, const std::uint8_t* address) const;
+};
+
+// The admin listener (metrics and status page, issue 12): off unless
+// `listen` is set; a non-loopback address is a loud warning.
+struct Admin {
+  std::string listen;  // "127.0.0.1:9180" or "[::1]:9180"; empty: off
+  std::string ip;      // parsed from listen
+  std::uint16_t port = 0;
+};
+
 struct Server {
   Path state_dir = "/var/lib/gatehouse";  // accounts registry, ACL backups, sockets
   Path log_dir = "/var/log/gatehouse";    // W3C access logs per site, error.log
   unsigned threads = 0;                   // 0: one I/O thread per core
   Seconds shutdown_timeout{30};           // in-flight requests get this long on stop
   Limits limits;
+  Admin admin;
+  // Load balancers whose PROXY protocol header and X-Forwarded-* headers are
+  // believed (sites opt in with proxy_protocol / forwarded_headers); empty: none.
+  std::vector<IpRange> trusted_proxies;
+};
+
+// [node]: what may differ between the nodes of a farm. Its keys override
+// [server]'s; `check --farm` leaves the section out of the fingerprint.
+struct Node {
+  bool declared = false;
+  std::string name;
+  SourcePos pos;
 };
 
 struct Accounts {
   std::string anonymous = "gh-iusr";  // the IUSR equivalent
+  // Pinned ids for the anonymous account, so every node of a farm creates it alike.
+  std::optional<std::uint32_t> anonymous_uid;
+  std::optional<std::uint32_t> anonymous_gid;
 };
 
 enum class StderrMode { ReturnStdErrIn500, ReturnGeneric500, IgnoreAndReturn200, TerminateProcess };
@@ -73,12 +108,29 @@ struct FastCgi {
   std::vector<std::pair<std::string, std::string>> environment;  // in file order
 };
 
+// session.save_handler = redis (phpredis): session.save_path is a server
+// address, "tcp://host:port?prefix=x&database=1" or "unix:///run/redis.sock".
+struct RedisSessionStore {
+  std::string save_path;  // as written
+  std::string scheme;     // "tcp", "tls" or "unix"
+  std::string host;       // tcp/tls
+  std::uint16_t port = 6379;
+  Path socket;            // unix
+  unsigned database = 0;  // "database=N"
+  std::string prefix;     // "prefix=..."; phpredis' default is "PHPREDIS_SESSION:"
+  bool prefix_set = false;
+  bool locking = false;  // redis.session.locking_enabled (off by default)
+
+  std::string server() const;  // "tcp://127.0.0.1:6379" or "unix:///run/redis.sock": which database server
+};
+
 // The php.ini values Gatehouse acts on; `values` keeps every key as read.
 struct PhpIni {
   Path file;
   bool fastcgi_impersonate = false;  // fastcgi.impersonate, default 0
   std::optional<Path> upload_tmp_dir;
-  std::optional<Path> session_save_path;  // the directory part of session.save_path
+  std::optional<Path> session_save_path;            // the directory part of session.save_path (files handler)
+  std::optional<RedisSessionStore> redis_sessions;  // session.save_handler = redis: no folder
   std::optional<Path> error_log;
   std::vector<Path> include_path;
   std::vector<Path> open_basedir;
@@ -116,6 +168,10 @@ struct Pool {
   PoolSandbox sandbox;
   ResourceLimits limits;
   PhpIni ini;  // read from php_ini at load time
+  // Pinned ids of the pool's own account (ApplicationPoolIdentity), so every
+  // node of a farm creates it alike; unset: useradd picks.
+  std::optional<std::uint32_t> uid;
+  std::optional<std::uint32_t> gid;
   SourcePos pos;
 
   bool uses_pool_identity() const { return identity == "ApplicationPoolIdentity"; }
@@ -198,6 +254,11 @@ struct Site {
   std::vector<RewriteRule> rewrite;  // run first for every request of the site (IIS: inherited)
   std::string front_controller;      // for the root application's requests only
   std::vector<HandlerPolicy> handler_policies;
+  // Behind a load balancer (only from [server] trusted_proxies): every
+  // connection to these bindings' ports starts with a PROXY v2 header, and
+  // X-Forwarded-For / X-Forwarded-Proto name the client. Off by default.
+  bool proxy_protocol = false;
+  bool forwarded_headers = false;
   SourcePos pos;
 
   const Application& root() const { return applications.front(); }
@@ -207,6 +268,7 @@ struct Config {
   Path source;  // the file it came from, or "<embedded>"
   Server server;
   Accounts accounts;
+  Node node;
   std::vector<Pool> pools;
   std::vector<Site> sites;
   std::vector<Warning> warnings;               // in file order

@@ -11,6 +11,7 @@ namespace gatehouse::config {
 // The top-level keys of the file, each with the Keys of its section.
 Key<Config> server_key();    // [server], [server.limits]
 Key<Config> accounts_key();  // [accounts]
+Key<Config> node_key();      // [node], read after [server], whose keys it overrides
 Key<Config> pools_key();     // [[pools]]
 Key<Config> sites_key();     // [[sites]]
 // `[[header.rewrite]]` rules and front_controller of a site or application.

@@ -115,10 +115,21 @@ void pool_summary(std::string& out, const Pool& pool) {
       "  php.ini values:\n    fastcgi.impersonate {}\n    upload_tmp_dir {}\n    session.save_path {}\n"
       "    error_log {}\n",
       ini.fastcgi_impersonate ? 1 : 0, opt(ini.upload_tmp_dir, "(unset: PHP default)"),
-      opt(ini.session_save_path, "(unset: PHP default)"), opt(ini.error_log, "(unset: stderr)"));
+      ini.redis_sessions ? "(sessions in Redis)" : opt(ini.session_save_path, "(unset: PHP default)"),
+      opt(ini.error_log, "(unset: stderr)"));
+  out += "  sessions: " + session_destination(ini) + "\n";
 }
 
 }  // namespace
+
+std::string session_destination(const PhpIni& ini) {
+  if (const auto& r = ini.redis_sessions) {
+    return fmt::format("Redis {} database {}, key prefix {}, locking {}", r->server(), r->database,
+                       r->prefix_set ? in_quotes(r->prefix) : std::string{"PHPREDIS_SESSION: (phpredis default)"},
+                       r->locking ? "on" : "OFF (redis.session.locking_enabled)");
+  }
+  return "files in " + opt(ini.session_save_path, "/var/lib/php/sessions (PHP default)");
+}
 
 std::string summary(const Config& config) {
   const Server& s = config.server;
@@ -133,6 +144,8 @@ std::string summary(const Config& config) {
       l.max_url_length, l.max_query_string, l.max_request_headers, l.max_allowed_content_length,
       seconds(l.header_timeout), seconds(l.keepalive_timeout), seconds(l.body_timeout));
   out += fmt::format("anonymous account: {}\n", config.accounts.anonymous);
+  if (!s.admin.listen.empty())
+    out += fmt::format("admin listener: http://{}/metrics (Prometheus) and /status (HTML)\n", s.admin.listen);
   for (const auto& site : config.sites) site_summary(out, site, config);
   for (const auto& pool : config.pools) pool_summary(out, pool);
   return out;

@@ -68,31 +68,33 @@ Result<UniqueFd> bind_socket(const std::filesystem::path& state_dir) {
 }
 
 Result<std::unique_ptr<Server>> Server::start(const std::filesystem::path& state_dir, pool::PoolSet& pools,
-                                              SitesReport sites) {
+                                              SitesReport sites, ReloadAction reload) {
   auto listener = bind_socket(state_dir);
   if (!listener) return std::unexpected(listener.error());
-  return serve(std::move(*listener), state_dir, pools, std::move(sites), {});
+  return serve(std::move(*listener), state_dir, pools, std::move(sites), std::move(reload), {});
 }
 
 Result<std::unique_ptr<Server>> Server::serve(UniqueFd listener, const std::filesystem::path& state_dir,
-                                              pool::PoolSet& pools, SitesReport sites, ServerHooks hooks) {
+                                              pool::PoolSet& pools, SitesReport sites, ReloadAction reload,
+                                              ServerHooks hooks) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return std::unexpected(Error::sys("pipe2", "control socket"));
   std::unique_ptr<Server> server(new Server(socket_path(state_dir), std::move(listener), UniqueFd(pipe_fds[0]),
-                                            UniqueFd(pipe_fds[1]), pools, std::move(sites)));
+                                            UniqueFd(pipe_fds[1]), pools, std::move(sites), std::move(reload)));
   server->hooks_ = std::move(hooks);
   server->thread_ = std::thread([s = server.get()] { s->run(); });
   return server;
 }
 
 Server::Server(std::filesystem::path path, UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write,
-               pool::PoolSet& pools, SitesReport sites)
+               pool::PoolSet& pools, SitesReport sites, ReloadAction reload)
     : path_(std::move(path)),
       listener_(std::move(listener)),
       wake_read_(std::move(wake_read)),
       wake_write_(std::move(wake_write)),
       pools_(pools),
-      sites_(std::move(sites)) {}
+      sites_(std::move(sites)),
+      reload_(std::move(reload)) {}
 
 Server::~Server() { stop(); }
 
@@ -151,6 +153,11 @@ std::string Server::answer(std::string_view line) {
     log::info("control socket: recycling pool {} ({} worker sets)", arg, *n);
     return nlohmann::json{{"ok", true}, {"pool", arg}, {"worker_sets", *n}}.dump();
   }
+  if (verb == "reload" && arg.empty()) {
+    if (!reload_) return error_reply("this server cannot reload").dump();
+    log::info("control socket: reload");
+    return reload_().dump();
+  }
   // Through the signals the main thread already waits for, so `stop` is SIGTERM exactly.
   if ((verb == "stop" || verb == "reopen-logs") && arg.empty()) {
     log::info("control socket: {}", verb);
@@ -160,7 +167,7 @@ std::string Server::answer(std::string_view line) {
       ::kill(::getpid(), verb == "stop" ? SIGTERM : SIGUSR1);
     return nlohmann::json{{"ok", true}}.dump();
   }
-  return error_reply("unknown command (status, recycle POOL, stop, reopen-logs)").dump();
+  return error_reply("unknown command (status, recycle POOL, reload, stop, reopen-logs)").dump();
 }
 
 }  // namespace gatehouse::control

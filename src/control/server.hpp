@@ -40,11 +40,15 @@ class Server {
   // `sites` adds the per-site part of the status (the HTTP server's counters,
   // which this folder does not see); empty: none.
   using SitesReport = std::function<nlohmann::json()>;
+  // `reload`: reads the configuration again and says what it did
+  // ({"ok", "errors", "changes", "warnings"}); empty: reload is refused.
+  using ReloadAction = std::function<nlohmann::json()>;
   static Result<std::unique_ptr<Server>> start(const std::filesystem::path& state_dir, pool::PoolSet& pools,
-                                               SitesReport sites = {});
+                                               SitesReport sites = {}, ReloadAction reload = {});
   // The same on a socket bound elsewhere (bind_socket, by the supervisor).
   static Result<std::unique_ptr<Server>> serve(UniqueFd listener, const std::filesystem::path& state_dir,
-                                               pool::PoolSet& pools, SitesReport sites, ServerHooks hooks);
+                                               pool::PoolSet& pools, SitesReport sites, ReloadAction reload,
+                                               ServerHooks hooks);
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();  // stop()
@@ -54,7 +58,7 @@ class Server {
 
  private:
   Server(std::filesystem::path path, UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write, pool::PoolSet& pools,
-         SitesReport sites);
+         SitesReport sites, ReloadAction reload);
   void run();
   void serve_one(int fd);
   std::string answer(std::string_view line);
@@ -64,6 +68,7 @@ class Server {
   pool::PoolSet& pools_;
   SitesReport sites_;
   ServerHooks hooks_;
+  ReloadAction reload_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::thread thread_;
 };

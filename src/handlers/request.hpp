@@ -55,6 +55,7 @@ struct Peer {
   std::uint16_t remote_port = 0;
   std::string local_ip;
   std::uint16_t local_port = 0;
+  bool https = false;  // the client spoke HTTPS (X-Forwarded-Proto from a trusted balancer)
 };
 
 // "Shop.Example:8080" -> "Shop.Example"; "[::1]:80" -> "[::1]".

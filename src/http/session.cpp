@@ -53,7 +53,7 @@ const accounts::Identity kAsServer;  // no gate: the server's own account
 }  // namespace
 
 Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket)
-    : worker_(worker), socket_(std::move(socket)), fd_(socket_.native_handle()) {
+    : worker_(worker), view_(worker.view()), socket_(std::move(socket)), fd_(socket_.native_handle()) {
   boost::system::error_code ec;
   auto local = socket_.local_endpoint(ec);
   local_ip_ = local.address();
@@ -67,10 +67,11 @@ Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket)
 
 Session::~Session() = default;
 
-const config::Limits& Session::limits() const { return worker_.limits(); }
+const config::Limits& Session::limits() const { return view_->config().server.limits; }
 
 void Session::start() {
   deadline_ = Steady::now() + limits().header_timeout;  // a new connection must send a request promptly
+  if (!begin_forwarding()) return destroy();
   begin_request();
 }
 
@@ -80,9 +81,10 @@ void Session::close() {
   socket_.close(ec);
 }
 
-void Session::drain() {
+void Session::drain(bool gentle) {
   draining_ = true;
-  if (phase_ == Phase::Idle) close();
+  gentle_ = gentle;
+  if (!gentle && phase_ == Phase::Idle) close();
 }
 
 void Session::destroy() {
@@ -98,8 +100,13 @@ void Session::begin_request() {
   parser_.emplace(request_, limits());
   out_.clear();
   out_sent_ = 0;
+  sent_bytes_ = 0;
   canonical_.clear();
-  log_slot_ = worker_.unrouted_slot();
+  if (view_ != worker_.view()) {  // a reload: this request takes the new snapshot
+    handler_.reset();             // the last one (done) may refer to the old view's PHP routing
+    view_ = worker_.view();
+  }
+  log_slot_ = view_->unrouted_slot();
   status_ = substatus_ = 0;
   win32_ = 0;
   log_as_.reset();
@@ -129,7 +136,7 @@ void Session::begin_request() {
 }
 
 void Session::do_read() {
-  if (draining_ && phase_ == Phase::Idle) return destroy();
+  if (draining_ && !gentle_ && phase_ == Phase::Idle) return destroy();
   socket_.async_read_some(buffer_.prepare(kReadSize),
                           [this](boost::system::error_code ec, std::size_t n) { on_read(ec, n); });
 }
@@ -137,6 +144,7 @@ void Session::do_read() {
 void Session::on_read(boost::system::error_code ec, std::size_t n) {
   if (ec) return destroy();  // peer gone, or closed by a deadline or a drain
   buffer_.commit(n);
+  if (forwarding_.proxy_pending && !take_proxy_header()) return;
   auto now = Steady::now();
   if (phase_ == Phase::Idle) {
     phase_ = Phase::Head;
@@ -253,6 +261,7 @@ void Session::on_parse_error(boost::system::error_code ec) {
 
 void Session::process() {
   keep_alive_ = parser_->keep_alive() && !draining_ && !worker_.draining();
+  if (forwarding_.port.forwarded_headers) apply_forwarded_headers();
   std::string_view path = request_.path();
   if (request_.version >= 11 && request_.host.empty())
     return error_response(400, 0, "HTTP/1.1 requests must carry a Host header.", true);
@@ -266,7 +275,7 @@ void Session::process() {
     if (request_.host.empty()) return error_response(400, 0, "The request target has no authority.", true);
   }
   std::string_view host = request_.host;
-  const SiteRoutes* site = worker_.router().find_site(local_ip_, peer_.local_port, host);
+  const SiteRoutes* site = view_->snapshot().router.find_site(local_ip_, peer_.local_port, host);
   if (!site) return error_response(400, 0, "Invalid Hostname.", true);
   log_slot_ = site->index;
   auto canonical = canonicalize_path(path);
@@ -282,11 +291,26 @@ void Session::process() {
 }
 
 bool Session::apply_rules(const SiteRoutes& site, MountMatch& match) {
-  const auto& rules = worker_.router().rewrite_rules(site, *match.mount->application);
+  auto filtered = [&](const config::Application& app) {
+    auto decision = filter_request(*site.site, app, canonical_);
+    if (!decision.allowed) {
+      log::info("[site {}] {}: refused by request filtering: {}", site.site->name, canonical_, decision.reason);
+      error_response(404, static_cast<unsigned>(decision.substatus), "The request was refused by request filtering.",
+                     false);
+      return false;
+    }
+    scripts_allowed_ = decision.scripts;
+    return true;
+  };
+  const auto& rules = view_->snapshot().router.rewrite_rules(site, *match.mount->application);
   if (!rules.empty()) {
+    // As IIS, request filtering sees the URL the client sent before the
+    // rewrite rules do (/DATA/x must not reach a front controller), and the
+    // rewritten URL again below.
+    if (!filtered(*match.mount->application)) return false;
     // IsFile / IsDirectory are probed as an anonymous request would read files.
     const accounts::Identity* who =
-        worker_.auth_gate() ? worker_.auth_gate()->anonymous_identity(*match.mount->application) : nullptr;
+        view_->snapshot().gate ? view_->snapshot().gate->anonymous_identity(*match.mount->application) : nullptr;
     auto outcome = run_rewrite(rules, site, request_, peer_, canonical_, who ? *who : kAsServer);
     if (!outcome) {
       log::error("[site {}] {}: rewrite failed: {}", site.site->name, canonical_, outcome.error().message());
@@ -324,15 +348,7 @@ bool Session::apply_rules(const SiteRoutes& site, MountMatch& match) {
       return false;
     }
   }
-  auto decision = filter_request(*site.site, *match.mount->application, canonical_);
-  if (!decision.allowed) {
-    log::info("[site {}] {}: refused by request filtering: {}", site.site->name, canonical_, decision.reason);
-    error_response(404, static_cast<unsigned>(decision.substatus), "The request was refused by request filtering.",
-                   false);
-    return false;
-  }
-  scripts_allowed_ = decision.scripts;
-  return true;
+  return filtered(*match.mount->application);
 }
 
 void Session::refuse_script() {
@@ -353,7 +369,7 @@ void Session::dispatch(const SiteRoutes& site, const MountMatch& match) {
 }
 
 bool Session::authorize(const SiteRoutes& site, const MountMatch& match) {
-  AuthGate* gate = worker_.auth_gate();
+  AuthGate* gate = view_->snapshot().gate;
   if (!gate) return true;
   if (!match.mount || !match.mount->application) {
     error_response(500, 0, "The request has no application.", false);
@@ -447,7 +463,7 @@ void Session::send_static(handlers::StaticAnswer& a) {
 void Session::answer_script(const SiteRoutes& site) {
   // Without a pool set (unit tests of the static side) scripts are refused
   // like IIS refuses an extension without a handler, and never sent as text.
-  handlers::PhpRouting* php = worker_.php();
+  handlers::PhpRouting* php = view_->php();
   if (!php) return error_response(404, 3, "No handler is configured for scripts.", false);
   auto handler = std::make_unique<handlers::PhpHandler>(*this, *php);
   auto* raw = handler.get();
@@ -532,6 +548,7 @@ void Session::flush() {
       return destroy();
     }
     out_sent_ += static_cast<std::size_t>(n);
+    sent_bytes_ += static_cast<std::uint64_t>(n);
   }
   while (file_left_ > 0) {
     auto offset = static_cast<off_t>(file_offset_);
@@ -544,6 +561,7 @@ void Session::flush() {
     if (n == 0) return destroy();  // the file shrank under us: the promised length cannot be sent
     file_offset_ += static_cast<std::uint64_t>(n);
     file_left_ -= static_cast<std::uint64_t>(n);
+    sent_bytes_ += static_cast<std::uint64_t>(n);
   }
   on_flushed();
 }
@@ -570,7 +588,9 @@ void Session::on_response_done() {
   log_request();
   file_ = handlers::OpenFile{};
   first_request_ = false;
-  if (!keep_alive_ || draining_) return linger();
+  // Gentle: a response that promised keep-alive before the drain began is
+  // kept; the next one says Connection: close.
+  if (!keep_alive_ || (draining_ && !gentle_)) return linger();
   begin_request();
 }
 
@@ -596,7 +616,8 @@ void Session::linger_read() {
 }
 
 void Session::log_request() {
-  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - request_start_).count();
+  const auto took = Steady::now() - request_start_;
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
   AccessRecord r;
   r.date_time = worker_.clock().w3c_date_time();
   r.server_ip = peer_.local_ip;
@@ -612,7 +633,10 @@ void Session::log_request() {
   r.substatus = log_as_ ? log_as_->second : substatus_;
   r.win32_status = win32_;
   r.time_taken_ms = static_cast<std::uint64_t>(elapsed);
-  worker_.log(log_slot_, r);
+  r.bytes_received = request_.body_bytes;
+  r.bytes_sent = sent_bytes_;
+  r.took = took;
+  view_->log(log_slot_, r);
 }
 
 }  // namespace gatehouse::http

@@ -18,9 +18,11 @@
 #include "handlers/port.hpp"
 #include "handlers/static_handler.hpp"
 #include "http/auth_gate.hpp"
+#include "http/forwarding.hpp"
 #include "http/framing.hpp"
 #include "http/request.hpp"
 #include "http/router.hpp"
+#include "http/snapshot.hpp"
 
 namespace gatehouse::http {
 
@@ -43,7 +45,9 @@ class Session final
   bool expired(SteadyTime now) const { return now > deadline_; }
   void close();
   // Graceful stop: an idle connection closes now, a busy one after its response.
-  void drain();
+  // Stop keeping alive; an idle connection closes now, unless `gentle` (its
+  // next response says Connection: close).
+  void drain(bool gentle = false);
 
   // handlers::Port
   const Request& request() const override { return request_; }
@@ -78,6 +82,15 @@ class Session final
   void deliver_body();
   void on_parse_error(boost::system::error_code ec);
 
+  // Behind a load balancer (session_forwarding.cpp): false when the
+  // connection is refused (an untrusted peer on a PROXY port) or was answered.
+  bool begin_forwarding();
+  // With a PROXY header pending: true when the buffer holds request bytes to
+  // parse now; otherwise it has read on or ended the session.
+  bool take_proxy_header();
+  // X-Forwarded-For / -Proto of a request from a trusted peer into peer_.
+  void apply_forwarded_headers();
+
   // Routing, authorization and dispatch.
   void process();
   // Rewrite rules, then request filtering (IIS's order): false when the
@@ -110,9 +123,11 @@ class Session final
   void destroy();
 
   Worker& worker_;
+  std::shared_ptr<View> view_;  // the snapshot this request runs with (a reload swaps the worker's)
   boost::asio::ip::tcp::socket socket_;
   int fd_ = -1;
   handlers::Peer peer_;
+  ConnectionForwarding forwarding_;
   boost::asio::ip::address local_ip_;
   boost::beast::flat_buffer buffer_;
   Request request_;
@@ -124,6 +139,7 @@ class Session final
   bool first_request_ = true;
   bool keep_alive_ = true;
   bool draining_ = false;
+  bool gentle_ = false;  // drain(true): keep-alive ends with the next response
 
   // The handler of the request in progress, if it outlives one call (PHP).
   std::unique_ptr<handlers::Handler> handler_;
@@ -145,6 +161,7 @@ class Session final
   // The response being written: head (and body bytes) in out_, then a file part.
   std::string out_;
   std::size_t out_sent_ = 0;
+  std::uint64_t sent_bytes_ = 0;  // this response, for the metrics
   handlers::OpenFile file_;
   std::uint64_t file_offset_ = 0;
   std::uint64_t file_left_ = 0;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <future>
 
 #include "accounts/names.hpp"
@@ -45,6 +46,7 @@ void PoolSet::make_cgroups() {
     log::warn("cgroup controllers missing ({}): those limits are not enforced", fmt::join(host.missing, ", "));
   const std::string instance = "gatehouse-" + std::to_string(::getpid());
   for (const auto& pool : pools_config_) {
+    if (cgroups_.contains(pool.name)) continue;  // a reload keeps a kept pool's group
     const auto limits = sandbox::limits_of(pool);
     auto group = sandbox::PoolCgroup::create(host, instance, pool.name, limits);
     if (!group) {
@@ -85,6 +87,9 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
   options.spawn_port = options_.spawn_port;
   const bool own = account == accounts::pool_account(pool);
   options.socket_prefix = own ? pool.name : pool.name + "." + account;
+  const std::string folder = options.socket_prefix;
+  // Sockets of a set made after a reload never share a name with a retiring set's.
+  if (reloads_ != 0) options.socket_prefix += ".r" + std::to_string(reloads_);
   if (options_.resolve)  // resolved here once to refuse a bad account early, then again before each spawn
     options.resolve_credentials = [resolve = options_.resolve, pool, account] { return resolve(pool, account); };
   SpawnSpec spec = make_spawn_spec(pool, std::move(credentials));
@@ -92,7 +97,7 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
     auto rules = options_.sandbox(pool, account);
     if (!rules) return std::unexpected(rules.error());
     spec.sandbox = std::move(*rules);
-    auto dir = private_dir(options.socket_prefix, spec.credentials);
+    auto dir = private_dir(folder, spec.credentials);
     if (!dir) return std::unexpected(dir.error());
     spec.php_defines = worker_php_defines(pool, *dir);
     if (spec.sandbox)
@@ -153,15 +158,44 @@ Result<std::size_t> PoolSet::recycle(std::string_view pool_name) {
   return n;
 }
 
+std::vector<WorkerPool*> PoolSet::update(std::vector<config::Pool> pools, SandboxResolver sandbox,
+                                         const std::vector<std::string>& retire) {
+  std::lock_guard lock(mutex_);
+  std::vector<WorkerPool*> left;
+  for (auto it = sets_.begin(); it != sets_.end();) {
+    if (std::find(retire.begin(), retire.end(), it->first.pool) == retire.end()) {
+      ++it;
+      continue;
+    }
+    it->second->recycle(RecycleReason::Reload);
+    left.push_back(it->second.get());
+    retired_.push_back(std::move(it->second));
+    it = sets_.erase(it);
+  }
+  pools_config_ = std::move(pools);
+  options_.sandbox = std::move(sandbox);
+  ++reloads_;
+  if (options_.cgroups) make_cgroups();
+  return left;
+}
+
+void PoolSet::stop_sets(const std::vector<WorkerPool*>& sets) {
+  for (WorkerPool* set : sets) set->async_stop([] {});
+}
+
 void PoolSet::stop() {
   {
     std::lock_guard lock(mutex_);
     if (!stopped_) {
       stopped_ = true;
-      auto remaining = std::make_shared<std::size_t>(sets_.size());
+      auto remaining = std::make_shared<std::size_t>(sets_.size() + retired_.size());
       std::promise<void> all_stopped;
       auto future = all_stopped.get_future();
-      if (sets_.empty()) all_stopped.set_value();
+      if (*remaining == 0) all_stopped.set_value();
+      for (auto& set : retired_)
+        set->async_stop([remaining, &all_stopped] {
+          if (--*remaining == 0) all_stopped.set_value();
+        });
       // Each set's done callback runs on the manager thread, one at a time.
       for (auto& [key, set] : sets_)
         set->async_stop([remaining, &all_stopped] {

@@ -132,7 +132,7 @@ void WorkerPool::serve_waiters() {
     if (w->state != State::Idle) continue;
     Waiter waiter = std::move(waiters_.front());
     waiters_.pop_front();
-    hand_out(*w, std::move(waiter.handler), std::move(waiter.caller));
+    hand_out(*w, std::move(waiter.handler), std::move(waiter.caller), waiter.since);
   }
   // Forks happen on the manager's thread only, never on an I/O thread.
   if (strand_.running_in_this_thread()) return spawn_for_waiters();
@@ -201,7 +201,8 @@ Status WorkerPool::refresh_credentials() {
   return std::unexpected(std::move(e));
 }
 
-void WorkerPool::hand_out(Worker& w, AcquireHandler handler, asio::any_io_executor caller) {
+void WorkerPool::hand_out(Worker& w, AcquireHandler handler, asio::any_io_executor caller, Clock::time_point since) {
+  queue_wait_.observe(Clock::now() - since);
   auto socket = take_socket(w, caller);
   AcquireResult result;
   if (!socket) {
@@ -330,7 +331,7 @@ void WorkerPool::on_lease_end(std::uint64_t id, std::optional<Lease::Socket> soc
       w->socket = std::move(socket);
       bool used_up = settings_.instance_max_requests != 0 && w->served >= settings_.instance_max_requests;
       if (used_up || w->generation != generation_ || stopped_) {
-        ++totals_.recycles;
+        if (!stopped_) count_recycle(used_up ? RecycleReason::MaxRequests : generation_reason_, used_up);
         retire(*w, options_.stop_grace, SIGTERM);
       } else {
         w->state = State::Idle;
@@ -387,6 +388,7 @@ void WorkerPool::count_failure(Worker* w, const Error& why) {
 void WorkerPool::go_offline() {
   if (offline_until_) return;
   offline_until_ = Clock::now() + options_.offline_cooldown;
+  ++totals_.offline_events;
   failures_.clear();
   log::error("{} {} worker failures within a minute: pool offline for {} ms", ctx(), settings_.rapid_fails_per_minute,
              options_.offline_cooldown.count());
@@ -396,20 +398,35 @@ void WorkerPool::go_offline() {
     if (w->state == State::Idle) retire(*w, options_.stop_grace, SIGTERM);
 }
 
-void WorkerPool::recycle() {
-  asio::post(strand_, [this] {
+void WorkerPool::recycle(RecycleReason reason) {
+  asio::post(strand_, [this, reason] {
     std::lock_guard lock(mutex_);
-    recycle_now();
+    recycle_now(reason);
   });
+}
+
+// Counts a retired worker; `event`: also a line of the status page's recent
+// recycles (a whole-pool recycle is one line, not one per worker).
+void WorkerPool::count_recycle(RecycleReason reason, bool event) {
+  ++totals_.recycles;
+  ++totals_.recycles_by[static_cast<std::size_t>(reason)];
+  if (event) note_recycle(reason);
+}
+
+void WorkerPool::note_recycle(RecycleReason reason) {
+  recent_.push_back({std::chrono::system_clock::now(), reason});
+  if (recent_.size() > 8) recent_.pop_front();
 }
 
 // Idle workers go now; busy ones when their request ends (generation check
 // in on_lease_end); new requests get new workers, which read the new php.ini.
-void WorkerPool::recycle_now() {
+void WorkerPool::recycle_now(RecycleReason reason) {
   ++generation_;
+  generation_reason_ = reason;
+  note_recycle(reason);
   for (auto& [id, w] : workers_) {
     if (w->state == State::Idle) {
-      ++totals_.recycles;
+      count_recycle(reason, false);
       retire(*w, options_.stop_grace, SIGTERM);
     }
   }
@@ -446,7 +463,7 @@ void WorkerPool::housekeeping() {
   }
   if (settings_.monitor_changes_to && monitored_file_changed()) {
     log::info("{} {} changed: recycling workers", ctx(), settings_.monitor_changes_to->string());
-    recycle_now();
+    recycle_now(RecycleReason::FileChange);
   }
 }
 
@@ -511,6 +528,8 @@ PoolStats WorkerPool::stats() const {
   s.queued = waiters_.size();
   s.recent_failures = failures_.size();
   s.offline = offline_until_.has_value();
+  s.queue_wait = queue_wait_.sample();
+  s.recent_recycles.assign(recent_.begin(), recent_.end());
   for (const auto& [id, w] : workers_) s.pids.push_back(w->pid);
   return s;
 }

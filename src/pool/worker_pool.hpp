@@ -13,6 +13,7 @@
 
 #include <sys/stat.h>
 
+#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -29,6 +30,7 @@
 
 #include "common/error.hpp"
 #include "config/model.hpp"
+#include "metrics/histogram.hpp"
 #include "pool/lease.hpp"
 #include "pool/spawn_port.hpp"
 #include "pool/spawner.hpp"
@@ -70,6 +72,15 @@ struct AcquireError {
 using AcquireResult = std::expected<Lease, AcquireError>;
 using AcquireHandler = std::move_only_function<void(AcquireResult)>;
 
+// Why workers were recycled (metrics: gatehouse_pool_recycles_total{reason}).
+enum class RecycleReason { Manual, FileChange, MaxRequests, Reload };
+inline constexpr const char* kRecycleReasons[] = {"manual", "file_change", "max_requests", "reload"};
+
+struct RecycleEvent {
+  std::chrono::system_clock::time_point when;
+  RecycleReason reason;
+};
+
 // One php-cgi child, for `gatehouse status`.
 struct InstanceStats {
   pid_t pid = 0;
@@ -85,8 +96,12 @@ struct PoolStats {
   std::uint64_t spawned = 0, failures = 0, recycles = 0;
   std::uint64_t served = 0;  // requests finished by any child of this set, ever
   bool offline = false;
-  std::vector<pid_t> pids;               // every child not yet reaped
-  std::vector<InstanceStats> instances;  // the same children in detail: filled by PoolSet::report only
+  std::array<std::uint64_t, 4> recycles_by{};  // per RecycleReason: workers retired for it
+  std::uint64_t offline_events = 0;            // rapid-fail protection took the pool offline
+  metrics::HistogramSample queue_wait;         // from asking for a worker to getting one
+  std::vector<RecycleEvent> recent_recycles;   // the last few, oldest first
+  std::vector<pid_t> pids;                     // every child not yet reaped
+  std::vector<InstanceStats> instances;        // the same children in detail: filled by PoolSet::report only
 };
 
 class WorkerPool {
@@ -110,7 +125,7 @@ class WorkerPool {
   void async_stop(std::move_only_function<void()> done);
 
   // Recycles every worker gracefully (what a change to monitor_changes_to does).
-  void recycle();
+  void recycle(RecycleReason reason = RecycleReason::Manual);
 
   PoolStats stats() const;                       // a snapshot, safe from any thread
   std::vector<InstanceStats> instances() const;  // each child now, safe from any thread
@@ -130,7 +145,7 @@ class WorkerPool {
   void spawn_for_waiters();
   Status spawn();
   Status refresh_credentials();
-  void hand_out(Worker& w, AcquireHandler handler, boost::asio::any_io_executor caller);
+  void hand_out(Worker& w, AcquireHandler handler, boost::asio::any_io_executor caller, Clock::time_point since);
   Result<Lease::Socket> take_socket(Worker& w, const boost::asio::any_io_executor& caller);
   void fail_waiters(AcquireFailure reason, const Error& error, std::size_t how_many);
 
@@ -145,7 +160,9 @@ class WorkerPool {
   void count_failure(Worker* w, const Error& why);
   void go_offline();
   bool still_offline();
-  void recycle_now();
+  void recycle_now(RecycleReason reason);
+  void count_recycle(RecycleReason reason, bool event);
+  void note_recycle(RecycleReason reason);
 
   void schedule_housekeeping();
   void housekeeping();
@@ -158,6 +175,7 @@ class WorkerPool {
   struct Waiter {
     boost::asio::any_io_executor caller;
     AcquireHandler handler;
+    Clock::time_point since = Clock::now();
   };
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
@@ -180,6 +198,9 @@ class WorkerPool {
   boost::asio::steady_timer housekeeping_timer_;
   boost::asio::steady_timer stop_timer_;
   PoolStats totals_;
+  RecycleReason generation_reason_ = RecycleReason::Manual;  // why generation_ was last bumped
+  std::deque<RecycleEvent> recent_;
+  metrics::Histogram queue_wait_;
 
   // Held by every strand handler and by the I/O threads' fast paths; never
   // waited for on an I/O thread (try_lock, else the strand does the work).

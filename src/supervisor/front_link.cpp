@@ -48,6 +48,13 @@ Result<HelloReceived> receive_hello(const Channel& channel, std::uint64_t config
       return std::unexpected(link_error("expected the control socket"));
     out.control = std::move(m->fds.front());
   }
+  if (h->admin == 1) {
+    auto m = channel.receive(Reader::Front, timeout);
+    if (!m) return std::unexpected(m.error());
+    if (!std::holds_alternative<AdminListener>(m->message.body))
+      return std::unexpected(link_error("expected the admin listener"));
+    out.admin = std::move(m->fds.front());
+  }
   return out;
 }
 
@@ -84,6 +91,16 @@ Status FrontLink::ready() { return channel_->send({0, Ready{}}); }
 
 void FrontLink::order(std::uint32_t what) { (void)channel_->send({0, Order{what}}); }
 
+std::string FrontLink::reload() {
+  auto answer = request({0, Order{3}}, 120s);
+  const ReloadResult* r = answer ? std::get_if<ReloadResult>(&answer->message.body) : nullptr;
+  if (!r) {
+    const std::string why = answer ? "the answer to RELOAD is not RELOAD_RESULT" : answer.error().message();
+    return fmt::format(R"({{"ok": false, "error": "reload: {}"}})", why);  // no quote in either text
+  }
+  return get(r->json);
+}
+
 std::optional<std::uint64_t> FrontLink::rss_kib(pid_t pid) {
   Usage u;
   u.n = 1;
@@ -113,7 +130,8 @@ void FrontLink::read_loop() {
       signal_main_thread(SIGUSR1);
       continue;
     }
-    if (std::holds_alternative<Stop>(body)) {
+    if (const auto* stop = std::get_if<Stop>(&body)) {
+      stop_for_reload_ = stop->reload == 1;
       signal_main_thread(SIGTERM);
       continue;
     }

@@ -4,6 +4,7 @@
 // front's main thread already waits for.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -32,6 +33,7 @@ struct ReceivedListener {
 struct HelloReceived {
   std::vector<ReceivedListener> listeners;
   UniqueFd control;  // the control socket, when the supervisor bound one
+  UniqueFd admin;    // the admin listener, when the configuration has one
 };
 
 // Waits (up to `timeout`) for HELLO and its listeners; refuses another
@@ -60,6 +62,11 @@ class FrontLink final : public pool::SpawnPort {
 
   // The control socket's `stop` (1) and `reopen-logs` (2), for the whole server.
   void order(std::uint32_t what);
+  // The control socket's `reload`: the supervisor reads and checks the file,
+  // answers (the control socket's JSON), then restarts the front with it.
+  std::string reload();
+  // Whether the supervisor's STOP said a new front follows (a reload).
+  bool stop_for_reload() const { return stop_for_reload_; }
   // Resident sizes (KiB) of workers, asked of the supervisor; nullopt for a pid that is not a live worker.
   std::optional<std::uint64_t> rss_kib(pid_t pid);
 
@@ -77,6 +84,7 @@ class FrontLink final : public pool::SpawnPort {
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::optional<Received>> pending_;
   bool closed_ = false;
+  std::atomic<bool> stop_for_reload_{false};
   std::thread reader_;
 };
 

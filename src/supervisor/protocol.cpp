@@ -27,6 +27,8 @@ constexpr Type type_of() {
   if constexpr (std::is_same_v<T, Order>) return Type::Order;
   if constexpr (std::is_same_v<T, Usage>) return Type::Usage;
   if constexpr (std::is_same_v<T, Resolve>) return Type::Resolve;
+  if constexpr (std::is_same_v<T, AdminListener>) return Type::AdminListener;
+  if constexpr (std::is_same_v<T, ReloadResult>) return Type::ReloadResult;
 }
 
 // An empty struct still has size 1 in C++: it travels as no bytes.
@@ -60,8 +62,11 @@ std::string invalid(const Body& body, std::size_t fds) {
   if (auto* a = std::get_if<Auth>(&body);
       a && (!terminated(a->user) || !terminated(a->password) || !terminated(a->remote)))
     return "auth: string without NUL";
-  if (auto* h = std::get_if<Hello>(&body); h && h->control > 1) return "hello: bad control flag";
-  if (auto* o = std::get_if<Order>(&body); o && (o->what < 1 || o->what > 2)) return "order: unknown";
+  if (auto* h = std::get_if<Hello>(&body); h && (h->control > 1 || h->admin > 1)) return "hello: bad flag";
+  if (auto* o = std::get_if<Order>(&body); o && (o->what < 1 || o->what > 3)) return "order: unknown";
+  if (auto* s = std::get_if<Stop>(&body); s && s->reload > 1) return "stop: bad reload flag";
+  if (auto* r = std::get_if<ReloadResult>(&body); r && (r->ok > 1 || !terminated(r->json)))
+    return "reload result: bad field";
   if (auto* u = std::get_if<Usage>(&body); u && u->n > kMaxGroups) return "usage: too many pids";
   if (auto* r = std::get_if<Resolve>(&body); r && !terminated(r->account)) return "resolve: account without NUL";
   if (auto* u = std::get_if<UsageResult>(&body); u && u->n > kMaxGroups) return "usage result: too many";
@@ -85,7 +90,9 @@ Result<Message> decode_as(std::span<const std::byte> datagram, const Header& h, 
 }  // namespace
 
 std::size_t fds_of(const Body& body) {
-  if (std::holds_alternative<Listener>(body) || std::holds_alternative<ControlListener>(body)) return 1;
+  if (std::holds_alternative<Listener>(body) || std::holds_alternative<ControlListener>(body) ||
+      std::holds_alternative<AdminListener>(body))
+    return 1;
   if (auto* w = std::get_if<Worker>(&body)) return w->errnum == 0 ? 3 : 0;
   return 0;
 }
@@ -145,6 +152,10 @@ Result<Message> decode(std::span<const std::byte> datagram, std::size_t fds, Rea
       return decode_as<Usage>(datagram, h, fds);
     case Type::Resolve:
       return decode_as<Resolve>(datagram, h, fds);
+    case Type::AdminListener:
+      return decode_as<AdminListener>(datagram, h, fds);
+    case Type::ReloadResult:
+      return decode_as<ReloadResult>(datagram, h, fds);
   }
   return std::unexpected(refused(fmt::format("unknown type {}", h.type)));
 }

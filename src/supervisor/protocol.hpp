@@ -30,6 +30,8 @@ enum class Type : std::uint32_t {
   Stop,             // + 0 fds
   ControlListener,  // + 1 fd: the control socket (<state_dir>/control.sock), bound by the supervisor
   UsageResult,      // + 0 fds
+  AdminListener,    // + 1 fd: the admin listener ([server.admin]), bound by the supervisor
+  ReloadResult,     // + 0 fds: the answer to Order reload (JSON for the control socket)
   // front -> supervisor
   Ready = 64,  // after confine_front
   Spawn,       // start a worker for (pool index, account)
@@ -54,7 +56,7 @@ struct Hello {
   std::uint32_t listeners = 0;
   std::uint64_t config_hash = 0;  // of the configuration bytes: both ends load the same file
   std::uint32_t control = 0;      // 1: a ControlListener follows the listeners
-  std::uint32_t pad = 0;
+  std::uint32_t admin = 0;        // 1: an AdminListener follows (after the ControlListener)
 };
 struct Listener {
   std::uint32_t thread = 0;  // the I/O thread it belongs to
@@ -79,6 +81,7 @@ struct AuthResult {
 struct ReopenLogs {};
 struct Stop {
   std::uint32_t grace_seconds = 0;
+  std::uint32_t reload = 0;  // 1: a new front follows (drain keep-alive connections gently)
 };
 struct ControlListener {};
 struct UsageResult {
@@ -86,9 +89,15 @@ struct UsageResult {
   std::uint32_t pad = 0;
   std::uint64_t rss_kib[kMaxGroups] = {};  // 0: not a live worker of this front
 };
+struct AdminListener {};
+struct ReloadResult {
+  std::uint32_t ok = 0;  // 1: reloaded (the front is restarted with the new configuration next)
+  std::uint32_t pad = 0;
+  char json[3800] = {};  // what the control socket answers
+};
 struct Ready {};
 struct Order {
-  std::uint32_t what = 0;  // 1 stop, 2 reopen-logs
+  std::uint32_t what = 0;  // 1 stop, 2 reopen-logs, 3 reload (answered by ReloadResult)
 };
 struct Resolve {
   char account[33] = {};
@@ -112,8 +121,8 @@ struct Auth {
   char remote[64] = {};
 };
 
-using Body = std::variant<Hello, Listener, Worker, AuthResult, ReopenLogs, Stop, ControlListener, UsageResult, Ready,
-                          Spawn, Kill, Auth, Order, Usage, Resolve>;
+using Body = std::variant<Hello, Listener, Worker, AuthResult, ReopenLogs, Stop, ControlListener, UsageResult,
+                          AdminListener, ReloadResult, Ready, Spawn, Kill, Auth, Order, Usage, Resolve>;
 
 struct Message {
   std::uint64_t id = 0;

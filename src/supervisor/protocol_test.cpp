@@ -96,7 +96,16 @@ TEST(ProtocolTest, OrdersAndUsageAreBounded) {
   EXPECT_TRUE(decode(encode({1, Order{1}}), 0, Reader::Supervisor).has_value());
   EXPECT_TRUE(decode(encode({1, Order{2}}), 0, Reader::Supervisor).has_value());
   EXPECT_FALSE(decode(encode({1, Order{0}}), 0, Reader::Supervisor).has_value());
-  EXPECT_FALSE(decode(encode({1, Order{3}}), 0, Reader::Supervisor).has_value());
+  EXPECT_TRUE(decode(encode({1, Order{3}}), 0, Reader::Supervisor).has_value());
+  EXPECT_FALSE(decode(encode({1, Order{4}}), 0, Reader::Supervisor).has_value());
+  ReloadResult r;
+  r.ok = 1;
+  EXPECT_TRUE(decode(encode({1, r}), 0, Reader::Front).has_value());
+  EXPECT_FALSE(decode(encode({1, r}), 0, Reader::Supervisor).has_value());
+  std::memset(r.json, 'x', sizeof r.json);  // no NUL
+  EXPECT_FALSE(decode(encode({1, r}), 0, Reader::Front).has_value());
+  EXPECT_TRUE(decode(encode({1, AdminListener{}}), 1, Reader::Front).has_value());
+  EXPECT_FALSE(decode(encode({1, AdminListener{}}), 0, Reader::Front).has_value());
   Usage u;
   u.n = kMaxGroups;
   EXPECT_TRUE(decode(encode({1, u}), 0, Reader::Supervisor).has_value());

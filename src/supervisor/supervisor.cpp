@@ -1,11 +1,14 @@
 // Supervisor: the root process's loop (signals, the front's channel, children).
 #include "supervisor/supervisor.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +27,25 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr int kChannelFd = 3;  // the front finds its end there (serve --front-fd 3)
+constexpr int kConfigFd = 4;   // and the configuration's bytes there (serve --config-fd 4)
+
+// A sealed-off copy of the bytes the supervisor checked, so a front started
+// later (a restart) loads them, not a file edited since. Above the descriptors
+// the child renumbers.
+Result<UniqueFd> config_memfd(const std::string& text) {
+  UniqueFd made(static_cast<int>(::syscall(SYS_memfd_create, "gatehouse.toml", MFD_CLOEXEC)));
+  if (!made) return std::unexpected(Error::sys("memfd_create", "configuration"));
+  UniqueFd fd(::fcntl(made.get(), F_DUPFD_CLOEXEC, 10));
+  if (!fd) return std::unexpected(Error::sys("dup", "configuration"));
+  for (std::size_t at = 0; at < text.size();) {
+    ssize_t n = ::write(fd.get(), text.data() + at, text.size() - at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::unexpected(Error::sys("write", "configuration"));
+    at += static_cast<std::size_t>(n);
+  }
+  ::lseek(fd.get(), 0, SEEK_SET);
+  return fd;
+}
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
@@ -78,6 +100,13 @@ Status Supervisor::start_front() {
   argv.push_back(nullptr);
   const pid_t parent = ::getpid();
   const int front_end = pair->second.get();
+  UniqueFd text;
+  if (options_.config_text) {
+    auto made = config_memfd(*options_.config_text);
+    if (!made) return std::unexpected(made.error());
+    text = std::move(*made);
+  }
+  const int text_fd = text.get();
   pid_t pid = ::fork();
   if (pid < 0) return std::unexpected(Error::sys("fork", "the front"));
   if (pid == 0) {
@@ -90,6 +119,7 @@ Status Supervisor::start_front() {
     } else if (::dup2(front_end, kChannelFd) < 0) {
       ::_exit(126);
     }
+    if (text_fd >= 0 && ::dup2(text_fd, kConfigFd) < 0) ::_exit(126);
     ::execv("/proc/self/exe", argv.data());
     ::_exit(127);
   }
@@ -102,6 +132,7 @@ Status Supervisor::start_front() {
   hello.listeners = static_cast<std::uint32_t>(options_.listeners.size());
   hello.config_hash = options_.config_hash;
   hello.control = options_.control ? 1 : 0;
+  hello.admin = options_.admin ? 1 : 0;
   if (auto ok = channel_->send({0, hello}); !ok) return ok;
   for (const auto& l : options_.listeners) {
     Listener m;
@@ -112,6 +143,8 @@ Status Supervisor::start_front() {
   }
   if (options_.control)
     if (auto ok = channel_->send({0, ControlListener{}}, {options_.control.get()}); !ok) return ok;
+  if (options_.admin)
+    if (auto ok = channel_->send({0, AdminListener{}}, {options_.admin.get()}); !ok) return ok;
   log::info("[supervisor] started the front (pid {}) with {} listening sockets", pid, options_.listeners.size());
   return {};
 }
@@ -119,7 +152,7 @@ Status Supervisor::start_front() {
 int Supervisor::run() {
   sigset_t set;
   sigemptyset(&set);
-  for (int s : {SIGTERM, SIGINT, SIGUSR1, SIGCHLD}) sigaddset(&set, s);
+  for (int s : {SIGTERM, SIGINT, SIGUSR1, SIGCHLD, SIGHUP}) sigaddset(&set, s);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   UniqueFd signals(::signalfd(-1, &set, SFD_CLOEXEC));
   if (!signals) {
@@ -134,7 +167,10 @@ int Supervisor::run() {
   while (!stopping_) {
     pollfd fds[2] = {{signals.get(), POLLIN, 0}, {channel_ ? channel_->fd() : -1, POLLIN, 0}};
     if (::poll(fds, 2, 200) < 0 && errno != EINTR) break;
-    if ((fds[0].revents & POLLIN) && handle_signal(signals.get())) break;
+    if (fds[0].revents & POLLIN) {
+      if (handle_signal(signals.get())) break;
+      continue;  // a reload may have replaced the channel fds[1] polled
+    }
     if (channel_ && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
       auto received = channel_->receive(Reader::Supervisor, 0ms);
       if (received) {
@@ -172,6 +208,7 @@ int Supervisor::run() {
   // New connections are refused from now on: the front closes its copies as it drains.
   options_.listeners.clear();
   options_.control.reset();
+  options_.admin.reset();
   stop_front();
   stop_workers();
   return exit_code_;
@@ -188,6 +225,10 @@ bool Supervisor::handle_signal(int fd) {
     case SIGUSR1:
       reopen_logs();
       return false;
+    case SIGHUP:
+      log::info("SIGHUP received: reloading the configuration");
+      reload(std::nullopt);
+      return stopping_;
     default:
       log::info("{} received: stopping (in-flight requests get {}s)", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT",
                 options_.config->server.shutdown_timeout.count());
@@ -265,6 +306,7 @@ void Supervisor::on_message(Received received) {
   if (auto* r = std::get_if<Resolve>(&m.body)) return on_resolve(m.id, *r);
   if (auto* o = std::get_if<Order>(&m.body)) {
     if (o->what == 2) return reopen_logs();
+    if (o->what == 3) return reload(m.id);
     log::info("control socket: stop (through the front)");
     stopping_ = true;
   }
@@ -327,6 +369,43 @@ void Supervisor::on_kill(const Kill& request) {
   ::kill(it->second.pid, static_cast<int>(request.signal));  // not reaped yet: the pid is still that worker's
 }
 
+// The front cannot read the new file's roots, bind its new addresses or
+// create its accounts: the supervisor checks and prepares everything, and a
+// new front starts from it once the old one drained (the listening sockets
+// both configurations share stay open here meanwhile: connections wait in
+// their backlog, none is refused).
+void Supervisor::reload(std::optional<std::uint64_t> reply_to) {
+  ReloadAnswer answer;
+  if (reloading_) {
+    answer.json = R"({"ok": false, "error": "a reload is in progress"})";
+  } else if (!options_.reload) {
+    answer.json = R"({"ok": false, "error": "this server cannot reload"})";
+  } else {
+    answer = options_.reload(options_);
+  }
+  if (reply_to && channel_) {
+    ReloadResult r;
+    r.ok = answer.ok ? 1 : 0;
+    if (!put(r.json, answer.json)) put(r.json, answer.ok ? R"({"ok": true})" : R"({"ok": false})");
+    (void)channel_->send({*reply_to, r});
+  }
+  if (!answer.ok || reloading_) return;
+  rules_.config = options_.config;  // the accounts PAM granted stay granted
+  rules_.allowed = anonymous_worker_sets(*options_.config);
+  reloading_ = true;
+  stop_front();
+  reloading_ = false;
+  if (stopping_) return;
+  restarts_ = 0;
+  if (auto ok = start_front(); !ok) {
+    log::error("[supervisor] cannot start the front after the reload: {}", ok.error().message());
+    exit_code_ = 1;
+    stopping_ = true;
+    return;
+  }
+  log::info("[supervisor] reloaded: a new front serves the new configuration");
+}
+
 // PAM as root (pam_unix reads /etc/shadow itself); one check at a time, so a
 // flood of AUTH from a compromised front costs it time, not the machine.
 void Supervisor::on_auth(std::uint64_t id, const Auth& request) {
@@ -373,7 +452,7 @@ void Supervisor::reap_children() {
 // In-flight requests are lost; the workers it was given go too (their
 // connections died with it), and the next front starts its own.
 void Supervisor::on_front_exit(int status) {
-  if (stopping_)
+  if (stopping_ || reloading_)
     log::info("[supervisor] the front (pid {}) {}", front_, describe_status(status));
   else
     log::error("[supervisor] the front (pid {}) {}: restarting it", front_, describe_status(status));
@@ -386,8 +465,9 @@ void Supervisor::on_front_exit(int status) {
 void Supervisor::stop_front() {
   if (front_ < 0) return;
   const auto grace = options_.config->server.shutdown_timeout;
-  if (channel_) (void)channel_->send({0, Stop{static_cast<std::uint32_t>(grace.count())}});
-  ::kill(front_, SIGTERM);  // also when the channel is gone
+  if (channel_) (void)channel_->send({0, Stop{static_cast<std::uint32_t>(grace.count()), reloading_ ? 1u : 0u}});
+  // Also when the channel is gone; for a reload, STOP alone (its flag must arrive first).
+  if (!channel_ || !reloading_) ::kill(front_, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace + 5s;
   // The front's pools stop their workers through KILL: keep answering it while it drains.
   while (front_ > 0 && std::chrono::steady_clock::now() < deadline) {

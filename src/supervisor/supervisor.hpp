@@ -1,8 +1,9 @@
 // The root supervisor of issue 9: never reads from the network. It starts the
 // sandboxed front (fork + exec), hands it the listening sockets, answers its
 // SPAWN, KILL and AUTH requests after checking them against the loaded
-// configuration, reaps workers, restarts a dead front, and stops everything
-// on SIGTERM/SIGINT.
+// configuration, reaps workers, restarts a dead front, reloads (a checked new
+// configuration, then a graceful front restart) on SIGHUP and the control
+// socket's `reload`, and stops everything on SIGTERM/SIGINT.
 #pragma once
 
 #include <signal.h>
@@ -33,16 +34,34 @@ struct ListenSocket {
   UniqueFd fd;
 };
 
+struct SupervisorOptions;
+
+// What a reload did: the control socket's JSON answer, and whether the front
+// restarts with the new configuration.
+struct ReloadAnswer {
+  bool ok = false;
+  std::string json;
+};
+
 struct SupervisorOptions {
   const config::Config* config = nullptr;
   std::uint64_t config_hash = 0;
+  // The bytes `config` was loaded from; a front gets them on fd 4 (its
+  // front_argv says --config-fd 4). nullopt: the front loads its own (the demo).
+  std::optional<std::string> config_text;
   // The front's command line; its end of the channel becomes fd 3.
   std::vector<std::string> front_argv;
   // Builds each worker set's SpawnSpec (account, sandbox, private folder,
   // cgroup) exactly as one process would: the front names a set, never a spec.
   pool::PoolSet* pools = nullptr;
   std::vector<ListenSocket> listeners;
-  UniqueFd control;                   // the control socket (listening), served by the front; may be empty
+  UniqueFd control;  // the control socket (listening), served by the front; may be empty
+  UniqueFd admin;    // the admin listener, served by the front; may be empty
+  // SIGHUP and the control socket's `reload`: reads and checks the file,
+  // creates accounts, and on success replaces config, config_hash, pools,
+  // listeners and admin in `options` (the caller owns what they point to).
+  // The supervisor then restarts the front with them. Empty: reload refused.
+  std::function<ReloadAnswer(SupervisorOptions& options)> reload;
   std::function<void()> reopen_logs;  // the supervisor's own error log
   std::chrono::milliseconds restart_delay{500};
 };
@@ -76,6 +95,7 @@ class Supervisor {
   void on_auth(std::uint64_t id, const Auth& request);
   void on_usage(std::uint64_t id, const Usage& request);
   void on_resolve(std::uint64_t id, const Resolve& request);
+  void reload(std::optional<std::uint64_t> reply_to);
   void reopen_logs();
   void reap_children();
   void on_front_exit(int status);
@@ -89,6 +109,7 @@ class Supervisor {
   pid_t front_ = -1;
   bool front_ready_ = false;
   bool stopping_ = false;
+  bool reloading_ = false;
   int exit_code_ = 0;
   std::chrono::steady_clock::time_point front_started_;
   std::map<std::uint64_t, LiveWorker> workers_;

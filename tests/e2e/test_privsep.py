@@ -214,6 +214,40 @@ class PrivsepTest(unittest.TestCase):
         self.assertTrue(self.wait_for(self.server.answers), "the new front does not answer")
 
 
+    def test_6_reload_restarts_the_front_with_the_checked_file(self):
+        """SIGHUP and `gatehouse reload` go to the supervisor: it checks the
+        file (an invalid one changes nothing), then a new front serves it."""
+        supervisor, front = self.server.proc.pid, self.server.front()
+        with open(self.server.config) as f:
+            good = f.read()
+        try:
+            with open(self.server.config, "w") as f:
+                f.write(good + "\nnot_a_key = 1\n")
+            r = subprocess.run([BIN, "reload", "--config", self.server.config], capture_output=True, text=True,
+                               timeout=60)
+            self.assertEqual(r.returncode, 1, r)
+            self.assertIn("not_a_key", r.stderr)
+            self.assertEqual(self.server.front(), front, "an invalid file restarted the front")
+        finally:
+            with open(self.server.config, "w") as f:
+                f.write(good)
+        r = subprocess.run([BIN, "reload", "--config", self.server.config], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("reloaded", r.stdout)
+        new = self.wait_for(lambda: (self.server.front() not in (None, front)) and self.server.front())
+        self.assertTrue(new, "no new front after the reload: " + self.server.output()[-2000:])
+        self.assertTrue(self.wait_for(self.server.answers), "the new front does not answer")
+        self.assertEqual(self.server.request("/who.php").status, 200)
+        self.assertEqual(status_of(new)["Seccomp"], "2")
+        self.server.proc.send_signal(signal.SIGHUP)
+        newer = self.wait_for(lambda: (self.server.front() not in (None, new)) and self.server.front())
+        self.assertTrue(newer, "SIGHUP did not restart the front")
+        self.assertTrue(self.wait_for(self.server.answers), "the front after SIGHUP does not answer")
+        self.assertEqual(self.server.proc.pid, supervisor)
+        self.assertIsNone(self.server.proc.poll())
+        self.assertNotIn("restarting it", self.server.error_log().split("reload: reading")[-1])
+
+
 class SupervisorDeathTest(unittest.TestCase):
     def test_the_front_stops_when_the_supervisor_dies(self):
         require_root()
