@@ -57,13 +57,19 @@ std::string response(unsigned status, std::string_view reason, std::string_view 
 
 }  // namespace
 
+Result<UniqueFd> Server::bind_listener(const std::string& ip, std::uint16_t port) { return listen_on(ip, port); }
+
 Result<std::unique_ptr<Server>> Server::start(const std::string& ip, std::uint16_t port, Source source) {
   auto listener = listen_on(ip, port);
   if (!listener) return std::unexpected(listener.error());
+  return serve(std::move(*listener), std::move(source));
+}
+
+Result<std::unique_ptr<Server>> Server::serve(UniqueFd listener, Source source) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return std::unexpected(Error::sys("pipe2", "admin listener"));
   std::unique_ptr<Server> server(
-      new Server(std::move(*listener), UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]), std::move(source)));
+      new Server(std::move(listener), UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]), std::move(source)));
   server->sample();
   server->thread_ = std::thread([s = server.get()] { s->run(); });
   return server;

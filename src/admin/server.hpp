@@ -22,6 +22,10 @@ class Server {
   using Source = std::function<Sample()>;
   // Binds `ip`:`port` (an IPv4 or IPv6 address) and starts the thread.
   static Result<std::unique_ptr<Server>> start(const std::string& ip, std::uint16_t port, Source source);
+  // The same on a socket bound elsewhere (bind_listener, by the supervisor of issue 9).
+  static Result<std::unique_ptr<Server>> serve(UniqueFd listener, Source source);
+  // Binds `ip`:`port` and listens.
+  static Result<UniqueFd> bind_listener(const std::string& ip, std::uint16_t port);
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();  // stop()

@@ -55,7 +55,86 @@ std::string tls_signature(const config::Config& c) {
   return out;
 }
 
+// The socket Worker::listen would make, as a bare descriptor.
+Result<UniqueFd> open_listener(const ListenAddress& a) {
+  boost::asio::ip::tcp::endpoint ep(a.ip, a.port);
+  UniqueFd fd(::socket(a.ip.is_v6() ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return std::unexpected(Error::sys("socket", describe(a)));
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (a.ip.is_v6()) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (::bind(fd.get(), ep.data(), static_cast<socklen_t>(ep.size())) < 0)
+    return std::unexpected(Error::sys("bind", describe(a)));
+  if (::listen(fd.get(), SOMAXCONN) < 0) return std::unexpected(Error::sys("listen", describe(a)));
+  return fd;
+}
+
 }  // namespace
+
+unsigned Server::thread_count(const config::Config& config) {
+  return config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
+}
+
+Result<std::vector<BoundListener>> Server::bind_listeners(const config::Config& config,
+                                                          std::vector<BoundListener> keep) {
+  auto router = Router::build(config);
+  if (!router) return std::unexpected(router.error());
+  std::vector<BoundListener> out;
+  const unsigned threads = thread_count(config);
+  for (const auto& a : router->listen_addresses()) {
+    const bool held = std::any_of(keep.begin(), keep.end(), [&](const BoundListener& k) { return k.address == a; });
+    if (held) {  // a reload (issue 9): the sockets already bound stay; more threads get more
+      for (unsigned t = 0; t < threads; ++t) {
+        auto it = std::find_if(keep.begin(), keep.end(),
+                               [&](const BoundListener& k) { return k.address == a && k.thread == t; });
+        if (it != keep.end()) {
+          out.push_back({a, t, std::move(it->fd)});
+          continue;
+        }
+        auto fd = open_listener(a);
+        if (!fd) return std::unexpected(fd.error());
+        out.push_back({a, t, std::move(*fd)});
+      }
+      continue;
+    }
+    int err = probe(a);
+    if (err == EAFNOSUPPORT || (a.ip.is_v6() && err == EADDRNOTAVAIL)) {
+      log::warn("IPv6 unavailable, not listening on {}", describe(a));
+      continue;
+    }
+    if (err) return std::unexpected(Error::sys("bind", describe(a), err));
+    for (unsigned t = 0; t < threads; ++t) {
+      auto fd = open_listener(a);
+      if (!fd) return std::unexpected(fd.error());
+      out.push_back({a, t, std::move(*fd)});
+    }
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Server>> Server::adopt(const config::Config& config, Router router,
+                                              std::vector<BoundListener> listeners,
+                                              std::unique_ptr<tls::Contexts> tls) {
+  std::unique_ptr<Server> server(new Server());
+  server->tls_ = std::move(tls);  // built by the caller while it could still read the keys
+  auto shared = std::shared_ptr<const config::Config>(&config, [](const config::Config*) {});
+  server->initial_ = std::make_shared<Snapshot>(Snapshot{shared, std::move(router), nullptr, {}, {}, {}});
+  if (auto ok = server->open_logs(config, *server->initial_); !ok) return std::unexpected(ok.error());
+  server->current_ = server->initial_;
+  for (unsigned i = 0; i < thread_count(config); ++i)
+    server->workers_.push_back(std::make_unique<Worker>(server->initial_));
+  for (auto& l : listeners) {
+    if (l.thread >= server->workers_.size())
+      return std::unexpected(Error::logic("adopt listening socket", describe(l.address), "no such I/O thread"));
+    const tls::PortContexts* port_tls = server->tls_ ? server->tls_->port(l.address.port) : nullptr;
+    if (auto ok = server->workers_[l.thread]->adopt_fd(l.address, std::move(l.fd), port_tls); !ok)
+      return std::unexpected(ok.error());
+    if (std::find(server->addresses_.begin(), server->addresses_.end(), l.address) == server->addresses_.end())
+      server->addresses_.push_back(l.address);
+  }
+  return server;
+}
 
 Server::~Server() {
   for (auto& w : workers_) w->stop();
@@ -75,7 +154,7 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config) {
   auto contexts = tls::Contexts::build(config, false);  // before any privilege is dropped: keys are root's
   if (!contexts) return std::unexpected(contexts.error());
   server->tls_ = std::move(*contexts);
-  unsigned threads = config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads = thread_count(config);
   for (unsigned i = 0; i < threads; ++i) server->workers_.push_back(std::make_unique<Worker>(server->initial_));
   if (auto ok = server->bind_all(); !ok) return std::unexpected(ok.error());
   return server;
@@ -251,8 +330,8 @@ void Server::start() {
   }
 }
 
-void Server::stop(std::chrono::seconds grace) {
-  for (auto& w : workers_) w->drain();
+void Server::stop(std::chrono::seconds grace, bool gentle) {
+  for (auto& w : workers_) w->drain(gentle);
   {
     std::unique_lock lock(mutex_);
     bool done = finished_cv_.wait_for(lock, grace, [&] { return finished_ == workers_.size(); });

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "config/model.hpp"
 #include "http/access_log.hpp"
 #include "http/router.hpp"
@@ -23,12 +24,33 @@
 
 namespace gatehouse::http {
 
+// A listening socket bound by the supervisor for one I/O thread (issue 9).
+struct BoundListener {
+  ListenAddress address;
+  unsigned thread = 0;
+  UniqueFd fd;
+};
+
 class Server {
  public:
   // Opens every physical root, creates the log folders and binds every
   // listening address (a port held by another process is an error here, not
   // a silently shared SO_REUSEPORT group). `config` must outlive the server.
   static Result<std::unique_ptr<Server>> create(const config::Config& config);
+  // The same server on sockets bound elsewhere (bind_listeners, in the
+  // supervisor): it binds nothing itself. Listeners of a thread it does not have are refused.
+  // `router` is built by the caller (Router::build opens the physical roots:
+  // the front does it as root, before it confines itself).
+  static Result<std::unique_ptr<Server>> adopt(const config::Config& config, Router router,
+                                               std::vector<BoundListener> listeners,
+                                               std::unique_ptr<tls::Contexts> tls);
+  // Binds what create() would (one SO_REUSEPORT socket per address and I/O
+  // thread), for a process that hands them to the server of another.
+  // `keep`: sockets a reload keeps (matched by address and thread).
+  static Result<std::vector<BoundListener>> bind_listeners(const config::Config& config,
+                                                           std::vector<BoundListener> keep = {});
+  // The number of I/O threads of `config` (server.threads, or one per CPU).
+  static unsigned thread_count(const config::Config& config);
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();
@@ -70,7 +92,8 @@ class Server {
   std::vector<std::pair<std::string, std::array<std::uint64_t, 6>>> site_counts() const;
   // Stops accepting, closes idle keep-alive connections, lets in-flight
   // requests finish for up to `grace`, then stops the rest; flushes the logs.
-  void stop(std::chrono::seconds grace);
+  // `gentle`: see Worker::drain (a reload under the split, issue 9).
+  void stop(std::chrono::seconds grace, bool gentle = false);
 
  private:
   Server() = default;

@@ -86,9 +86,10 @@ void Session::close() {
   socket_.close(ec);
 }
 
-void Session::drain() {
+void Session::drain(bool gentle) {
   draining_ = true;
-  if (phase_ == Phase::Idle) close();
+  gentle_ = gentle;
+  if (!gentle && phase_ == Phase::Idle) close();
 }
 
 void Session::destroy() {
@@ -141,7 +142,7 @@ void Session::begin_request() {
 }
 
 void Session::do_read() {
-  if (draining_ && phase_ == Phase::Idle) return destroy();
+  if (draining_ && !gentle_ && phase_ == Phase::Idle) return destroy();
   if (tls_) return tls_read();
   socket_.async_read_some(buffer_.prepare(kReadSize),
                           [this](boost::system::error_code ec, std::size_t n) { on_read(ec, n); });
@@ -605,7 +606,9 @@ void Session::on_response_done() {
   log_request();
   file_ = handlers::OpenFile{};
   first_request_ = false;
-  if (!keep_alive_ || draining_) return linger();
+  // Gentle: a response that promised keep-alive before the drain began is
+  // kept; the next one says Connection: close.
+  if (!keep_alive_ || (draining_ && !gentle_)) return linger();
   begin_request();
 }
 

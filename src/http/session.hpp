@@ -47,7 +47,9 @@ class Session final
   bool expired(SteadyTime now) const { return now > deadline_; }
   void close();
   // Graceful stop: an idle connection closes now, a busy one after its response.
-  void drain();
+  // Stop keeping alive; an idle connection closes now, unless `gentle` (its
+  // next response says Connection: close).
+  void drain(bool gentle = false);
 
   // handlers::Port
   const Request& request() const override { return request_; }
@@ -149,6 +151,7 @@ class Session final
   bool first_request_ = true;
   bool keep_alive_ = true;
   bool draining_ = false;
+  bool gentle_ = false;  // drain(true): keep-alive ends with the next response
 
   // The handler of the request in progress, if it outlives one call (PHP).
   std::unique_ptr<handlers::Handler> handler_;

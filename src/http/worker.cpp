@@ -80,6 +80,17 @@ void Worker::swap(std::shared_ptr<const Snapshot> snapshot) {
   });
 }
 
+Status Worker::adopt_fd(const ListenAddress& address, UniqueFd fd, const tls::PortContexts* tls) {
+  auto acceptor = std::make_unique<boost::asio::ip::tcp::acceptor>(io_);
+  boost::system::error_code ec;
+  const auto protocol = address.ip.is_v6() ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4();
+  if (acceptor->assign(protocol, fd.get(), ec))
+    return std::unexpected(Error::sys("adopt listening socket", address.ip.to_string(), ec.value()));
+  fd.release();
+  acceptors_.push_back({address, std::move(acceptor), tls});
+  return {};
+}
+
 void Worker::run() {
   for (auto& a : acceptors_) do_accept(a);
   tick();
@@ -120,6 +131,10 @@ void Worker::tick() {
     flush_logs();
     last_flush_ = clock_.now();
   }
+  if (gentle_until_ && now >= *gentle_until_) {
+    gentle_until_.reset();
+    for (auto it = sessions_.begin(); it != sessions_.end();) (it++)->drain();
+  }
   if (draining_ && sessions_.empty()) return;  // no more work: run() returns
   timer_.expires_after(kTick);
   timer_.async_wait([this](boost::system::error_code ec) {
@@ -127,17 +142,18 @@ void Worker::tick() {
   });
 }
 
-void Worker::drain() {
-  boost::asio::post(io_, [this] { on_drain(); });
+void Worker::drain(bool gentle) {
+  boost::asio::post(io_, [this, gentle] { on_drain(gentle); });
 }
 
-void Worker::on_drain() {
+void Worker::on_drain(bool gentle) {
   draining_ = true;
+  if (gentle) gentle_until_ = std::chrono::steady_clock::now() + kGentle;
   for (auto& a : acceptors_) {
     boost::system::error_code ec;
     a.socket->close(ec);
   }
-  for (auto it = sessions_.begin(); it != sessions_.end();) (it++)->drain();
+  for (auto it = sessions_.begin(); it != sessions_.end();) (it++)->drain(gentle);
 }
 
 void Worker::stop() { io_.stop(); }

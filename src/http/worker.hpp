@@ -9,12 +9,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/intrusive/list.hpp>
+#include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "config/model.hpp"
 #include "handlers/file_cache.hpp"
 #include "handlers/php_routing.hpp"
@@ -43,12 +46,19 @@ class Worker {
   // worker then accepts on; and the swaps below. Thread-safe (posted).
   Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> open_acceptor(const ListenAddress& address);
   void adopt(ListenAddress address, std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor);
+  // A listening socket bound elsewhere (the supervisor, issue 9); before threads start.
+  Status adopt_fd(const ListenAddress& address, UniqueFd fd, const tls::PortContexts* tls = nullptr);
   void close_acceptor(const ListenAddress& address);    // removed binding: no new connections there
   void swap(std::shared_ptr<const Snapshot> snapshot);  // new requests see it
   void run();                                           // the thread's body: returns when drained or stopped
-  void drain();                                         // thread-safe: stop accepting, finish in-flight, close idle
-  void stop();                                          // thread-safe: stop now
-  void flush_logs();                                    // only from this worker's thread, or after it ended
+  // Thread-safe: stop accepting, finish in-flight, close idle connections
+  // (`gentle`: a busy keep-alive client gets Connection: close on its next
+  // response instead of a close that races its next request; idle ones close
+  // after kGentle).
+  void drain(bool gentle = false);
+  static constexpr std::chrono::milliseconds kGentle{1000};
+  void stop();        // thread-safe: stop now
+  void flush_logs();  // only from this worker's thread, or after it ended
 
   // For sessions.
   boost::asio::io_context& io() { return io_; }
@@ -70,7 +80,7 @@ class Worker {
   void do_accept(Acceptor& acceptor);
   void retry_accept(Acceptor& acceptor, boost::system::error_code ec);
   void tick();
-  void on_drain();
+  void on_drain(bool gentle);
 
   boost::asio::io_context io_{1};
   std::shared_ptr<View> view_;
@@ -82,6 +92,7 @@ class Worker {
   handlers::FileCache file_cache_;
   std::time_t last_flush_ = 0;
   bool draining_ = false;
+  std::optional<std::chrono::steady_clock::time_point> gentle_until_;
 };
 
 }  // namespace gatehouse::http

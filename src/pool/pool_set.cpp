@@ -16,7 +16,8 @@ namespace gatehouse::pool {
 Result<std::unique_ptr<PoolSet>> PoolSet::create(const config::Config& config, PoolSetOptions options) {
   if (options.socket_dir.empty()) options.socket_dir = config.server.state_dir / "sockets";
   if (options.private_dir_root.empty()) options.private_dir_root = config.server.state_dir / "workers";
-  if (auto ok = ensure_socket_dir(options.socket_dir); !ok) return std::unexpected(ok.error());
+  if (!options.spawn_port)
+    if (auto ok = ensure_socket_dir(options.socket_dir); !ok) return std::unexpected(ok.error());
   std::unique_ptr<PoolSet> set(new PoolSet(config, std::move(options)));
   std::lock_guard lock(set->mutex_);
   if (set->options_.cgroups) set->make_cgroups();
@@ -83,6 +84,7 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
   }
   PoolOptions options = options_.pool;
   options.socket_dir = options_.socket_dir;
+  options.spawn_port = options_.spawn_port;
   const bool own = account == accounts::pool_account(pool);
   options.socket_prefix = own ? pool.name : pool.name + "." + account;
   const std::string folder = options.socket_prefix;

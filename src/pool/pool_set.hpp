@@ -39,6 +39,10 @@ struct PoolSetOptions {
   // A cgroup per pool with its limits (a process-count limit always). Needs
   // root; when the host has no usable cgroups the pools run without, loudly.
   bool cgroups = false;
+  // Who starts the workers (must outlive the set). nullptr: this process.
+  // Given, the port's owner prepares sockets, private folders and cgroups:
+  // the set neither checks socket_dir nor makes folders (the front, issue 9).
+  SpawnPort* spawn_port = nullptr;
 };
 
 // A configured pool and the snapshots of its worker sets (one per account

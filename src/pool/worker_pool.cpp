@@ -21,18 +21,23 @@ namespace asio = boost::asio;
 constexpr auto kFailureWindow = std::chrono::seconds(60);
 
 struct WorkerPool::Worker {
-  Worker(asio::any_io_executor ex, std::uint64_t id_, SpawnedWorker& s)
+  Worker(asio::any_io_executor ex, std::uint64_t id_, SpawnedHandle& s)
       : id(id_),
         pid(s.pid),
         connection(std::move(s.connection)),
         socket_path(s.socket_path),
         status(ex, s.status_pipe.release()),
         pidfd(ex, s.pidfd.release()),
-        kill_timer(ex) {}
+        kill_timer(ex) {
+    handle.worker = s.worker;
+    handle.pid = s.pid;
+    handle.socket_path = s.socket_path;
+  }
 
   std::uint64_t id;
   pid_t pid;
-  UniqueFd connection;  // empty while lent out
+  SpawnedHandle handle;  // the port's name for it (no descriptors: those live below)
+  UniqueFd connection;   // empty while lent out
   // After a lease: the socket, still registered with that I/O thread's reactor,
   // so the next request on the same thread reuses it without two epoll_ctl calls.
   std::optional<Lease::Socket> socket;
@@ -59,6 +64,7 @@ Error pool_error(const std::string& ctx, std::string op, std::string detail) {
 }
 
 std::string describe_exit(int status) {
+  if (status == -1) return "ended";  // reaped by the supervisor, which logs how
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
   return "ended";
@@ -69,6 +75,7 @@ std::string describe_exit(int status) {
 WorkerPool::WorkerPool(asio::any_io_executor manager, SpawnSpec spec, config::FastCgi settings, PoolOptions options)
     : strand_(asio::make_strand(manager)),
       spec_(std::move(spec)),
+      port_(options.spawn_port ? *options.spawn_port : LocalSpawnPort::instance()),
       settings_(std::move(settings)),
       options_(std::move(options)),
       idle_timeout_(options_.idle_timeout.value_or(settings_.idle_timeout)),
@@ -155,7 +162,7 @@ Status WorkerPool::spawn() {
   if (auto fresh = refresh_credentials(); !fresh) return fresh;
   std::uint64_t id = next_id_++;
   auto path = options_.socket_dir / fmt::format("{}-{}.sock", options_.socket_prefix, id);
-  auto spawned = spawn_worker(spec_, path);
+  auto spawned = port_.spawn(spec_, path);
   if (!spawned) return std::unexpected(spawned.error());
   auto w = std::make_unique<Worker>(strand_, id, *spawned);
   w->generation = generation_;
@@ -267,15 +274,15 @@ void WorkerPool::on_start_failed(Worker& w, Error error) {
 void WorkerPool::on_exit(std::uint64_t id) {
   Worker* w = find(id);
   if (!w) return;
-  int status = 0;
-  pid_t got = ::waitpid(w->pid, &status, WNOHANG);
-  if (got == 0) {  // not reapable yet: wait again
+  std::optional<int> reaped = port_.reap(w->handle);
+  if (!reaped) {  // not reapable yet: wait again
     w->pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [this, id](const boost::system::error_code& e) {
       std::lock_guard lock(mutex_);
       if (!e) on_exit(id);
     });
     return;
   }
+  const int status = *reaped;
   if (w->state == State::Starting) {
     // The exit may overtake the status read: the pipe now holds the whole story.
     boost::system::error_code ec;
@@ -291,7 +298,6 @@ void WorkerPool::on_exit(std::uint64_t id) {
   } else {
     log::debug("{} worker pid {} {}", ctx(), w->pid, describe_exit(status));
   }
-  ::unlink(w->socket_path.c_str());
   workers_.erase(id);
   serve_waiters();
   finish_stop_if_done();
@@ -357,12 +363,12 @@ void WorkerPool::retire(Worker& w, Millis grace, int first_signal) {
   w.connection.reset();
   w.socket.reset();
   w.signalled = true;
-  ::kill(w.pid, first_signal);  // harmless if it already exited: not reaped yet
+  port_.kill(w.handle, first_signal);  // harmless if it already exited: not reaped yet
   if (first_signal == SIGKILL) return;
   w.kill_timer.expires_after(grace);
   w.kill_timer.async_wait([this, id = w.id](const boost::system::error_code& ec) {
     std::lock_guard lock(mutex_);
-    if (Worker* still = ec ? nullptr : find(id)) ::kill(still->pid, SIGKILL);
+    if (Worker* still = ec ? nullptr : find(id)) port_.kill(still->handle, SIGKILL);
   });
 }
 

@@ -32,6 +32,7 @@
 #include "config/model.hpp"
 #include "metrics/histogram.hpp"
 #include "pool/lease.hpp"
+#include "pool/spawn_port.hpp"
 #include "pool/spawner.hpp"
 
 namespace gatehouse::pool {
@@ -53,6 +54,9 @@ struct PoolOptions {
   // running pool fails the spawn, as a rapid failure, instead of starting a
   // worker as a stale uid. Empty: the SpawnSpec's credentials, as given.
   std::function<Result<accounts::Identity>()> resolve_credentials;
+  // Who starts, signals and reaps the children (must outlive the pool);
+  // nullptr: this process, through the spawner (LocalSpawnPort).
+  SpawnPort* spawn_port = nullptr;
 };
 
 enum class AcquireFailure { QueueFull, Offline, Stopped, StartFailed };
@@ -126,6 +130,8 @@ class WorkerPool {
   PoolStats stats() const;                       // a snapshot, safe from any thread
   std::vector<InstanceStats> instances() const;  // each child now, safe from any thread
   const std::string& name() const { return spec_.pool; }
+  // What a worker of this set is started with (the supervisor spawns from it). Manager strand.
+  const SpawnSpec& spawn_spec() const { return spec_; }
 
  private:
   friend class Lease;
@@ -174,6 +180,7 @@ class WorkerPool {
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   SpawnSpec spec_;  // credentials refreshed before each spawn, on strand_
+  SpawnPort& port_;
   const config::FastCgi settings_;
   const PoolOptions options_;
   Millis idle_timeout_;

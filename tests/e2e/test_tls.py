@@ -60,9 +60,9 @@ class TlsServer(Server):
         with open(self.config, "w") as f:
             f.write(text)
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, args=()):
         open_tree(self.root)
-        return super().start(timeout)
+        return super().start(timeout, args)
 
 
 def curl(*args, timeout=30):
@@ -293,33 +293,56 @@ class OcspStaplingTest(unittest.TestCase):
 
 
 class TlsReloadTest(unittest.TestCase):
-    """A reload cannot rebuild the TLS contexts (the keys are read as root at
-    start): a changed certificate or a new https binding is refused with a
-    clear message, and the running certificates keep being served."""
+    """A changed certificate on reload. Under the supervisor/front split (serve
+    as root) a reload starts a new front, which reads the keys as root before it
+    confines itself: the new certificate is served. One process (--one-process)
+    cannot re-read root's keys: the reload is refused with a clear message and
+    the running certificates keep being served."""
 
-    def test_certificate_change_is_refused_and_tls_keeps_serving(self):
+    def reload_with_new_certificate(self, args):
         folder = tempfile.mkdtemp(prefix="gh-tls-reload-")
         self.addCleanup(shutil.rmtree, folder, True)
         certs = {"a": make_cert(folder, "a.example"), "b": make_cert(folder, "b.example")}
         server = TlsServer(certs)
-        try:
-            server.start()
+        server.start(args=args)
+        self.addCleanup(server.close)
+        c_crt, c_key = make_cert(folder, "c.example")
+        with open(server.config) as f:
+            text = f.read()
+        with open(server.config, "w") as f:
+            f.write(text.replace(certs["b"][0], c_crt).replace(certs["b"][1], c_key))
+        deadline = time.monotonic() + 20
+        while True:  # a reload still draining the previous front answers "in progress"
             r = subprocess.run([BIN, "reload", "--config", server.config], capture_output=True, text=True, timeout=60)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)  # nothing TLS changed: reloaded
-            c_crt, c_key = make_cert(folder, "c.example")
-            with open(server.config) as f:
-                text = f.read()
-            with open(server.config, "w") as f:
-                f.write(text.replace(certs["b"][0], c_crt).replace(certs["b"][1], c_key))
-            r = subprocess.run([BIN, "reload", "--config", server.config], capture_output=True, text=True, timeout=60)
-            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-            self.assertIn("a reload cannot apply TLS changes; restart Gatehouse to apply them", r.stdout + r.stderr)
+            if "in progress" not in r.stdout + r.stderr or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        return server, r
+
+    def subject(self, server):
+        deadline = time.monotonic() + 10
+        while True:
             code, out = s_client(server.port, "-servername", "b.example")
-            self.assertEqual(code, 0, out)
-            self.assertIn("CN = b.example", out)  # the running certificate, not the refused one
-            self.assertEqual(server.stop(), 0)
-        finally:
-            server.close()
+            if (code == 0 and "CN = b.example" not in out) or time.monotonic() > deadline:
+                return code, out
+            time.sleep(0.3)
+
+    def test_split_reload_serves_the_new_certificate(self):
+        server, r = self.reload_with_new_certificate(())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        code, out = self.subject(server)
+        self.assertEqual(code, 0, out)
+        self.assertIn("CN = c.example", out)
+        self.assertEqual(server.stop(), 0)
+
+    def test_one_process_reload_refuses_a_certificate_change(self):
+        server, r = self.reload_with_new_certificate(("--one-process",))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("a reload cannot apply TLS changes; restart Gatehouse to apply them", r.stdout + r.stderr)
+        code, out = s_client(server.port, "-servername", "b.example")
+        self.assertEqual(code, 0, out)
+        self.assertIn("CN = b.example", out)  # the running certificate, not the refused one
+        self.assertEqual(server.stop(), 0)
 
 
 class TlsCheckTest(unittest.TestCase):
