@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/html_escape.hpp"
 #include "metrics/histogram.hpp"
 #include "pool/pool_set.hpp"
 
@@ -28,8 +29,6 @@ struct Point {
 std::string prometheus(const Sample& sample);
 std::string status_page(const Sample& sample, const std::deque<Point>& history, std::chrono::seconds uptime);
 
-// For HTML and Prometheus label values.
-std::string html_escape(std::string_view text);
 std::string label_escape(std::string_view text);
 
 }  // namespace gatehouse::admin
