@@ -35,13 +35,17 @@ function(gh_component name)
   endif()
 endfunction()
 
-# gh_fuzz_target(NAME SOURCES ... [HEADERS ...] [FLAGS ...] [LIBS ...]): a
-# libFuzzer binary built with clang (g++ has no libFuzzer) straight from the
+# gh_fuzz_target(NAME SOURCES ... [HEADERS ...] [FLAGS ...] [LIBS ...] [CORPUS dir]):
+# a libFuzzer binary built with clang (g++ has no libFuzzer) straight from the
 # sources, and the ctest NAME.fuzz that runs it 10 s on the committed corpus
-# (fuzz_corpus/ beside the CMakeLists; new inputs go to the build's fuzz_work).
+# (CORPUS, by default fuzz_corpus/ beside the CMakeLists; new inputs go to the
+# build's NAME_fuzz_work, one per target so two targets of a folder stay apart).
 # Without clang's libFuzzer the test fails under CI=true and is skipped elsewhere.
 function(gh_fuzz_target name)
-  cmake_parse_arguments(F "" "" "SOURCES;HEADERS;FLAGS;LIBS" ${ARGN})
+  cmake_parse_arguments(F "" "CORPUS" "SOURCES;HEADERS;FLAGS;LIBS" ${ARGN})
+  if(NOT F_CORPUS)
+    set(F_CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus)
+  endif()
   set(bin ${CMAKE_CURRENT_BINARY_DIR}/${name}_fuzz)
   find_program(GH_CLANGXX NAMES clang++-14 clang++)
   set(ok FALSE)
@@ -62,10 +66,10 @@ function(gh_fuzz_target name)
       DEPENDS ${F_SOURCES} ${F_HEADERS}
       COMMENT "Building the ${name} libFuzzer target with clang")
     add_custom_target(gh_${name}_fuzz ALL DEPENDS ${bin})
-    file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz_work)
+    file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/${name}_fuzz_work)
     add_test(NAME ${name}.fuzz
              COMMAND ${bin} -max_total_time=10 -timeout=5 -rss_limit_mb=1024
-                     ${CMAKE_CURRENT_BINARY_DIR}/fuzz_work ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus)
+                     ${CMAKE_CURRENT_BINARY_DIR}/${name}_fuzz_work ${F_CORPUS})
   else()
     message(WARNING "*** clang++ with libFuzzer NOT FOUND: the ${name} fuzz target is not built. "
                     "Install clang and libclang-rt-14-dev (scripts/deps.sh does). "

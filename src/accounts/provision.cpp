@@ -102,6 +102,8 @@ Result<Identity> adopt_existing(const AccountNeed& need, Identity id, Registry& 
 }
 
 Result<Identity> ensure_one(const AccountNeed& need, Registry& registry, std::vector<std::string>& created) {
+  if (auto pinned = check_pinned(need.account, need.ids); !pinned)
+    return std::unexpected(with_context(pinned.error(), need));
   auto exists = account_exists(need.account);
   if (!exists) return std::unexpected(with_context(exists.error(), need));
   if (*exists || !need.auto_created) {
@@ -113,7 +115,7 @@ Result<Identity> ensure_one(const AccountNeed& need, Registry& registry, std::ve
     return std::unexpected(
         with_context(Error{"create account", need.account, EPERM, {}, "run as root, or serve --single-user"}, need));
   }
-  auto id = create_system_account(need.account);
+  auto id = create_system_account(need.account, need.ids);
   if (!id) return std::unexpected(with_context(id.error(), need));
   record(registry, need, *id);
   if (auto ok = registry.save(); !ok) return std::unexpected(ok.error());
@@ -162,10 +164,11 @@ const Identity* AccountSet::pool(std::string_view pool_name) const {
 Result<std::vector<AccountNeed>> plan_accounts(const config::Config& config) {
   std::vector<AccountNeed> needs;
   for (const auto& pool : config.pools) {
-    needs.push_back(AccountNeed{pool_account(pool), Role::Pool, pool.name, pool.uses_pool_identity()});
+    needs.push_back(
+        AccountNeed{pool_account(pool), Role::Pool, pool.name, pool.uses_pool_identity(), pinned_for_pool(pool)});
   }
   const std::string& anonymous = config.accounts.anonymous;
-  needs.push_back(AccountNeed{anonymous, Role::Anonymous, "", true});
+  needs.push_back(AccountNeed{anonymous, Role::Anonymous, "", true, pinned_for_anonymous(config)});
   for (const auto& need : needs) {
     if (need.account.empty()) {
       return std::unexpected(with_context(Error::logic("assign account", "", "the account name is empty"), need));
@@ -220,9 +223,17 @@ Result<RemoveReport> remove_unused(const config::Config& config, Registry& regis
   return report;
 }
 
-Result<Identity> create_system_account(const std::string& name) {
-  const std::vector<std::string> argv = {
-      kUseradd, "--system", "--user-group", "--no-create-home", "--home-dir", kNoHome, "--shell", kNoLogin, name};
+Result<Identity> create_system_account(const std::string& name, const PinnedIds& ids) {
+  if (auto group = ensure_pinned_group(name, ids); !group) return std::unexpected(group.error());
+  std::vector<std::string> argv = {kUseradd,  "--system", "--no-create-home", "--home-dir", kNoHome,
+                                   "--shell", kNoLogin};
+  if (ids.uid) argv.insert(argv.end(), {"--uid", std::to_string(*ids.uid)});
+  if (ids.gid) {
+    argv.insert(argv.end(), {"--gid", std::to_string(*ids.gid)});  // the own group made just before
+  } else {
+    argv.push_back("--user-group");
+  }
+  argv.push_back(name);
   auto run = run_command(argv);
   if (!run) return std::unexpected(run.error());
   // Exit 9: another process created it between our check and useradd.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "accounts/identity.hpp"
+#include "accounts/provision_ids.hpp"
 #include "accounts/registry.hpp"
 #include "config/model.hpp"
 
@@ -18,6 +19,7 @@ struct AccountNeed {
   Role role = Role::Pool;
   std::string pool;          // Role::Pool: the pool's name
   bool auto_created = true;  // Gatehouse creates it when missing; false: identity = "<existing account>"
+  PinnedIds ids;             // uid/gid the configuration pins (auto-created accounts only)
 };
 
 // Pure: the accounts `config` needs, pools in file order then the anonymous
@@ -40,6 +42,8 @@ struct AccountSet {
 // /usr/sbin/nologin, no password) and records them in `registry` (saved after
 // each creation). An explicit identity must already exist. No pool may run as
 // uid 0. Creating needs root: without it a missing account is an EPERM error.
+// Pinned ids are used when creating and checked always: a uid or gid held by
+// another name, or the account existing with other ids, is an error.
 // Load `registry` with Registry::load_locked: other processes may do the same.
 Result<AccountSet> ensure_accounts(const config::Config& config, Registry& registry);
 
@@ -59,9 +63,10 @@ struct RemoveReport {
 // account whose uid no longer matches the registry is left alone (reported).
 Result<RemoveReport> remove_unused(const config::Config& config, Registry& registry);
 
-// Runs useradd for one system account as described above and resolves it.
+// Runs useradd for one system account as described above and resolves it;
+// with pinned ids, useradd --uid and an own group made with groupadd --gid.
 // Exposed for tests and tools that need a throw-away account.
-Result<Identity> create_system_account(const std::string& name);
+Result<Identity> create_system_account(const std::string& name, const PinnedIds& ids = {});
 
 // userdel `name`, then groupdel its primary group of the same name if userdel
 // left it behind.

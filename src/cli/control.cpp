@@ -1,5 +1,5 @@
-// `gatehouse status [--json]`, `gatehouse recycle POOL`, `gatehouse stop`,
-// `gatehouse reopen-logs`: clients of the running server's control socket.
+// `gatehouse status [--json]`, `gatehouse recycle POOL`, `gatehouse reload`,
+// `gatehouse stop`, `gatehouse reopen-logs`: clients of the running server's control socket.
 // Exit codes: 0 done, 1 the server refused or failed, 3 no server is running.
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -7,12 +7,15 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <regex>
 #include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
 #include "cli/embedded.hpp"
+#include "config/load.hpp"
 #include "control/client.hpp"
 #include "control/socket.hpp"
 
@@ -38,14 +41,31 @@ std::string config_to_use(const ControlOptions& options) {
 
 std::string describe(const std::string& file) { return file.empty() ? "the embedded demo" : file; }
 
+// `reload` of a file that no longer loads still reaches the server, which
+// logs and answers every problem: the state folder is then read from the
+// text (`state_dir = "..."`), as the server read it when the file was valid.
+config::Path state_dir_of(const std::string& file, bool lenient) {
+  if (!lenient) return load_config(file).server.state_dir;
+  try {
+    return config::load_file(file).server.state_dir;
+  } catch (const config::ConfigError&) {
+    std::ifstream in(file);
+    static const std::regex kLine(R"re(^\s*state_dir\s*=\s*"([^"]+)"\s*(#.*)?$)re");
+    std::smatch m;
+    for (std::string text; std::getline(in, text);)
+      if (std::regex_match(text, m, kLine)) return config::Path(m[1].str());
+    return load_config(file).server.state_dir;  // prints the problems and exits 1
+  }
+}
+
 // Sends `line`; prints the failure and returns the exit code, or nullopt and the reply.
 std::expected<nlohmann::json, int> ask(const ControlOptions& options, const std::string& line,
-                                       config::Path* state_dir = nullptr) {
+                                       config::Path* state_dir = nullptr, int timeout_seconds = 10) {
   const std::string file = config_to_use(options);
   // The demo's state folder without loading the demo, which would write its content there.
-  const config::Path dir = file.empty() ? default_state_dir() : load_config(file).server.state_dir;
+  const config::Path dir = file.empty() ? default_state_dir() : state_dir_of(file, line == "reload");
   if (state_dir) *state_dir = dir;
-  auto reply = control::request(dir, line);
+  auto reply = control::request(dir, line, timeout_seconds);
   if (!reply) {
     if (reply.error().kind == control::ClientFailure::NotRunning) {
       std::cerr << "no gatehouse is running for " << describe(file) << ": start it with gatehouse serve"
@@ -56,6 +76,7 @@ std::expected<nlohmann::json, int> ask(const ControlOptions& options, const std:
     return std::unexpected(1);
   }
   if (!reply->value("ok", false)) {
+    for (const auto& e : reply->value("errors", nlohmann::json::array())) std::cerr << e.get<std::string>() << "\n";
     std::cerr << "gatehouse: " << reply->value("error", std::string("the server refused")) << "\n";
     return std::unexpected(1);
   }
@@ -154,6 +175,16 @@ void add_control(CLI::App& app) {
     auto reply = ask(*r, "recycle " + r->pool);
     if (!reply) finish(reply.error());
     std::cout << "recycling pool " << r->pool << "\n";
+  });
+
+  auto rl = std::make_shared<ControlOptions>();
+  command(app, "reload", "make the running server read its configuration again (as SIGHUP does)", rl)->callback([rl] {
+    auto reply = ask(*rl, "reload", nullptr, 60);
+    if (!reply) finish(reply.error());
+    for (const auto& c : reply->value("changes", nlohmann::json::array())) std::cout << c.get<std::string>() << "\n";
+    for (const auto& w : reply->value("warnings", nlohmann::json::array()))
+      std::cerr << "warning: " << w.get<std::string>() << "\n";
+    std::cout << "reloaded\n";
   });
 
   auto s = std::make_shared<ControlOptions>();

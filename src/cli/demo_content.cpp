@@ -40,7 +40,7 @@ $rows = [
   'static files are read as' => $_SERVER['GATEHOUSE_STATIC_AS'] ?? '?',
   'application pool' => $_SERVER['GATEHOUSE_POOL'] ?? '?',
   'fastcgi.impersonate' => ini_get('fastcgi.impersonate') ?: '0',
-  'authenticated user' => $_SERVER['REMOTE_USER'] ?? '(anonymous)',
+  'authenticated user' => ($_SERVER['REMOTE_USER'] ?? '') ?: '(anonymous)',
 ];
 header('Content-Type: text/html; charset=utf-8');
 echo "<!doctype html><title>whoami</title><link rel=stylesheet href=/style.css><h1>Who serves this page</h1><table>";

@@ -11,6 +11,7 @@
 #include "config/load.hpp"
 #include "perms/apply.hpp"
 #include "perms/plan.hpp"
+#include "tls/certificate.hpp"
 
 namespace gatehouse::cli {
 namespace fs = std::filesystem;
@@ -43,7 +44,7 @@ monitor_changes_to    = "{demo}/php.ini"
 
 [[sites]]
 name          = "demo"
-bindings      = ["http://127.0.0.1:8080:*"]
+bindings      = ["http://127.0.0.1:8080:*", "https://127.0.0.1:8443:*"]
 app_root      = "{demo}"
 physical_path = "{demo}/www"
 pool          = "demo"
@@ -53,6 +54,10 @@ writable      = ["{demo}/www/uploads"]
 [sites.authentication.anonymous]
 enabled = true
 user    = "IUSR"
+
+[sites.tls]
+certificate = "{state}/tls/demo.crt"
+key         = "{state}/tls/demo.key"
 )",
                      fmt::arg("state", state_dir.string()), fmt::arg("log", log_dir.string()),
                      fmt::arg("demo", demo.string()));
@@ -81,11 +86,25 @@ void write_demo_content(const fs::path& state_dir) {
   }
 }
 
+// The demo's https binding: a self-signed certificate made on the first start.
+void ensure_demo_certificate(const fs::path& state_dir) {
+  const fs::path dir = state_dir / "tls";
+  if (fs::exists(dir / "demo.crt") && fs::exists(dir / "demo.key")) return;
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_all);
+  if (auto ok = tls::make_self_signed(dir / "demo.crt", dir / "demo.key", "localhost"); !ok)
+    throw fs::filesystem_error("make the demo certificate: " + ok.error().message(), dir,
+                               std::make_error_code(std::errc::io_error));
+  log::info("[site demo] generated a self-signed certificate for https://127.0.0.1:8443/: {}",
+            (dir / "demo.crt").string());
+}
+
 }  // namespace
 
 config::Config embedded_default() {
   const fs::path state_dir = default_state_dir();
   write_demo_content(state_dir);
+  ensure_demo_certificate(state_dir);
   return config::load_string(embedded_config_text(state_dir), "<embedded default>");
 }
 

@@ -18,6 +18,8 @@
 #include "cli/config_source.hpp"
 #include "cli/confinement.hpp"
 #include "cli/embedded.hpp"
+#include "cli/serve_ops.hpp"
+#include "cli/serve_split.hpp"
 #include "cli/serve_start.hpp"
 #include "common/log.hpp"
 #include "control/sd_notify.hpp"
@@ -39,6 +41,7 @@ sigset_t block_stop_signals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGUSR1);  // reopen the logs (logrotate)
+  sigaddset(&set, SIGHUP);   // reload the configuration
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // sendfile(2) has no MSG_NOSIGNAL
   return set;
@@ -55,11 +58,16 @@ void raise_file_limit() {
 }
 
 // Returns SIGTERM or SIGINT; SIGUSR1 (logrotate, `gatehouse reopen-logs`)
-// reopens the error log and the access logs and goes on waiting.
-int wait_for_stop(const sigset_t& set, http::Server& server) {
+// reopens the error log and the access logs, SIGHUP reloads, and it goes on waiting.
+int wait_for_stop(const sigset_t& set, http::Server& server, reload::Reloader& reloader) {
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      log::info("SIGHUP received: reloading the configuration");
+      (void)reloader.reload();
+      continue;
+    }
     if (sig != SIGUSR1) return sig;
     bool ok = log::reopen();
     server.reopen_logs();
@@ -73,6 +81,10 @@ int wait_for_stop(const sigset_t& set, http::Server& server) {
 struct ServeOptions {
   std::string config_file;
   bool single_user = false;
+  bool split = false;        // issue 9: a root supervisor and a sandboxed front (serve_split.hpp); root's default
+  bool one_process = false;  // root without the split (debugging, comparisons)
+  int front_fd = -1;         // internal: this process is the front, its channel on this fd
+  int config_fd = -1;        // internal: the front reads the configuration's bytes on this fd
 };
 
 // As root: creates the accounts the configuration needs (recorded in the
@@ -131,12 +143,19 @@ std::optional<bool> single_user_mode(const config::Config& config, const ServeOp
 }
 
 int serve(const ServeOptions& options) {
+  if (options.front_fd >= 0) return serve_front(options.config_file, options.front_fd, options.config_fd);
   const std::string& config_file = options.config_file;
   // --config FILE, or the embedded demo; a bad file prints its problems and exits 1.
   auto config = load_config(config_file);
   // Root or --single-user is the first thing to know: before any file is opened.
   auto single_user = single_user_mode(config, options);
   if (!single_user) return 1;
+  if (options.split && (*single_user || ::geteuid() != 0)) {
+    log::error("--split needs root: the supervisor provisions accounts and the front drops to {}", "gh-front");
+    return 1;
+  }
+  // As root the process that faces the network is the sandboxed front, unless --one-process.
+  const bool split = ::geteuid() == 0 && !*single_user && !options.one_process;
   std::error_code ec;
   std::filesystem::create_directories(config.server.log_dir, ec);
   if (ec) {
@@ -151,11 +170,6 @@ int serve(const ServeOptions& options) {
   if (!*single_user && !provision_accounts(config)) return 1;
   if (!*single_user && config_file.empty()) apply_demo_permissions(config);
   if (!*single_user && !config_file.empty()) warn_if_plan_not_applied(config, config_file);
-  auto gate = http::AuthGate::create(config, http::AuthGateOptions{.single_user = *single_user});
-  if (!gate) {
-    log::error("cannot resolve the identities requests act as: {}", gate.error().message());
-    return 1;
-  }
   // The PHP worker sets, declared before the server so they outlive its threads.
   std::filesystem::create_directories(config.server.state_dir, ec);  // its sockets/ folder is made 0700 below
   if (ec) {
@@ -163,7 +177,9 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   // Request bodies wait there for a PHP worker (handlers/body_buffer.hpp): the server's alone.
-  if (auto ok = pool::ensure_socket_dir(config.server.state_dir / "bodies"); !ok) {
+  // (split: the front's, made by serve_supervised.)
+  if (!split && ::geteuid() == 0) reclaim_front_folders(config);
+  if (auto ok = split ? Status{} : pool::ensure_socket_dir(config.server.state_dir / "bodies"); !ok) {
     log::error("cannot prepare the request body folder: {}", ok.error().message());
     return 1;
   }
@@ -173,6 +189,12 @@ int serve(const ServeOptions& options) {
   pool_options.cgroups = ::geteuid() == 0;
   if (sandbox::landlock_abi() == 0)
     log::warn("this kernel offers no Landlock (5.13 or later with lsm=landlock): PHP workers run WITHOUT a sandbox");
+  if (split) return serve_supervised(config, config_file, std::move(pool_options));
+  auto gate = http::AuthGate::create(config, http::AuthGateOptions{.single_user = *single_user});
+  if (!gate) {
+    log::error("cannot resolve the identities requests act as: {}", gate.error().message());
+    return 1;
+  }
   auto pools = pool::PoolSet::create(config, std::move(pool_options));
   if (!pools) {
     log::error("cannot set up the application pools: {}", pools.error().message());
@@ -195,31 +217,33 @@ int serve(const ServeOptions& options) {
     log::info("{}", lines.substr(0, at));
     lines = at == std::string::npos ? "" : lines.substr(at + 1);
   }
-  if (config_file.empty()) log::info("the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser");
-  // The control socket (gatehouse status, recycle, stop); refused when the state folder is not ours.
-  auto control = control::Server::start(config.server.state_dir, **pools, [&server] {
-    auto sites = nlohmann::json::array();
-    for (const auto& [name, c] : (*server)->site_counts())
-      sites.push_back({{"name", name},
-                       {"requests", c[0] + c[1] + c[2] + c[3] + c[4] + c[5]},
-                       {"1xx", c[1]},
-                       {"2xx", c[2]},
-                       {"3xx", c[3]},
-                       {"4xx", c[4]},
-                       {"5xx", c[5]}});
-    return sites;
-  });
+  if (config_file.empty())
+    log::info(
+        "the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser, or https://127.0.0.1:8443/ "
+        "(a self-signed certificate: the browser warns)");
+  reload::Reloader reloader(config_file, config, **server, **pools, reload_builders(*single_user, **pools));
+  // The control socket (gatehouse status, recycle, reload, stop); refused when the state folder is not ours.
+  auto control = control::Server::start(
+      config.server.state_dir, **pools, [&server] { return sites_report(**server); },
+      [&reloader] { return outcome_json(reloader.reload()); });
   if (!control) {
     log::error("{}", control.error().message());
     return 1;
   }
+  auto admin = start_admin(config, **pools, **server);  // metrics and status page, when configured
+  if (!admin) {
+    log::error("{}", admin.error().message());
+    return 1;
+  }
   (*server)->start();
   control::sd_notify("READY=1");
-  int sig = wait_for_stop(signals, **server);
+  int sig = wait_for_stop(signals, **server, reloader);
   control::sd_notify("STOPPING=1");
   log::info("{} received: stopping (in-flight requests get {}s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
             config.server.shutdown_timeout.count());
   (*server)->stop(config.server.shutdown_timeout);
+  if (*admin) (*admin)->stop();
+  reloader.stop();     // its gates, and no more retiring of worker sets
   (*pools)->stop();    // after in-flight requests finished: their workers end cleanly
   (*gate)->stop();     // password checks in flight post to the I/O threads' io_contexts
   (*control)->stop();  // last: `gatehouse stop` returns when the socket is gone
@@ -235,6 +259,12 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--config", options->config_file, "configuration file (TOML); without it, the embedded demo site");
   cmd->add_flag("--single-user", options->single_user,
                 "not root: run every site, pool and user as the invoking account (NO isolation)");
+  cmd->add_flag("--split", options->split,
+                "privilege separation (issue 9; the default as root): a root supervisor and a sandboxed front");
+  cmd->add_flag("--one-process", options->one_process,
+                "as root, without privilege separation: one root process parses requests (not recommended)");
+  cmd->add_option("--front-fd", options->front_fd, "internal: run as the front of a --split supervisor")->group("");
+  cmd->add_option("--config-fd", options->config_fd, "internal: the front's configuration bytes")->group("");
   cmd->callback([options] {
     int rc = serve(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);

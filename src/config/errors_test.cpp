@@ -40,7 +40,7 @@ TEST(Errors, TomlSyntax) {
 TEST(Errors, UnknownKeys) {
   EXPECT_EQ(problems_of("colour = 1\n"),
             Lines{"t.toml:1:1: key 'colour': unknown key 'colour' at the top level; expected one of server, "
-                  "accounts, pools, sites"});
+                  "node, accounts, pools, sites"});
   EXPECT_EQ(with_base("[pools.fastcgi]\nmax_instance = 4\n"),
             Lines{"t.toml:10:1: key 'pools[0].fastcgi.max_instance': unknown key 'max_instance' in "
                   "[pools.fastcgi]; expected one of max_instances, instance_max_requests, idle_timeout, "
@@ -53,8 +53,8 @@ TEST(Errors, UnknownKeys) {
   EXPECT_EQ(with_base("colour = 1\n"),
             Lines{"t.toml:9:1: key 'sites[0].colour': unknown key 'colour' in [[sites]]; expected one of name, "
                   "bindings, app_root, physical_path, pool, default_documents, php_extensions, writable, share_with, "
-                  "request_filtering, handler_policies, authentication, applications, virtual_directories, "
-                  "front_controller, rewrite"});
+                  "request_filtering, handler_policies, authentication, tls, applications, virtual_directories, "
+                  "front_controller, rewrite, proxy_protocol, forwarded_headers"});
   EXPECT_EQ(with_base("[sites.authentication.anonymous]\nusername = \"x\"\n"),
             Lines{"t.toml:10:1: key 'sites[0].authentication.anonymous.username': unknown key 'username' in "
                   "[sites.authentication.anonymous]; expected one of enabled, user"});
@@ -182,10 +182,10 @@ writable = ["/srv/s/data", "data"]
 user = "nobody"
 enabled = "yes"
 )"),
-            (Lines{"t.toml:5:30: key 'sites[0].bindings[1]': expected scheme \"http\" (the only one served), got "
+            (Lines{"t.toml:5:30: key 'sites[0].bindings[1]': expected scheme \"http\" or \"https\", got "
                    "\"tcp://*:1:*\"",
                    "t.toml:5:45: key 'sites[0].bindings[2]': expected a port from 1 to 65535, got \"99999\"",
-                   "t.toml:5:65: key 'sites[0].bindings[3]': expected a string, got integer 7",
+                   "t.toml:5:65: key 'sites[0].bindings[3]': expected a string or a table { url = ... }, got integer 7",
                    "t.toml:6:17: key 'sites[0].physical_path': expected an absolute path, got \"srv/s\"",
                    "t.toml:9:35: key 'sites[0].default_documents[1]': expected a file name without '/', got "
                    "\"a/b.html\"",

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/farm_keys.hpp"
 #include "config/sections.hpp"
 
 namespace gatehouse::config {
@@ -21,13 +22,15 @@ std::string join(const std::vector<Problem>& problems) {
 Config build(const toml::table& doc, const std::string& source, const LoadOptions& options) {
   ReadState state{source, {}, {}, {}};
   TableReader root{state, doc, "", ""};
-  static const Keys<Config> kTopLevelKeys = {server_key(), accounts_key(), pools_key(), sites_key()};
+  static const Keys<Config> kTopLevelKeys = {server_key(), node_key(), accounts_key(), pools_key(), sites_key()};
   Config config;
   config.source = source;
   read_keys(root, kTopLevelKeys, config);
   check_references(config, state);
   check_paths(config, state, options.check_paths);
+  check_tls(config, state, options.check_paths);
   check_overlaps(config, state);
+  check_farm_settings(config, state);
   if (state.problems.empty()) {
     std::stable_sort(state.warnings.begin(), state.warnings.end(), [](const Warning& a, const Warning& b) {
       return std::tuple{a.pos.file, a.pos.line, a.pos.column} < std::tuple{b.pos.file, b.pos.line, b.pos.column};

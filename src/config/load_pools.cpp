@@ -1,4 +1,5 @@
 // Reads [[pools]] with their [pools.fastcgi] settings and environment.
+#include "config/farm_keys.hpp"
 #include "config/keys.hpp"
 #include "config/sections.hpp"
 #include "config/values.hpp"
@@ -146,6 +147,8 @@ const Keys<Pool> kPoolKeys = {
     section("fastcgi", "[pools.fastcgi]", &Pool::fastcgi, kFastCgiKeys),
     custom("sandbox", read_sandbox_key),
     custom("limits", read_limits_key),
+    custom("uid", read_pool_uid),
+    custom("gid", read_pool_gid),
 };
 
 Pool read_pool(TableReader& t, const Config&) {

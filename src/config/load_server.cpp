@@ -1,4 +1,9 @@
 // Reads [server], [server.limits] and [accounts].
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+#include "config/farm_keys.hpp"
 #include "config/keys.hpp"
 #include "config/sections.hpp"
 #include "config/values.hpp"
@@ -16,12 +21,70 @@ const Keys<Limits> kLimitsKeys = {
     field("body_timeout", &Limits::body_timeout, Seconds{1}),
 };
 
+// "IP:PORT" with an IPv4 address or a bracketed IPv6 one. Metrics and the
+// status page tell an attacker much about the server: anything but loopback
+// is allowed only as a loud warning that `check` and `serve` repeat.
+void read_admin_listen(TableReader& t, std::string_view name, Admin& admin) {
+  t.string(name, admin.listen);
+  const std::string& text = admin.listen;
+  const auto colon = text.rfind(':');
+  std::string ip = colon == std::string::npos ? "" : text.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+  const bool v6 = ip.size() > 2 && ip.front() == '[' && ip.back() == ']';
+  if (v6) ip = ip.substr(1, ip.size() - 2);
+  unsigned char buf[16];
+  unsigned long number = 0;
+  const bool port_ok = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos &&
+                       (number = std::stoul(port)) >= 1 && number <= 65535;
+  if (!port_ok || ::inet_pton(v6 ? AF_INET6 : AF_INET, ip.c_str(), buf) != 1) {
+    t.problem(name, "expected \"IP:PORT\" (\"127.0.0.1:9180\", \"[::1]:9180\"), got " + in_quotes(text));
+    return;
+  }
+  admin.ip = ip;
+  admin.port = static_cast<std::uint16_t>(number);
+  const bool loopback = v6 ? ip == "::1" : buf[0] == 127;
+  if (!loopback)
+    t.state()->warn(t.state()->pos_or(t.key(name), t.pos()), t.key(name),
+                    "the admin listener (metrics, status page) is reachable from other machines at " + text +
+                        ": it shows pools, sites and traffic to anyone who can connect; keep it on 127.0.0.1 or "
+                        "firewall it");
+}
+
+const Keys<Admin> kAdminKeys = {
+    custom("listen", read_admin_listen),
+};
+
+void read_min_version(TableReader& t, std::string_view name, Tls& tls) {
+  t.string(name, tls.min_version);
+  if (tls.min_version != "1.2" && tls.min_version != "1.3")
+    t.problem(name,
+              "expected \"1.2\" or \"1.3\" (TLS 1.0 and 1.1 are never offered), got " + in_quotes(tls.min_version));
+}
+
+void read_cipher_list(TableReader& t, std::string_view name, std::string& out) {
+  t.string(name, out);
+  if (out.empty() || out.find_first_of(" \t\r\n") != std::string::npos)
+    t.problem(name, "expected an OpenSSL cipher list without spaces (\"A:B:C\"), got " + in_quotes(out));
+}
+
+const Keys<Tls> kTlsKeys = {
+    {"ciphers", [](TableReader& t, std::string_view k, Tls& tls) { read_cipher_list(t, k, tls.ciphers); }},
+    {"ciphersuites", [](TableReader& t, std::string_view k, Tls& tls) { read_cipher_list(t, k, tls.ciphersuites); }},
+    custom("min_version", read_min_version),
+    field("ticket_key_rotation", &Tls::ticket_key_rotation, Seconds{60}),
+    field("http2", &Tls::http2),
+    field("ocsp_stapling", &Tls::ocsp_stapling),
+};
+
 const Keys<Server> kServerKeys = {
     field("state_dir", &Server::state_dir),
     field("log_dir", &Server::log_dir),
     field("threads", &Server::threads, 0u, 1024u),
     field("shutdown_timeout", &Server::shutdown_timeout),
     section("limits", "[server.limits]", &Server::limits, kLimitsKeys),
+    custom("trusted_proxies", read_trusted_proxies),
+    section("admin", "[server.admin]", &Server::admin, kAdminKeys),
+    section("tls", "[server.tls]", &Server::tls, kTlsKeys),
 };
 
 void read_anonymous(TableReader& t, std::string_view name, Accounts& accounts) {
@@ -33,10 +96,25 @@ void read_anonymous(TableReader& t, std::string_view name, Accounts& accounts) {
 
 const Keys<Accounts> kAccountsKeys = {
     custom("anonymous", read_anonymous),
+    custom("anonymous_uid", read_anonymous_uid),
+    custom("anonymous_gid", read_anonymous_gid),
 };
 
 }  // namespace
 
+const Keys<Server>& node_server_keys() {
+  // Where a node keeps its own state and logs, and its thread count: the
+  // [server] keys that may differ between nodes without changing behaviour.
+  static const Keys<Server> keys = [] {
+    Keys<Server> out;
+    for (const auto& k : kServerKeys)
+      if (k.name == "state_dir" || k.name == "log_dir" || k.name == "threads") out.push_back(k);
+    return out;
+  }();
+  return keys;
+}
+
+Key<Config> node_key() { return custom("node", read_node); }
 Key<Config> server_key() { return section("server", "[server]", &Config::server, kServerKeys); }
 Key<Config> accounts_key() { return section("accounts", "[accounts]", &Config::accounts, kAccountsKeys); }
 

@@ -209,21 +209,65 @@ VirtualDirectory read_virtual_directory(TableReader& t, const Site&) {
   return dir;
 }
 
+// One binding written as a table: { url = "https://...", certificate = ..., key = ... }.
+const Keys<Binding> kBindingKeys = {
+    required(custom(
+                 "url",
+                 +[](TableReader& t, std::string_view k, Binding& b) {
+                   std::string text;
+                   t.string(k, text);
+                   if (!t.node(k)->is_string()) return;
+                   auto parsed = parse_binding(text);
+                   if (!parsed) return t.problem(k, parsed.error());
+                   auto certificate = std::move(b.certificate);
+                   auto key = std::move(b.key);
+                   b = std::move(*parsed);
+                   b.certificate = std::move(certificate), b.key = std::move(key);
+                 }),
+             "like \"https://*:443:*\""),
+    field("certificate", &Binding::certificate),
+    field("key", &Binding::key),
+};
+
 void read_bindings(TableReader& t, std::string_view key, Site& site) {
-  std::vector<std::string> texts;
-  t.strings(key, texts);
-  const toml::array* array = t.node(key)->as_array();
-  if (array && array->empty())
-    return t.problem(key, "expected at least one binding like \"http://*:80:*\", got an empty array");
-  for (std::size_t i = 0; i < texts.size() && array; ++i) {
+  const toml::node* node = t.node(key);
+  t.record(key, *node);
+  const toml::array* array = node->as_array();
+  if (!array) return t.problem(key, "expected an array of bindings like [\"http://*:80:*\"], got " + describe(*node));
+  if (array->empty()) return t.problem(key, "expected at least one binding like \"http://*:80:*\", got an empty array");
+  for (std::size_t i = 0; i < array->size(); ++i) {
     const std::string item = std::string{key} + "[" + std::to_string(i) + "]";
-    if (auto parsed = parse_binding(texts[i])) {
-      site.bindings.push_back(*parsed);
-    } else {
-      t.state()->add(t.state()->pos(array->get(i)->source()), t.key(item), parsed.error());
+    const toml::node& value = *array->get(i);
+    t.state()->positions[t.key(item)] = t.state()->pos(value.source());
+    if (const auto* table = value.as_table()) {
+      TableReader sub{*t.state(), *table, t.key(item), "[[sites.bindings]]"};
+      Binding binding;
+      read_keys(sub, kBindingKeys, binding);
+      if (binding.text.empty()) continue;  // no valid url: already reported
+      if (!binding.https() && (binding.certificate || binding.key))
+        sub.problem(binding.certificate ? "certificate" : "key",
+                    "a certificate or key belongs to an https binding, not " + in_quotes(binding.text));
+      site.bindings.push_back(std::move(binding));
+      continue;
     }
+    const auto* text = value.as_string();
+    auto parsed =
+        text ? parse_binding(text->get())
+             : Parsed<Binding>(std::unexpected("expected a string or a table { url = ... }, got " + describe(value)));
+    if (parsed)
+      site.bindings.push_back(*parsed);
+    else
+      t.state()->add(t.state()->pos(value.source()), t.key(item), parsed.error());
   }
 }
+
+const Keys<SiteTls> kSiteTlsKeys = {
+    field("certificate", &SiteTls::certificate),
+    field("key", &SiteTls::key),
+    field("ocsp_response", &SiteTls::ocsp_response),
+    field("hsts", &SiteTls::hsts),
+    field("redirect_to_https", &SiteTls::redirect_to_https),
+};
 
 // Extensions like ".php"; file names without '/'.
 void check_names(TableReader& t, std::string_view name, const std::vector<std::string>& values, bool extension) {
@@ -270,10 +314,13 @@ const Keys<Site> kSiteKeys = {
     on_part(kRequestFiltering, root_of),
     custom("handler_policies", read_handler_policies_key),
     on_part(kAuthentication, root_of),
+    section("tls", "[sites.tls]", &Site::tls, kSiteTlsKeys),
     tables("applications", "[[sites.applications]]", &Site::applications, read_application),
     tables("virtual_directories", "[[sites.virtual_directories]]", &Site::virtual_directories, read_virtual_directory),
     custom("front_controller", read_after<Site>),
     custom("rewrite", read_after<Site>),
+    field("proxy_protocol", &Site::proxy_protocol),
+    field("forwarded_headers", &Site::forwarded_headers),
 };
 
 Site read_site(TableReader& t, const Config&) {

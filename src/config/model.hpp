@@ -2,6 +2,7 @@
 // says, with IIS's defaults filled in. Produced only by config::load_*().
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -44,16 +45,65 @@ struct Limits {
   Seconds body_timeout{60};  // longest gap between two body reads
 };
 
+// One address or network of trusted_proxies: "10.0.0.0/8", "::1", "127.0.0.1".
+struct IpRange {
+  int family = 0;                        // AF_INET or AF_INET6
+  std::array<std::uint8_t, 16> bytes{};  // network byte order; IPv4 uses the first 4
+  unsigned prefix = 0;                   // bits that must match
+  std::string text;                      // as written
+
+  // `address` in the same byte layout (4 bytes for AF_INET, 16 for AF_INET6).
+  bool contains(int address_family, const std::uint8_t* address) const;
+};
+
+// The admin listener (metrics and status page, issue 12): off unless
+// `listen` is set; a non-loopback address is a loud warning.
+struct Admin {
+  std::string listen;  // "127.0.0.1:9180" or "[::1]:9180"; empty: off
+  std::string ip;      // parsed from listen
+  std::uint16_t port = 0;
+};
+
+// TLS for every https binding ([server.tls]). Versions below 1.2 are never
+// offered; the defaults are Mozilla's "intermediate" profile (ECDHE only).
+struct Tls {
+  std::string ciphers =  // TLS 1.2, OpenSSL cipher-list syntax
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+  std::string ciphersuites =  // TLS 1.3
+      "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+  std::string min_version = "1.2";    // "1.2" or "1.3"
+  Seconds ticket_key_rotation{3600};  // a session-ticket key encrypts for this long, then decrypts for as long
+  bool http2 = true;                  // ALPN offers "h2" (when this build serves it)
+  bool ocsp_stapling = false;         // staple each site's ocsp_response file
+};
+
 struct Server {
   Path state_dir = "/var/lib/gatehouse";  // accounts registry, ACL backups, sockets
   Path log_dir = "/var/log/gatehouse";    // W3C access logs per site, error.log
   unsigned threads = 0;                   // 0: one I/O thread per core
   Seconds shutdown_timeout{30};           // in-flight requests get this long on stop
   Limits limits;
+  Admin admin;
+  Tls tls;
+  // Load balancers whose PROXY protocol header and X-Forwarded-* headers are
+  // believed (sites opt in with proxy_protocol / forwarded_headers); empty: none.
+  std::vector<IpRange> trusted_proxies;
+};
+
+// [node]: what may differ between the nodes of a farm. Its keys override
+// [server]'s; `check --farm` leaves the section out of the fingerprint.
+struct Node {
+  bool declared = false;
+  std::string name;
+  SourcePos pos;
 };
 
 struct Accounts {
   std::string anonymous = "gh-iusr";  // the IUSR equivalent
+  // Pinned ids for the anonymous account, so every node of a farm creates it alike.
+  std::optional<std::uint32_t> anonymous_uid;
+  std::optional<std::uint32_t> anonymous_gid;
 };
 
 enum class StderrMode { ReturnStdErrIn500, ReturnGeneric500, IgnoreAndReturn200, TerminateProcess };
@@ -73,12 +123,29 @@ struct FastCgi {
   std::vector<std::pair<std::string, std::string>> environment;  // in file order
 };
 
+// session.save_handler = redis (phpredis): session.save_path is a server
+// address, "tcp://host:port?prefix=x&database=1" or "unix:///run/redis.sock".
+struct RedisSessionStore {
+  std::string save_path;  // as written
+  std::string scheme;     // "tcp", "tls" or "unix"
+  std::string host;       // tcp/tls
+  std::uint16_t port = 6379;
+  Path socket;            // unix
+  unsigned database = 0;  // "database=N"
+  std::string prefix;     // "prefix=..."; phpredis' default is "PHPREDIS_SESSION:"
+  bool prefix_set = false;
+  bool locking = false;  // redis.session.locking_enabled (off by default)
+
+  std::string server() const;  // "tcp://127.0.0.1:6379" or "unix:///run/redis.sock": which database server
+};
+
 // The php.ini values Gatehouse acts on; `values` keeps every key as read.
 struct PhpIni {
   Path file;
   bool fastcgi_impersonate = false;  // fastcgi.impersonate, default 0
   std::optional<Path> upload_tmp_dir;
-  std::optional<Path> session_save_path;  // the directory part of session.save_path
+  std::optional<Path> session_save_path;            // the directory part of session.save_path (files handler)
+  std::optional<RedisSessionStore> redis_sessions;  // session.save_handler = redis: no folder
   std::optional<Path> error_log;
   std::vector<Path> include_path;
   std::vector<Path> open_basedir;
@@ -116,6 +183,10 @@ struct Pool {
   PoolSandbox sandbox;
   ResourceLimits limits;
   PhpIni ini;  // read from php_ini at load time
+  // Pinned ids of the pool's own account (ApplicationPoolIdentity), so every
+  // node of a farm creates it alike; unset: useradd picks.
+  std::optional<std::uint32_t> uid;
+  std::optional<std::uint32_t> gid;
   SourcePos pos;
 
   bool uses_pool_identity() const { return identity == "ApplicationPoolIdentity"; }
@@ -130,13 +201,30 @@ struct Authentication {
   std::string basic_realm;
 };
 
-// "http://IP:PORT:HOST"; ip "*" is any address, host "*" any Host header.
+// "http://IP:PORT:HOST" or "https://IP:PORT:HOST"; ip "*" is any address,
+// host "*" any Host header (for https: the certificate when SNI matches no
+// other binding of the port).
 struct Binding {
   std::string scheme = "http";
   std::string ip = "*";
   std::uint16_t port = 80;
   std::string host = "*";
   std::string text;  // as written
+  // https: the PEM chain and key of this binding (written beside the URL as
+  // { url = ..., certificate = ..., key = ... }), else the site's.
+  std::optional<Path> certificate;
+  std::optional<Path> key;
+
+  bool https() const { return scheme == "https"; }
+};
+
+// A site's TLS settings (IIS: the binding's certificate, HSTS, URL Rewrite's http->https rule).
+struct SiteTls {
+  std::optional<Path> certificate;    // PEM: the certificate, then its chain
+  std::optional<Path> key;            // PEM private key, readable by its owner only
+  std::optional<Path> ocsp_response;  // DER OCSP response stapled when [server.tls] ocsp_stapling
+  Seconds hsts{0};                    // Strict-Transport-Security max-age; 0: not sent
+  bool redirect_to_https = false;     // plain-http requests get 301 to the site's https binding
 };
 
 // IIS requestFiltering, beyond the built-in rules (dot segments, double
@@ -198,7 +286,17 @@ struct Site {
   std::vector<RewriteRule> rewrite;  // run first for every request of the site (IIS: inherited)
   std::string front_controller;      // for the root application's requests only
   std::vector<HandlerPolicy> handler_policies;
+  // Behind a load balancer (only from [server] trusted_proxies): every
+  // connection to these bindings' ports starts with a PROXY v2 header, and
+  // X-Forwarded-For / X-Forwarded-Proto name the client. Off by default.
+  bool proxy_protocol = false;
+  bool forwarded_headers = false;
+  SiteTls tls;
   SourcePos pos;
+
+  // The certificate and key of an https binding: its own, else the site's.
+  std::optional<Path> certificate_of(const Binding& b) const { return b.certificate ? b.certificate : tls.certificate; }
+  std::optional<Path> key_of(const Binding& b) const { return b.key ? b.key : tls.key; }
 
   const Application& root() const { return applications.front(); }
 };
@@ -207,6 +305,7 @@ struct Config {
   Path source;  // the file it came from, or "<embedded>"
   Server server;
   Accounts accounts;
+  Node node;
   std::vector<Pool> pools;
   std::vector<Site> sites;
   std::vector<Warning> warnings;               // in file order

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/networks.hpp"
 #include "config/values.hpp"
 
 namespace gatehouse::config {
@@ -66,7 +67,23 @@ void interpret(PhpIni& ini, const std::map<std::string, int>& lines, std::vector
   const auto& v = ini.values;
   if (auto it = v.find("fastcgi.impersonate"); it != v.end()) ini.fastcgi_impersonate = ini_bool(it->second);
   if (auto it = v.find("upload_tmp_dir"); it != v.end()) ini.upload_tmp_dir = directory(it->first, it->second);
-  if (auto it = v.find("session.save_path"); it != v.end()) {
+  auto handler = v.find("session.save_handler");
+  if (handler != v.end() && lower(trim(handler->second)) == "redis") {
+    // phpredis: the save path is a server address, not a folder.
+    auto path = v.find("session.save_path");
+    auto store = path == v.end() ? Parsed<RedisSessionStore>{std::unexpected(
+                                       std::string{"session.save_handler = redis needs session.save_path = "
+                                                   "\"tcp://host:6379\" (the Redis server)"})}
+                                 : parse_redis_save_path(path->second);
+    if (store) {
+      auto locking = v.find("redis.session.locking_enabled");
+      store->locking = locking != v.end() && ini_bool(locking->second);
+      ini.redis_sessions = std::move(*store);
+    } else {
+      const std::string key = path == v.end() ? handler->first : path->first;
+      problems.push_back(Problem{SourcePos{ini.file.string(), lines.at(key), 1}, key, store.error()});
+    }
+  } else if (auto it = v.find("session.save_path"); it != v.end()) {
     // "N;/path" and "N;MODE;/path" spread sessions over subfolders of /path.
     const std::size_t semi = it->second.rfind(';');
     ini.session_save_path = directory(it->first, semi == std::string::npos ? it->second : it->second.substr(semi + 1));

@@ -11,6 +11,7 @@ namespace gatehouse::config {
 // The top-level keys of the file, each with the Keys of its section.
 Key<Config> server_key();    // [server], [server.limits]
 Key<Config> accounts_key();  // [accounts]
+Key<Config> node_key();      // [node], read after [server], whose keys it overrides
 Key<Config> pools_key();     // [[pools]]
 Key<Config> sites_key();     // [[sites]]
 // `[[header.rewrite]]` rules and front_controller of a site or application.
@@ -29,6 +30,9 @@ void check_references(const Config& config, ReadState& state);
 // Folders and files named by the configuration exist and have the right type;
 // reads each pool's php.ini into Pool::ini.
 void check_paths(Config& config, ReadState& state, bool must_exist);
+// https: certificates and keys named for every https binding, one scheme per
+// port; with `must_exist`, the files exist and each key is private (mode 0600).
+void check_tls(const Config& config, ReadState& state, bool must_exist);
 // Trees of different pools that overlap (errors, or loud warnings when shared
 // on purpose with share_with), and web roots outside their app_root (warnings).
 void check_overlaps(const Config& config, ReadState& state);

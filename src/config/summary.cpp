@@ -71,7 +71,14 @@ void rewrite_summary(std::string& out, std::string_view indent, const std::vecto
 
 void site_summary(std::string& out, const Site& site, const Config& config) {
   out += fmt::format("\nsite {}\n", site.name);
-  for (const auto& b : site.bindings) out += fmt::format("  binding {}\n", b.text);
+  for (const auto& b : site.bindings) {
+    out += fmt::format("  binding {}\n", b.text);
+    if (b.https())
+      out += fmt::format("    certificate {}, key {}\n", site.certificate_of(b).value_or("(none)").string(),
+                         site.key_of(b).value_or("(none)").string());
+  }
+  if (site.tls.hsts.count() > 0) out += fmt::format("  hsts max-age={}\n", site.tls.hsts.count());
+  if (site.tls.redirect_to_https) out += "  http requests redirect to https\n";
   out += fmt::format("  default documents: {}\n  PHP extensions: {}\n", join(site.default_documents),
                      join(site.php_extensions));
   rewrite_summary(out, "  ", site.rewrite, site.front_controller);
@@ -115,10 +122,21 @@ void pool_summary(std::string& out, const Pool& pool) {
       "  php.ini values:\n    fastcgi.impersonate {}\n    upload_tmp_dir {}\n    session.save_path {}\n"
       "    error_log {}\n",
       ini.fastcgi_impersonate ? 1 : 0, opt(ini.upload_tmp_dir, "(unset: PHP default)"),
-      opt(ini.session_save_path, "(unset: PHP default)"), opt(ini.error_log, "(unset: stderr)"));
+      ini.redis_sessions ? "(sessions in Redis)" : opt(ini.session_save_path, "(unset: PHP default)"),
+      opt(ini.error_log, "(unset: stderr)"));
+  out += "  sessions: " + session_destination(ini) + "\n";
 }
 
 }  // namespace
+
+std::string session_destination(const PhpIni& ini) {
+  if (const auto& r = ini.redis_sessions) {
+    return fmt::format("Redis {} database {}, key prefix {}, locking {}", r->server(), r->database,
+                       r->prefix_set ? in_quotes(r->prefix) : std::string{"PHPREDIS_SESSION: (phpredis default)"},
+                       r->locking ? "on" : "OFF (redis.session.locking_enabled)");
+  }
+  return "files in " + opt(ini.session_save_path, "/var/lib/php/sessions (PHP default)");
+}
 
 std::string summary(const Config& config) {
   const Server& s = config.server;
@@ -132,7 +150,16 @@ std::string summary(const Config& config) {
       "header_timeout {}, keepalive_timeout {}, body_timeout {}\n",
       l.max_url_length, l.max_query_string, l.max_request_headers, l.max_allowed_content_length,
       seconds(l.header_timeout), seconds(l.keepalive_timeout), seconds(l.body_timeout));
+  bool https = false;
+  for (const auto& site : config.sites)
+    for (const auto& b : site.bindings) https = https || b.https();
+  if (https)  // only where it matters: most configurations have no https binding
+    out += fmt::format("tls: TLS {}+, ciphers {}, ciphersuites {}, ticket keys rotate every {}, OCSP stapling {}\n",
+                       s.tls.min_version, s.tls.ciphers, s.tls.ciphersuites, seconds(s.tls.ticket_key_rotation),
+                       s.tls.ocsp_stapling ? "on" : "off");
   out += fmt::format("anonymous account: {}\n", config.accounts.anonymous);
+  if (!s.admin.listen.empty())
+    out += fmt::format("admin listener: http://{}/metrics (Prometheus) and /status (HTML)\n", s.admin.listen);
   for (const auto& site : config.sites) site_summary(out, site, config);
   for (const auto& pool : config.pools) pool_summary(out, pool);
   return out;

@@ -69,6 +69,7 @@ pool shop
     upload_tmp_dir R/srv/shop/tmp
     session.save_path R/srv/shop/sess
     error_log R/srv/shop/php.log
+  sessions: files in R/srv/shop/sess
 
 pool blog
   identity ApplicationPoolIdentity
@@ -91,6 +92,7 @@ pool blog
     upload_tmp_dir (unset: PHP default)
     session.save_path (unset: PHP default)
     error_log (unset: stderr)
+  sessions: files in /var/lib/php/sessions (PHP default)
 )";
   EXPECT_EQ(summary(c), testing::replace_all(expected, " R/", " " + r + "/"));
 }

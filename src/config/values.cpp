@@ -86,14 +86,15 @@ Parsed<Seconds> parse_duration(std::string_view text) {
 }
 
 Parsed<Binding> parse_binding(std::string_view text) {
-  const std::string hint = "expected \"http://IP:PORT:HOST\" (\"*\" for any IP or host), got " + in_quotes(text);
-  constexpr std::string_view kScheme = "http://";
-  if (!text.starts_with(kScheme)) {
+  const std::string hint =
+      "expected \"http://IP:PORT:HOST\" or \"https://IP:PORT:HOST\" (\"*\" for any IP or host), got " + in_quotes(text);
+  const std::string_view scheme = text.starts_with("https://") ? "https" : "http";
+  if (!text.starts_with(std::string{scheme} + "://")) {
     if (text.find("://") != std::string_view::npos)
-      return std::unexpected("expected scheme \"http\" (the only one served), got " + in_quotes(text));
+      return std::unexpected("expected scheme \"http\" or \"https\", got " + in_quotes(text));
     return std::unexpected(hint);
   }
-  std::string_view rest = text.substr(kScheme.size());
+  std::string_view rest = text.substr(scheme.size() + 3);
   // The IP part ends at the first ':' after a possible bracketed IPv6 address.
   std::size_t ip_end = rest.starts_with('[') ? rest.find(']') : rest.find(':');
   if (ip_end == std::string_view::npos) return std::unexpected(hint);
@@ -113,7 +114,13 @@ Parsed<Binding> parse_binding(std::string_view text) {
     return std::unexpected("expected a port from 1 to 65535, got " + in_quotes(port_text));
   auto host = parse_host(host_text);
   if (!host) return std::unexpected(host.error());
-  return Binding{"http", *ip, static_cast<std::uint16_t>(port), *host, std::string{text}};
+  Binding binding;
+  binding.scheme = scheme;
+  binding.ip = *ip;
+  binding.port = static_cast<std::uint16_t>(port);
+  binding.host = *host;
+  binding.text = text;
+  return binding;
 }
 
 Parsed<unsigned> parse_umask(std::string_view text) {

@@ -46,13 +46,24 @@ TEST(Binding, Ipv6InBracketsIsCanonical) {
   EXPECT_EQ(parse_binding("http://[0:0:0:0:0:0:0:1]:8080:*").value().ip, "::1");
 }
 
+TEST(Binding, ParsesHttps) {
+  const Binding b = parse_binding("https://[::1]:8443:Shop.Example").value();
+  EXPECT_EQ(b.scheme, "https");
+  EXPECT_TRUE(b.https());
+  EXPECT_EQ(b.ip, "::1");
+  EXPECT_EQ(b.port, 8443);
+  EXPECT_EQ(b.host, "shop.example");
+}
+
 TEST(Binding, RejectsWhatIsNotABinding) {
-  EXPECT_EQ(parse_binding("https://*:443:*").error(),
-            "expected scheme \"http\" (the only one served), got \"https://*:443:*\"");
+  EXPECT_EQ(parse_binding("ftp://*:21:*").error(), "expected scheme \"http\" or \"https\", got \"ftp://*:21:*\"");
+  EXPECT_EQ(parse_binding("HTTPS://*:443:*").error(), "expected scheme \"http\" or \"https\", got \"HTTPS://*:443:*\"");
   EXPECT_EQ(parse_binding("127.0.0.1:80").error(),
-            "expected \"http://IP:PORT:HOST\" (\"*\" for any IP or host), got \"127.0.0.1:80\"");
+            "expected \"http://IP:PORT:HOST\" or \"https://IP:PORT:HOST\" (\"*\" for any IP or host), got "
+            "\"127.0.0.1:80\"");
   EXPECT_EQ(parse_binding("http://*:80").error(),
-            "expected \"http://IP:PORT:HOST\" (\"*\" for any IP or host), got \"http://*:80\"");
+            "expected \"http://IP:PORT:HOST\" or \"https://IP:PORT:HOST\" (\"*\" for any IP or host), got "
+            "\"http://*:80\"");
   EXPECT_EQ(parse_binding("http://*:0:*").error(), "expected a port from 1 to 65535, got \"0\"");
   EXPECT_EQ(parse_binding("http://*:65536:*").error(), "expected a port from 1 to 65535, got \"65536\"");
   EXPECT_EQ(parse_binding("http://*:x:*").error(), "expected a port from 1 to 65535, got \"x\"");

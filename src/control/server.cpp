@@ -47,8 +47,7 @@ nlohmann::json error_reply(std::string message) { return {{"ok", false}, {"error
 
 }  // namespace
 
-Result<std::unique_ptr<Server>> Server::start(const std::filesystem::path& state_dir, pool::PoolSet& pools,
-                                              SitesReport sites) {
+Result<UniqueFd> bind_socket(const std::filesystem::path& state_dir) {
   if (auto ok = check_folder(state_dir, ::geteuid()); !ok) return std::unexpected(ok.error());
   auto path = socket_path(state_dir);
   auto addr = address_of(path);
@@ -65,22 +64,37 @@ Result<std::unique_ptr<Server>> Server::start(const std::filesystem::path& state
     ::unlink(path.c_str());
     return std::unexpected(error);
   }
+  return listener;
+}
+
+Result<std::unique_ptr<Server>> Server::start(const std::filesystem::path& state_dir, pool::PoolSet& pools,
+                                              SitesReport sites, ReloadAction reload) {
+  auto listener = bind_socket(state_dir);
+  if (!listener) return std::unexpected(listener.error());
+  return serve(std::move(*listener), state_dir, pools, std::move(sites), std::move(reload), {});
+}
+
+Result<std::unique_ptr<Server>> Server::serve(UniqueFd listener, const std::filesystem::path& state_dir,
+                                              pool::PoolSet& pools, SitesReport sites, ReloadAction reload,
+                                              ServerHooks hooks) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return std::unexpected(Error::sys("pipe2", "control socket"));
-  std::unique_ptr<Server> server(
-      new Server(path, std::move(listener), UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]), pools, std::move(sites)));
+  std::unique_ptr<Server> server(new Server(socket_path(state_dir), std::move(listener), UniqueFd(pipe_fds[0]),
+                                            UniqueFd(pipe_fds[1]), pools, std::move(sites), std::move(reload)));
+  server->hooks_ = std::move(hooks);
   server->thread_ = std::thread([s = server.get()] { s->run(); });
   return server;
 }
 
 Server::Server(std::filesystem::path path, UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write,
-               pool::PoolSet& pools, SitesReport sites)
+               pool::PoolSet& pools, SitesReport sites, ReloadAction reload)
     : path_(std::move(path)),
       listener_(std::move(listener)),
       wake_read_(std::move(wake_read)),
       wake_write_(std::move(wake_write)),
       pools_(pools),
-      sites_(std::move(sites)) {}
+      sites_(std::move(sites)),
+      reload_(std::move(reload)) {}
 
 Server::~Server() { stop(); }
 
@@ -90,7 +104,7 @@ void Server::stop() {
   while (::write(wake_write_.get(), &byte, 1) < 0 && errno == EINTR) {
   }
   thread_.join();
-  ::unlink(path_.c_str());
+  if (hooks_.unlink_on_stop) ::unlink(path_.c_str());
 }
 
 void Server::run() {
@@ -127,9 +141,9 @@ std::string Server::answer(std::string_view line) {
   if (verb == "status" && arg.empty()) {
     auto up = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
     return nlohmann::json{{"ok", true},
-                          {"pid", ::getpid()},
+                          {"pid", hooks_.pid ? hooks_.pid : ::getpid()},
                           {"uptime_seconds", up.count()},
-                          {"pools", status_json(pools_.report())},
+                          {"pools", status_json(pools_.report(), hooks_.rss)},
                           {"sites", sites_ ? sites_() : nlohmann::json::array()}}
         .dump();
   }
@@ -139,13 +153,21 @@ std::string Server::answer(std::string_view line) {
     log::info("control socket: recycling pool {} ({} worker sets)", arg, *n);
     return nlohmann::json{{"ok", true}, {"pool", arg}, {"worker_sets", *n}}.dump();
   }
+  if (verb == "reload" && arg.empty()) {
+    if (!reload_) return error_reply("this server cannot reload").dump();
+    log::info("control socket: reload");
+    return reload_().dump();
+  }
   // Through the signals the main thread already waits for, so `stop` is SIGTERM exactly.
   if ((verb == "stop" || verb == "reopen-logs") && arg.empty()) {
     log::info("control socket: {}", verb);
-    ::kill(::getpid(), verb == "stop" ? SIGTERM : SIGUSR1);
+    if (hooks_.order)
+      hooks_.order(verb);  // the supervisor stops or reopens everything (issue 9)
+    else
+      ::kill(::getpid(), verb == "stop" ? SIGTERM : SIGUSR1);
     return nlohmann::json{{"ok", true}}.dump();
   }
-  return error_reply("unknown command (status, recycle POOL, stop, reopen-logs)").dump();
+  return error_reply("unknown command (status, recycle POOL, reload, stop, reopen-logs)").dump();
 }
 
 }  // namespace gatehouse::control

@@ -13,9 +13,24 @@
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
+#include "control/status.hpp"
 #include "pool/pool_set.hpp"
 
 namespace gatehouse::control {
+
+// What a front that is not the server's root process changes (issue 9).
+struct ServerHooks {
+  pid_t pid = 0;  // the pid `status` reports (the supervisor's); 0: this process
+  // `stop` and `reopen-logs`; empty: SIGTERM and SIGUSR1 to this process.
+  std::function<void(std::string_view verb)> order;
+  RssReader rss;               // empty: /proc/<pid>/statm
+  bool unlink_on_stop = true;  // false: the socket's folder is not ours (the supervisor removes it)
+};
+
+// Checks the state folder (ours, not writable by others), refuses when
+// another server answers on the socket or when the path is not our socket,
+// binds <state_dir>/control.sock 0600 and listens.
+Result<UniqueFd> bind_socket(const std::filesystem::path& state_dir);
 
 class Server {
  public:
@@ -25,8 +40,15 @@ class Server {
   // `sites` adds the per-site part of the status (the HTTP server's counters,
   // which this folder does not see); empty: none.
   using SitesReport = std::function<nlohmann::json()>;
+  // `reload`: reads the configuration again and says what it did
+  // ({"ok", "errors", "changes", "warnings"}); empty: reload is refused.
+  using ReloadAction = std::function<nlohmann::json()>;
   static Result<std::unique_ptr<Server>> start(const std::filesystem::path& state_dir, pool::PoolSet& pools,
-                                               SitesReport sites = {});
+                                               SitesReport sites = {}, ReloadAction reload = {});
+  // The same on a socket bound elsewhere (bind_socket, by the supervisor).
+  static Result<std::unique_ptr<Server>> serve(UniqueFd listener, const std::filesystem::path& state_dir,
+                                               pool::PoolSet& pools, SitesReport sites, ReloadAction reload,
+                                               ServerHooks hooks);
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();  // stop()
@@ -36,7 +58,7 @@ class Server {
 
  private:
   Server(std::filesystem::path path, UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write, pool::PoolSet& pools,
-         SitesReport sites);
+         SitesReport sites, ReloadAction reload);
   void run();
   void serve_one(int fd);
   std::string answer(std::string_view line);
@@ -45,6 +67,8 @@ class Server {
   UniqueFd listener_, wake_read_, wake_write_;
   pool::PoolSet& pools_;
   SitesReport sites_;
+  ServerHooks hooks_;
+  ReloadAction reload_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::thread thread_;
 };

@@ -18,10 +18,10 @@ std::optional<std::uint64_t> rss_kib(pid_t pid) {
 
 namespace {
 
-nlohmann::json set_json(const std::string& account, const pool::PoolStats& s) {
+nlohmann::json set_json(const std::string& account, const pool::PoolStats& s, const RssReader& rss_of) {
   auto instances = nlohmann::json::array();
   for (const auto& i : s.instances) {
-    auto rss = rss_kib(i.pid);
+    auto rss = rss_of ? rss_of(i.pid) : rss_kib(i.pid);
     instances.push_back({{"pid", i.pid},
                          {"account", account},
                          {"state", i.state},
@@ -37,11 +37,11 @@ nlohmann::json set_json(const std::string& account, const pool::PoolStats& s) {
 
 }  // namespace
 
-nlohmann::json status_json(const std::vector<pool::PoolReport>& pools) {
+nlohmann::json status_json(const std::vector<pool::PoolReport>& pools, const RssReader& rss) {
   auto out = nlohmann::json::array();
   for (const auto& p : pools) {
     auto sets = nlohmann::json::array();
-    for (const auto& [account, stats] : p.sets) sets.push_back(set_json(account, stats));
+    for (const auto& [account, stats] : p.sets) sets.push_back(set_json(account, stats, rss));
     out.push_back({{"name", p.name}, {"worker_sets", std::move(sets)}});
   }
   return out;

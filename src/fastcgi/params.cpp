@@ -121,7 +121,9 @@ Result<std::vector<NameValue>> build_params(const RequestMeta& meta) {
   add("REQUEST_SCHEME", meta.https ? "https" : "http");
   if (meta.https) add("HTTPS", "on");
   add("REDIRECT_STATUS", "200");  // php-cgi's force_redirect refuses to run without it
-  if (!meta.remote_user.empty()) add("REMOTE_USER", meta.remote_user);
+  // Empty for an anonymous request, as IIS and nginx's fastcgi_params send it:
+  // applications (DokuWiki) read the key without checking that it exists.
+  add("REMOTE_USER", meta.remote_user);
   if (!meta.auth_type.empty()) add("AUTH_TYPE", meta.auth_type);
   if (auto ok = add_headers(meta, out); !ok) return std::unexpected(ok.error());
   return out;

@@ -159,6 +159,7 @@ Result<std::vector<fastcgi::NameValue>> PhpHandler::params(const SiteRoutes& sit
   m.remote_port = peer.remote_port;
   m.server_addr = peer.local_ip;
   m.server_port = peer.local_port;
+  m.https = peer.https;
   auto host = host_without_port(r.host);
   m.server_name.assign(host.empty() ? std::string_view(peer.local_ip) : host);
   m.protocol = r.version >= 11 ? "HTTP/1.1" : "HTTP/1.0";

@@ -64,31 +64,4 @@ void php_head_fields(const fastcgi::CgiHead& head, std::vector<HeaderView>& out)
   for (const auto& cookie : head.set_cookies) out.push_back({"Set-Cookie", cookie});
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace gatehouse::handlers

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/html_escape.hpp"
 #include "fastcgi/cgi_head.hpp"
 #include "handlers/port.hpp"
 
@@ -27,8 +28,5 @@ std::optional<std::uint64_t> php_content_length(const fastcgi::CgiHead& head);
 // Transfer-Encoding, Upgrade, Trailer, Server, Date, Status), then Location
 // and every Set-Cookie apart.
 void php_head_fields(const fastcgi::CgiHead& head, std::vector<HeaderView>& out);
-
-// For text that goes into an HTML page (PHP's stderr in a 500 page).
-std::string html_escape(std::string_view text);
 
 }  // namespace gatehouse::handlers

@@ -55,6 +55,8 @@ struct Peer {
   std::uint16_t remote_port = 0;
   std::string local_ip;
   std::uint16_t local_port = 0;
+  bool https =
+      false;  // TLS connection, or X-Forwarded-Proto: https from a trusted balancer: HTTPS=on, REQUEST_SCHEME=https
 };
 
 // "Shop.Example:8080" -> "Shop.Example"; "[::1]:80" -> "[::1]".

@@ -17,7 +17,8 @@ namespace {
 
 constexpr char kFields[] =
     "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) "
-    "cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n";
+    "cs(Referer) sc-status sc-substatus sc-win32-status time-taken cs-version "
+    "x-tls-version\n";
 
 void append_field(std::string& out, std::string_view v) {
   if (v.empty()) {
@@ -127,7 +128,10 @@ void append_record(std::string& out, const AccessRecord& r) {
   append_number(out, r.status, ' ');
   append_number(out, r.substatus, ' ');
   append_number(out, static_cast<std::uint64_t>(win32_from_errno(r.win32_status)), ' ');
-  append_number(out, r.time_taken_ms, '\n');
+  append_number(out, r.time_taken_ms, ' ');
+  append_field(out, r.protocol);
+  append_field(out, r.tls_version);
+  out.back() = '\n';
 }
 
 }  // namespace gatehouse::http

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <mutex>
@@ -67,6 +68,11 @@ struct AccessRecord {
   unsigned substatus = 0;
   int win32_status = 0;  // the errno of a failure; logged as its Windows code (win32_status.hpp)
   std::uint64_t time_taken_ms = 0;
+  std::string_view protocol;     // cs-version: "HTTP/1.1", "HTTP/2"
+  std::string_view tls_version;  // x-tls-version: "TLSv1.3"; "-" for plain http
+  // For the metrics only (not written to the log).
+  std::uint64_t bytes_received = 0, bytes_sent = 0;  // bodies in, everything out
+  std::chrono::nanoseconds took{};
 };
 
 // Appends one line. Spaces become '+', as IIS does, and control characters

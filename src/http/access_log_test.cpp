@@ -23,9 +23,16 @@ TEST(AccessLog, FormatsIisFieldsWithDashesForEmptyValues) {
   r.user_agent = "curl/7.88.1";
   r.status = 200;
   r.time_taken_ms = 3;
+  r.protocol = "HTTP/1.1";
   std::string out;
   append_record(out, r);
-  EXPECT_EQ(out, "2026-11-28 07:13:11 127.0.0.1 GET /index.html - 8081 - 127.0.0.1 curl/7.88.1 - 200 0 0 3\n");
+  EXPECT_EQ(out,
+            "2026-11-28 07:13:11 127.0.0.1 GET /index.html - 8081 - 127.0.0.1 curl/7.88.1 - 200 0 0 3 HTTP/1.1 -\n");
+  r.protocol = "HTTP/2";
+  r.tls_version = "TLSv1.3";
+  out.clear();
+  append_record(out, r);
+  EXPECT_TRUE(out.ends_with(" 200 0 0 3 HTTP/2 TLSv1.3\n")) << out;
 }
 
 TEST(AccessLog, ValuesCannotForgeFieldsOrLines) {
@@ -42,7 +49,7 @@ TEST(AccessLog, ValuesCannotForgeFieldsOrLines) {
   append_record(out, r);
   EXPECT_EQ(out,
             "2026-11-28 07:13:11 - GET /a+b - 0 - - Mozilla/5.0+(X)%0A2026-11-28+00:00:00+evil+200 a+b%c%0D "
-            "404 3 2 0\n");
+            "404 3 2 0 - -\n");
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
 }
 
@@ -61,7 +68,7 @@ TEST(AccessLog, WritesHeaderOncePerDailyFile) {
   EXPECT_EQ(s1.str(),
             "#Software: Gatehouse 0.1.0\n#Version: 1.0\n#Date: 2026-11-28 07:13:20\n"
             "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) "
-            "cs(Referer) sc-status sc-substatus sc-win32-status time-taken\nline1\nline2\n");
+            "cs(Referer) sc-status sc-substatus sc-win32-status time-taken cs-version x-tls-version\nline1\nline2\n");
   EXPECT_TRUE(std::filesystem::exists(dir / "u_ex261129.log"));
   std::filesystem::remove_all(dir.parent_path());
 }

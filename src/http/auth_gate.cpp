@@ -51,7 +51,7 @@ Result<std::unique_ptr<AuthGate>> AuthGate::create(const config::Config& config,
       basic_anywhere = basic_anywhere || app.authentication.basic_enabled;
     }
   }
-  if (basic_anywhere) {
+  if (basic_anywhere && !gate->options_.authenticate) {
     if (auto pam = accounts::find_pam_service(); !pam) {
       Error e = pam.error();
       e.detail =
@@ -65,7 +65,7 @@ Result<std::unique_ptr<AuthGate>> AuthGate::create(const config::Config& config,
 Result<accounts::Identity> AuthGate::identity_for(const std::string& account) {
   if (options_.single_user) return accounts::Identity{};
   if (auto it = resolved_.find(account); it != resolved_.end()) return it->second;
-  auto id = accounts::resolve_identity(account);
+  auto id = options_.resolve ? options_.resolve(account) : accounts::resolve_identity(account);
   if (!id) return std::unexpected(id.error());
   resolved_.emplace(account, *id);
   return *id;
@@ -89,7 +89,10 @@ Status AuthGate::add_application(const config::Site& site, const config::Applica
     }
     // The PHP workers' account must exist too, so the first PHP request does not find out.
     if (!options_.single_user) {
-      if (auto creds = accounts::worker_identity(ids->php_as); !creds) {
+      auto creds = identity_for(ids->php_as);
+      if (creds && creds->uid == 0)  // a worker must never keep root, whatever the configuration says
+        creds = std::unexpected(Error::logic("run worker as", ids->php_as, "uid 0 is refused"));
+      if (!creds) {
         Error e = creds.error();
         e.context = "[site " + site.name + "]";
         e.detail = "PHP for " + app.path + " runs as " + ids->php_as;
@@ -185,7 +188,8 @@ Verdict AuthGate::finish_check(const config::Site& site, const config::Applicati
                                const accounts::BasicCredentials& credentials, const std::string& client_ip) {
   const std::string& challenge = apps_.at(&app).challenge;
   const auto key = accounts::throttle_key(client_ip);
-  auto outcome = accounts::authenticate(credentials.user, credentials.password, client_ip);
+  auto outcome = options_.authenticate ? options_.authenticate(credentials.user, credentials.password, client_ip)
+                                       : accounts::authenticate(credentials.user, credentials.password, client_ip);
   if (!outcome) {
     log::error("[site {}] cannot check a password: {}", site.name, outcome.error().message());
     return denied(500, 0);

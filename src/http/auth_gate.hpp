@@ -20,6 +20,7 @@
 #include "accounts/basic_auth.hpp"
 #include "accounts/grant.hpp"
 #include "accounts/identity.hpp"
+#include "accounts/pam_auth.hpp"
 #include "accounts/security_model.hpp"
 #include "accounts/throttle.hpp"
 #include "common/error.hpp"
@@ -54,6 +55,14 @@ struct AuthGateOptions {
   // in parallel nor keep other clients' logins waiting behind it.
   unsigned max_checks_per_address = 4;
   std::size_t max_checks = 64;
+  // Checks a password in place of PAM in this process: the sandboxed front
+  // asks the root supervisor (issue 9; pam_unix needs root or an exec). Empty: PAM here.
+  std::function<Result<accounts::AuthOutcome>(std::string_view user, std::string_view password,
+                                              std::string_view remote)>
+      authenticate;
+  // Looks an account up in place of accounts::resolve_identity (the front
+  // answers from what it resolved before its sandbox closed /etc). Empty: the system.
+  std::function<Result<accounts::Identity>(const std::string& account)> resolve;
 };
 
 class AuthGate;

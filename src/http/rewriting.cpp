@@ -17,6 +17,7 @@ rewrite::RewriteOutcome run_rewrite(const rewrite::CompiledRules& rules, const h
   in.request_uri = request.target;
   in.method = request.method_text;
   in.server_port = peer.local_port;
+  in.https = peer.https;
   in.remote_addr = peer.remote_ip;
   in.header = [&request](std::string_view lower_name) -> std::optional<std::string_view> {
     if (lower_name == "host") return request.host;  // the authority that routed the request

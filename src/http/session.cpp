@@ -52,8 +52,8 @@ const accounts::Identity kAsServer;  // no gate: the server's own account
 
 }  // namespace
 
-Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket)
-    : worker_(worker), socket_(std::move(socket)), fd_(socket_.native_handle()) {
+Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket, const tls::PortContexts* tls)
+    : worker_(worker), view_(worker.view()), socket_(std::move(socket)), fd_(socket_.native_handle()) {
   boost::system::error_code ec;
   auto local = socket_.local_endpoint(ec);
   local_ip_ = local.address();
@@ -63,14 +63,20 @@ Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket)
   peer_.remote_ip = remote.address().to_string();
   peer_.remote_port = remote.port();
   socket_.native_non_blocking(true, ec);
+  if (tls) {
+    tls_ = std::make_unique<tls::Connection>(*tls, fd_);
+    peer_.https = true;
+  }
 }
 
 Session::~Session() = default;
 
-const config::Limits& Session::limits() const { return worker_.limits(); }
+const config::Limits& Session::limits() const { return view_->config().server.limits; }
 
 void Session::start() {
   deadline_ = Steady::now() + limits().header_timeout;  // a new connection must send a request promptly
+  if (!begin_forwarding()) return destroy();
+  if (tls_) return tls_handshake();  // within the same deadline (a PROXY header is refused on https ports)
   begin_request();
 }
 
@@ -80,9 +86,10 @@ void Session::close() {
   socket_.close(ec);
 }
 
-void Session::drain() {
+void Session::drain(bool gentle) {
   draining_ = true;
-  if (phase_ == Phase::Idle) close();
+  gentle_ = gentle;
+  if (!gentle && phase_ == Phase::Idle) close();
 }
 
 void Session::destroy() {
@@ -98,12 +105,18 @@ void Session::begin_request() {
   parser_.emplace(request_, limits());
   out_.clear();
   out_sent_ = 0;
+  sent_bytes_ = 0;
   canonical_.clear();
-  log_slot_ = worker_.unrouted_slot();
+  if (view_ != worker_.view()) {  // a reload: this request takes the new snapshot
+    handler_.reset();             // the last one (done) may refer to the old view's PHP routing
+    view_ = worker_.view();
+  }
+  log_slot_ = view_->unrouted_slot();
   status_ = substatus_ = 0;
   win32_ = 0;
   log_as_.reset();
   scripts_allowed_ = true;
+  site_ = nullptr;
   grant_ = nullptr;
   user_grant_.reset();
   deferred_site_ = nullptr;
@@ -129,7 +142,8 @@ void Session::begin_request() {
 }
 
 void Session::do_read() {
-  if (draining_ && phase_ == Phase::Idle) return destroy();
+  if (draining_ && !gentle_ && phase_ == Phase::Idle) return destroy();
+  if (tls_) return tls_read();
   socket_.async_read_some(buffer_.prepare(kReadSize),
                           [this](boost::system::error_code ec, std::size_t n) { on_read(ec, n); });
 }
@@ -137,6 +151,7 @@ void Session::do_read() {
 void Session::on_read(boost::system::error_code ec, std::size_t n) {
   if (ec) return destroy();  // peer gone, or closed by a deadline or a drain
   buffer_.commit(n);
+  if (forwarding_.proxy_pending && !take_proxy_header()) return;
   auto now = Steady::now();
   if (phase_ == Phase::Idle) {
     phase_ = Phase::Head;
@@ -189,7 +204,10 @@ void Session::on_header_done() {
     // idle socket buffer: a short write is not worth handling, the client
     // then sends the body after its own wait.
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    (void)::send(fd_, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
+    if (tls_)
+      (void)tls_->write(kContinue.data(), kContinue.size());
+    else
+      (void)::send(fd_, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
   }
   // Routed as soon as the head is complete: a handler may stream the body;
   // a static answer drains it first (dispatch defers it).
@@ -253,6 +271,7 @@ void Session::on_parse_error(boost::system::error_code ec) {
 
 void Session::process() {
   keep_alive_ = parser_->keep_alive() && !draining_ && !worker_.draining();
+  if (forwarding_.port.forwarded_headers) apply_forwarded_headers();
   std::string_view path = request_.path();
   if (request_.version >= 11 && request_.host.empty())
     return error_response(400, 0, "HTTP/1.1 requests must carry a Host header.", true);
@@ -266,9 +285,11 @@ void Session::process() {
     if (request_.host.empty()) return error_response(400, 0, "The request target has no authority.", true);
   }
   std::string_view host = request_.host;
-  const SiteRoutes* site = worker_.router().find_site(local_ip_, peer_.local_port, host);
+  const SiteRoutes* site = view_->snapshot().router.find_site(local_ip_, peer_.local_port, host);
   if (!site) return error_response(400, 0, "Invalid Hostname.", true);
   log_slot_ = site->index;
+  site_ = site->site;
+  if (redirect_to_https(*site, path)) return;
   auto canonical = canonicalize_path(path);
   if (!canonical) {
     canonical_.assign(path.substr(0, 1024));
@@ -282,11 +303,26 @@ void Session::process() {
 }
 
 bool Session::apply_rules(const SiteRoutes& site, MountMatch& match) {
-  const auto& rules = worker_.router().rewrite_rules(site, *match.mount->application);
+  auto filtered = [&](const config::Application& app) {
+    auto decision = filter_request(*site.site, app, canonical_);
+    if (!decision.allowed) {
+      log::info("[site {}] {}: refused by request filtering: {}", site.site->name, canonical_, decision.reason);
+      error_response(404, static_cast<unsigned>(decision.substatus), "The request was refused by request filtering.",
+                     false);
+      return false;
+    }
+    scripts_allowed_ = decision.scripts;
+    return true;
+  };
+  const auto& rules = view_->snapshot().router.rewrite_rules(site, *match.mount->application);
   if (!rules.empty()) {
+    // As IIS, request filtering sees the URL the client sent before the
+    // rewrite rules do (/DATA/x must not reach a front controller), and the
+    // rewritten URL again below.
+    if (!filtered(*match.mount->application)) return false;
     // IsFile / IsDirectory are probed as an anonymous request would read files.
     const accounts::Identity* who =
-        worker_.auth_gate() ? worker_.auth_gate()->anonymous_identity(*match.mount->application) : nullptr;
+        view_->snapshot().gate ? view_->snapshot().gate->anonymous_identity(*match.mount->application) : nullptr;
     auto outcome = run_rewrite(rules, site, request_, peer_, canonical_, who ? *who : kAsServer);
     if (!outcome) {
       log::error("[site {}] {}: rewrite failed: {}", site.site->name, canonical_, outcome.error().message());
@@ -324,15 +360,7 @@ bool Session::apply_rules(const SiteRoutes& site, MountMatch& match) {
       return false;
     }
   }
-  auto decision = filter_request(*site.site, *match.mount->application, canonical_);
-  if (!decision.allowed) {
-    log::info("[site {}] {}: refused by request filtering: {}", site.site->name, canonical_, decision.reason);
-    error_response(404, static_cast<unsigned>(decision.substatus), "The request was refused by request filtering.",
-                   false);
-    return false;
-  }
-  scripts_allowed_ = decision.scripts;
-  return true;
+  return filtered(*match.mount->application);
 }
 
 void Session::refuse_script() {
@@ -353,7 +381,7 @@ void Session::dispatch(const SiteRoutes& site, const MountMatch& match) {
 }
 
 bool Session::authorize(const SiteRoutes& site, const MountMatch& match) {
-  AuthGate* gate = worker_.auth_gate();
+  AuthGate* gate = view_->snapshot().gate;
   if (!gate) return true;
   if (!match.mount || !match.mount->application) {
     error_response(500, 0, "The request has no application.", false);
@@ -447,7 +475,7 @@ void Session::send_static(handlers::StaticAnswer& a) {
 void Session::answer_script(const SiteRoutes& site) {
   // Without a pool set (unit tests of the static side) scripts are refused
   // like IIS refuses an extension without a handler, and never sent as text.
-  handlers::PhpRouting* php = worker_.php();
+  handlers::PhpRouting* php = view_->php();
   if (!php) return error_response(404, 3, "No handler is configured for scripts.", false);
   auto handler = std::make_unique<handlers::PhpHandler>(*this, *php);
   auto* raw = handler.get();
@@ -465,6 +493,8 @@ void Session::write_head(const handlers::ResponseHead& head) {
   length_left_ = framing_ == Framing::Length && !is_head ? head.length : std::optional<std::uint64_t>(0);
   status_ = head.status;
   append_head(out_, head, {worker_.clock().http_date(), framing_, keep_alive_, request_.version});
+  if (tls_ && site_ && site_->tls.hsts.count() > 0)  // before the blank line that ends the head
+    out_.insert(out_.size() - 2, fmt::format("Strict-Transport-Security: max-age={}\r\n", site_->tls.hsts.count()));
 }
 
 void Session::write_body(std::string_view data, bool last, handlers::WriteDone done) {
@@ -523,6 +553,10 @@ void Session::redirect_response(unsigned status, std::string_view location) {
 }
 
 void Session::flush() {
+  if (tls_) {
+    if (tls_flush()) on_flushed();
+    return;
+  }
   while (out_sent_ < out_.size()) {
     int flags = MSG_NOSIGNAL | (file_left_ ? MSG_MORE : 0);
     auto n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, flags);
@@ -532,6 +566,7 @@ void Session::flush() {
       return destroy();
     }
     out_sent_ += static_cast<std::size_t>(n);
+    sent_bytes_ += static_cast<std::uint64_t>(n);
   }
   while (file_left_ > 0) {
     auto offset = static_cast<off_t>(file_offset_);
@@ -544,6 +579,7 @@ void Session::flush() {
     if (n == 0) return destroy();  // the file shrank under us: the promised length cannot be sent
     file_offset_ += static_cast<std::uint64_t>(n);
     file_left_ -= static_cast<std::uint64_t>(n);
+    sent_bytes_ += static_cast<std::uint64_t>(n);
   }
   on_flushed();
 }
@@ -570,7 +606,9 @@ void Session::on_response_done() {
   log_request();
   file_ = handlers::OpenFile{};
   first_request_ = false;
-  if (!keep_alive_ || draining_) return linger();
+  // Gentle: a response that promised keep-alive before the drain began is
+  // kept; the next one says Connection: close.
+  if (!keep_alive_ || (draining_ && !gentle_)) return linger();
   begin_request();
 }
 
@@ -578,6 +616,7 @@ void Session::linger() {
   // Half-close and read what the client still sends, so the kernel does not
   // answer its unread bytes with a reset that would destroy our response.
   phase_ = Phase::Linger;
+  if (tls_) tls_->shutdown();  // close_notify: the response ends here, not truncated
   boost::system::error_code ec;
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) return destroy();
@@ -596,7 +635,8 @@ void Session::linger_read() {
 }
 
 void Session::log_request() {
-  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - request_start_).count();
+  const auto took = Steady::now() - request_start_;
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
   AccessRecord r;
   r.date_time = worker_.clock().w3c_date_time();
   r.server_ip = peer_.local_ip;
@@ -612,7 +652,12 @@ void Session::log_request() {
   r.substatus = log_as_ ? log_as_->second : substatus_;
   r.win32_status = win32_;
   r.time_taken_ms = static_cast<std::uint64_t>(elapsed);
-  worker_.log(log_slot_, r);
+  r.bytes_received = request_.body_bytes;
+  r.bytes_sent = sent_bytes_;
+  r.took = took;
+  r.protocol = request_.version >= 11 ? "HTTP/1.1" : request_.version == 10 ? "HTTP/1.0" : "-";
+  if (tls_) r.tls_version = tls_->version();
+  view_->log(log_slot_, r);
 }
 
 }  // namespace gatehouse::http

@@ -18,9 +18,12 @@
 #include "handlers/port.hpp"
 #include "handlers/static_handler.hpp"
 #include "http/auth_gate.hpp"
+#include "http/forwarding.hpp"
 #include "http/framing.hpp"
 #include "http/request.hpp"
 #include "http/router.hpp"
+#include "http/snapshot.hpp"
+#include "tls/connection.hpp"
 
 namespace gatehouse::http {
 
@@ -32,7 +35,8 @@ class Session final
       public BodySink,
       public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
-  Session(Worker& worker, boost::asio::ip::tcp::socket socket);
+  // `tls`: the SNI table of an https port (the session speaks TLS), or nullptr.
+  Session(Worker& worker, boost::asio::ip::tcp::socket socket, const tls::PortContexts* tls = nullptr);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   ~Session() override;
@@ -43,7 +47,9 @@ class Session final
   bool expired(SteadyTime now) const { return now > deadline_; }
   void close();
   // Graceful stop: an idle connection closes now, a busy one after its response.
-  void drain();
+  // Stop keeping alive; an idle connection closes now, unless `gentle` (its
+  // next response says Connection: close).
+  void drain(bool gentle = false);
 
   // handlers::Port
   const Request& request() const override { return request_; }
@@ -69,6 +75,16 @@ class Session final
  private:
   enum class Phase { Idle, Head, Body, Write, Linger };
 
+  // TLS (tls_io.cpp): the handshake, then reads and writes through SSL.
+  void tls_handshake();
+  void tls_wait(tls::Want want, void (Session::*then)());
+  void tls_read();
+  // Sends from out_ (and the file part) through TLS; false when it waits or ended the session.
+  bool tls_flush();
+  // https: Strict-Transport-Security on the site's responses; plain http: the
+  // site's redirect_to_https. True when the request was answered (redirect).
+  bool redirect_to_https(const SiteRoutes& site, std::string_view path);
+
   // Reading and parsing.
   void begin_request();
   void do_read();
@@ -77,6 +93,15 @@ class Session final
   void on_header_done();
   void deliver_body();
   void on_parse_error(boost::system::error_code ec);
+
+  // Behind a load balancer (session_forwarding.cpp): false when the
+  // connection is refused (an untrusted peer on a PROXY port) or was answered.
+  bool begin_forwarding();
+  // With a PROXY header pending: true when the buffer holds request bytes to
+  // parse now; otherwise it has read on or ended the session.
+  bool take_proxy_header();
+  // X-Forwarded-For / -Proto of a request from a trusted peer into peer_.
+  void apply_forwarded_headers();
 
   // Routing, authorization and dispatch.
   void process();
@@ -110,9 +135,11 @@ class Session final
   void destroy();
 
   Worker& worker_;
+  std::shared_ptr<View> view_;  // the snapshot this request runs with (a reload swaps the worker's)
   boost::asio::ip::tcp::socket socket_;
   int fd_ = -1;
   handlers::Peer peer_;
+  ConnectionForwarding forwarding_;
   boost::asio::ip::address local_ip_;
   boost::beast::flat_buffer buffer_;
   Request request_;
@@ -124,6 +151,7 @@ class Session final
   bool first_request_ = true;
   bool keep_alive_ = true;
   bool draining_ = false;
+  bool gentle_ = false;  // drain(true): keep-alive ends with the next response
 
   // The handler of the request in progress, if it outlives one call (PHP).
   std::unique_ptr<handlers::Handler> handler_;
@@ -145,6 +173,7 @@ class Session final
   // The response being written: head (and body bytes) in out_, then a file part.
   std::string out_;
   std::size_t out_sent_ = 0;
+  std::uint64_t sent_bytes_ = 0;  // this response, for the metrics
   handlers::OpenFile file_;
   std::uint64_t file_offset_ = 0;
   std::uint64_t file_left_ = 0;
@@ -160,6 +189,9 @@ class Session final
   std::size_t log_slot_ = 0;
   unsigned status_ = 0;
   unsigned substatus_ = 0;
+  const config::Site* site_ = nullptr;  // the routed site (HSTS), or nullptr
+
+  std::unique_ptr<tls::Connection> tls_;  // https: every byte goes through it
   int win32_ = 0;
   std::optional<std::pair<unsigned, unsigned>> log_as_;  // the status the log records instead
   bool scripts_allowed_ = true;                          // request filtering's handler policy for this URL

@@ -1,26 +1,32 @@
 // One I/O thread: its own io_context, its own SO_REUSEPORT acceptor per
 // listening address (the kernel spreads connections), its sessions, and a
 // tick that enforces deadlines and flushes its access-log buffers. Nothing
-// here is shared with other threads except the immutable router and the
-// access-log files.
+// here is shared with other threads except the immutable snapshot
+// (snapshot.hpp) and the access-log files.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/intrusive/list.hpp>
+#include <chrono>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "config/model.hpp"
 #include "handlers/file_cache.hpp"
 #include "handlers/php_routing.hpp"
 #include "http/access_log.hpp"
 #include "http/clock.hpp"
+#include "http/forwarding.hpp"
 #include "http/router.hpp"
 #include "http/session.hpp"
+#include "http/snapshot.hpp"
 
 namespace gatehouse::http {
 
@@ -28,57 +34,65 @@ class AuthGate;
 
 class Worker {
  public:
-  // `logs` has one entry per site, then one for requests no site took.
-  Worker(const Router& router, const config::Server& server, const std::vector<std::unique_ptr<AccessLog>>& logs);
+  explicit Worker(std::shared_ptr<const Snapshot> snapshot);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   ~Worker();
 
   // Opens this worker's acceptor on `address` (SO_REUSEPORT); before threads start.
-  Status listen(const ListenAddress& address);
-  void run();         // the thread's body: returns when drained or stopped
-  void drain();       // thread-safe: stop accepting, finish in-flight, close idle
+  // `tls`: the address is https, with this SNI table.
+  Status listen(const ListenAddress& address, const tls::PortContexts* tls = nullptr);
+  // Reload: an acceptor opened (bound, listening) by any thread, which this
+  // worker then accepts on; and the swaps below. Thread-safe (posted).
+  Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> open_acceptor(const ListenAddress& address);
+  void adopt(ListenAddress address, std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor);
+  // A listening socket bound elsewhere (the supervisor, issue 9); before threads start.
+  Status adopt_fd(const ListenAddress& address, UniqueFd fd, const tls::PortContexts* tls = nullptr);
+  void close_acceptor(const ListenAddress& address);    // removed binding: no new connections there
+  void swap(std::shared_ptr<const Snapshot> snapshot);  // new requests see it
+  void run();                                           // the thread's body: returns when drained or stopped
+  // Thread-safe: stop accepting, finish in-flight, close idle connections
+  // (`gentle`: a busy keep-alive client gets Connection: close on its next
+  // response instead of a close that races its next request; idle ones close
+  // after kGentle).
+  void drain(bool gentle = false);
+  static constexpr std::chrono::milliseconds kGentle{1000};
   void stop();        // thread-safe: stop now
   void flush_logs();  // only from this worker's thread, or after it ended
 
   // For sessions.
   boost::asio::io_context& io() { return io_; }
-  const Router& router() const { return router_; }
-  const config::Limits& limits() const { return server_.limits; }
+  // The current view; a session pins it per request (snapshot.hpp).
+  const std::shared_ptr<View>& view() const { return view_; }
   Clock& clock() { return clock_; }
   handlers::FileCache& file_cache() { return file_cache_; }
   bool draining() const { return draining_; }
-  // The authentication step; nullptr: every request acts as the server itself.
-  AuthGate* auth_gate() const { return auth_gate_; }
-  void set_auth_gate(AuthGate* gate) { auth_gate_ = gate; }  // before run()
-  // The PHP handler's per-thread routing; nullptr: scripts get 404.3.
-  handlers::PhpRouting* php() const { return php_.get(); }
-  void set_php(std::unique_ptr<handlers::PhpRouting> php) { php_ = std::move(php); }  // before run()
-  std::size_t unrouted_slot() const { return buffers_.size() - 1; }
-  void log(std::size_t slot, const AccessRecord& record);
+  void set_snapshot(std::shared_ptr<const Snapshot> snapshot);  // before run()
   void destroy(Session* session);
 
  private:
   using SessionList = boost::intrusive::list<Session, boost::intrusive::constant_time_size<false>>;
-  void do_accept(std::size_t index);
-  void retry_accept(std::size_t index, boost::system::error_code ec);
+  struct Acceptor {
+    ListenAddress address;
+    std::unique_ptr<boost::asio::ip::tcp::acceptor> socket;
+    const tls::PortContexts* tls = nullptr;  // https: this port's SNI table
+  };
+  void do_accept(Acceptor& acceptor);
+  void retry_accept(Acceptor& acceptor, boost::system::error_code ec);
   void tick();
-  void on_drain();
+  void on_drain(bool gentle);
 
   boost::asio::io_context io_{1};
-  const Router& router_;
-  const config::Server& server_;
-  const std::vector<std::unique_ptr<AccessLog>>& logs_;
-  std::vector<boost::asio::ip::tcp::acceptor> acceptors_;
+  std::shared_ptr<View> view_;
+  std::vector<std::weak_ptr<View>> old_views_;  // pinned by requests still in flight: flushed by the tick
+  std::deque<Acceptor> acceptors_;              // a deque: callbacks keep references; closed ones stay
   boost::asio::steady_timer timer_{io_};
   SessionList sessions_;
   Clock clock_;
   handlers::FileCache file_cache_;
-  std::vector<std::string> buffers_;  // per log slot
   std::time_t last_flush_ = 0;
   bool draining_ = false;
-  AuthGate* auth_gate_ = nullptr;
-  std::unique_ptr<handlers::PhpRouting> php_;
+  std::optional<std::chrono::steady_clock::time_point> gentle_until_;
 };
 
 }  // namespace gatehouse::http

@@ -3,6 +3,7 @@
 // report for every other section written at a level Gatehouse reads.
 #include <algorithm>
 
+#include "config/values.hpp"
 #include "iis/importer.hpp"
 
 namespace gatehouse::iis {
@@ -162,8 +163,48 @@ void Importer::read_request_limits() {
   }
 }
 
-void Importer::read_request_filtering(const std::string& config_path) {
-  for (const auto& s : tree_.section(config_path, kFiltering)) {
+namespace {
+
+// The <add> values of one requestFiltering collection after IIS's folding
+// (server, site, application: <clear/> and <remove> included), lower case.
+std::vector<std::string> folded_values(const std::vector<EntryAt>& entries, const char* attribute) {
+  std::vector<std::string> out;
+  for (const auto& e : entries) {
+    std::string v = lower(e.node.attribute(attribute).as_string());
+    if (!v.empty() && std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
+  }
+  return out;
+}
+
+bool valid_extension(const std::string& v) {
+  return v == "." || (v.size() > 1 && v.front() == '.' && v.find_first_of("./", 1) == std::string::npos);
+}
+
+}  // namespace
+
+// requestFiltering's lists become [sites.request_filtering] (or the
+// application's): hiddenSegments, fileExtensions and denyUrlSequences map one
+// to one; the other settings are reported.
+void Importer::read_request_filtering(const std::string& config_path, config::Application& app) {
+  const auto sections = tree_.section(config_path, kFiltering);
+  config::RequestFiltering& f = app.request_filtering;
+  f.hidden_segments = folded_values(fold_collection(sections, "hiddenSegments", "segment"), "segment");
+  std::erase_if(f.hidden_segments, [](const std::string& v) { return v.find('/') != std::string::npos; });
+  f.denied_url_sequences = folded_values(fold_collection(sections, "denyUrlSequences", "sequence"), "sequence");
+  std::vector<SectionAt> extension_sections;
+  for (const auto& s : sections)
+    if (auto n = s.node.child("fileExtensions")) extension_sections.push_back(SectionAt{s.level, n});
+  const auto allow_unlisted = fold_attribute(extension_sections, "allowUnlisted");
+  const bool unlisted_allowed = !allow_unlisted || lower(allow_unlisted.value) != "false";
+  for (const auto& e : fold_collection(sections, "fileExtensions", "fileExtension")) {
+    const std::string ext = lower(e.node.attribute("fileExtension").as_string());
+    if (!valid_extension(ext)) continue;
+    auto& list = e.node.attribute("allowed").as_bool(true) ? f.allowed_extensions : f.denied_extensions;
+    if (std::find(list.begin(), list.end(), ext) == list.end()) list.push_back(ext);
+  }
+  if (unlisted_allowed) f.allowed_extensions.clear();  // allowed="true" only matters with allowUnlisted="false"
+
+  for (const auto& s : sections) {
     if (!first_time(*s.level->file, s.node)) continue;
     const std::string where = s.level->path.empty() ? "" : " (" + s.level->path + ")";
     for (pugi::xml_attribute a : s.node.attributes()) {
@@ -175,45 +216,89 @@ void Importer::read_request_filtering(const std::string& config_path) {
         note(s.level, s.node, "requestFiltering@" + name + where, Outcome::NotMapped,
              "Gatehouse has no equivalent yet");
     }
-    for (pugi::xml_node child : s.node.children()) {
-      const std::string tag = child.name();
-      const std::string element = "requestFiltering/" + tag + where;
-      std::vector<std::string> values;
-      for (pugi::xml_node add : child.children("add")) {
-        std::string v;
-        for (pugi::xml_attribute a : add.attributes()) v += (v.empty() ? "" : " ") + std::string{a.value()};
-        values.push_back(v);
-      }
-      if (tag == "requestLimits") {
-        if (!s.level->path.empty() && child.first_attribute())
-          note(s.level, child, element, Outcome::Approximated,
-               "Gatehouse's request limits are server-wide ([server.limits]); the server-level values are "
-               "used");
-        if (child.first_child())
-          note(s.level, child, element + "/headerLimits", Outcome::NotMapped,
-               "per-header limits: Gatehouse limits all headers together (max_request_headers)");
-      } else if (tag == "hiddenSegments") {
-        note(s.level, child, element, Outcome::NotMapped,
-             "hidden segments [" + list(values) +
-                 "]: Gatehouse hides only dot segments (404.8) until per-site "
-                 "hidden segments exist (issue 17)");
-      } else if (tag == "fileExtensions") {
-        note(s.level, child, element, Outcome::NotMapped,
-             "extension rules [" + list(values) + "]" +
-                 (child.attribute("allowUnlisted").as_bool(true) ? "" : " with allowUnlisted=false") +
-                 ": no per-site setting yet (issue 17); Gatehouse serves only the extensions its MIME table "
-                 "knows "
-                 "and runs only php_extensions");
-      } else if (tag == "denyUrlSequences") {
-        note(s.level, child, element, Outcome::NotMapped,
-             "denied URL sequences [" + list(values) +
-                 "]: no setting yet (issue 17); Gatehouse always refuses '..', "
-                 "backslashes, NUL and control characters");
-      } else if (child.type() == pugi::node_element) {
-        note(s.level, child, element, Outcome::NotMapped, "Gatehouse has no equivalent");
-      }
-    }
+    for (pugi::xml_node child : s.node.children()) report_filtering_child(s, child, where);
   }
+}
+
+void Importer::report_filtering_child(const SectionAt& s, pugi::xml_node child, const std::string& where) {
+  const std::string tag = child.name();
+  const std::string element = "requestFiltering/" + tag + where;
+  std::vector<std::string> values;
+  for (pugi::xml_node add : child.children("add")) {
+    std::string v;
+    for (pugi::xml_attribute a : add.attributes()) v += (v.empty() ? "" : " ") + std::string{a.value()};
+    values.push_back(v);
+  }
+  if (tag == "requestLimits") {
+    if (!s.level->path.empty() && child.first_attribute())
+      note(s.level, child, element, Outcome::Approximated,
+           "Gatehouse's request limits are server-wide ([server.limits]); the server-level values are used");
+    if (child.first_child())
+      note(s.level, child, element + "/headerLimits", Outcome::NotMapped,
+           "per-header limits: Gatehouse limits all headers together (max_request_headers)");
+  } else if (tag == "hiddenSegments") {
+    note(s.level, child, element, Outcome::Mapped,
+         "hidden segments [" + list(values) + "] -> request_filtering.hidden_segments (404.8)");
+  } else if (tag == "fileExtensions") {
+    const bool closed = !child.attribute("allowUnlisted").as_bool(true);
+    note(s.level, child, element, Outcome::Mapped,
+         "extension rules [" + list(values) + "]" + (closed ? " with allowUnlisted=false" : "") +
+             " -> request_filtering.denied_extensions" + (closed ? " and allowed_extensions" : "") + " (404.7)");
+  } else if (tag == "denyUrlSequences") {
+    note(s.level, child, element, Outcome::Mapped,
+         "denied URL sequences [" + list(values) + "] -> request_filtering.denied_url_sequences (404.5)");
+  } else if (child.type() == pugi::node_element) {
+    note(s.level, child, element, Outcome::NotMapped, "Gatehouse has no equivalent");
+  }
+}
+
+// Gatehouse's application lists are the site's plus the application's own: an
+// application that removes a site entry (<remove>, <clear/>) cannot be
+// carried over, and the site's entry stays refused there.
+void Importer::report_inherited_filtering(const config::Application& root, const config::Application& app,
+                                          pugi::xml_node at, const std::string& element) {
+  const auto& r = root.request_filtering;
+  const auto& a = app.request_filtering;
+  std::vector<std::string> kept;
+  auto missing = [&](const std::vector<std::string>& site, const std::vector<std::string>& own) {
+    for (const auto& v : site)
+      if (std::find(own.begin(), own.end(), v) == own.end()) kept.push_back(v);
+  };
+  missing(r.hidden_segments, a.hidden_segments);
+  missing(r.denied_url_sequences, a.denied_url_sequences);
+  missing(r.denied_extensions, a.denied_extensions);
+  if (!kept.empty())
+    note(apphost_, at, element + " requestFiltering", Outcome::Approximated,
+         "the application removes the site's [" + list(kept) +
+             "]: Gatehouse applications add to the site's lists, so these stay refused there");
+  if (a.allowed_extensions != r.allowed_extensions && !r.allowed_extensions.empty())
+    note(apphost_, at, element + " requestFiltering/fileExtensions", Outcome::Approximated,
+         "the application's allowed extensions are added to the site's list");
+}
+
+// handlers@accessPolicy without "Script" (IIS's "Read") turns scripts off for
+// that path and below: [[sites.handler_policies]] scripts = false. An
+// application that turns them back on under a Read parent gets scripts = true.
+void Importer::read_handler_policy(const std::vector<SectionAt>& sections, const std::string& url_path,
+                                   config::Site& site) {
+  const auto policy = fold_attribute(sections, "accessPolicy");
+  if (!policy) return;
+  const bool scripts = lower(policy.value).find("script") != std::string::npos;
+  const bool parent_scripts = [&] {
+    bool allowed = true;
+    std::size_t best = 0;
+    for (const auto& p : site.handler_policies)
+      if ((p.path == "/" || url_path == p.path || url_path.starts_with(p.path + "/")) && p.path.size() >= best) {
+        best = p.path.size();
+        allowed = p.scripts;
+      }
+    return allowed;
+  }();
+  if (scripts == parent_scripts) return;
+  site.handler_policies.push_back(config::HandlerPolicy{url_path, scripts, {}});
+  note(*policy.level->file, policy.node, "handlers@accessPolicy (" + url_path + ")", Outcome::Mapped,
+       "accessPolicy '" + policy.value + "' -> [[sites.handler_policies]] path = \"" + url_path +
+           "\" scripts = " + (scripts ? "true" : "false"));
 }
 
 void Importer::read_rewrite(const std::string& config_path, std::vector<RewriteRule>& rules, bool site_root) {
@@ -283,11 +368,26 @@ void Importer::read_other_sections(const std::string& config_path) {
   }
 }
 
+// <location path="Site/uploads"><handlers accessPolicy="Read"/>: IIS's way to
+// keep scripts out of an upload folder, mapped to the site's handler policy.
+// False when the section holds more than the policy (reported as not mapped).
+bool Importer::map_location_policy(const Level& level, pugi::xml_node node) {
+  const std::size_t slash = level.path.find('/');
+  auto site = site_index_.find(level.path.substr(0, slash));
+  if (slash == std::string::npos || site == site_index_.end() || !node.attribute("accessPolicy")) return false;
+  auto url = config::parse_url_path("/" + level.path.substr(slash + 1));
+  if (!url) return false;
+  read_handler_policy(tree_.section(level.path, "system.webServer/handlers"), *url,
+                      out_.imported.config.sites[site->second]);
+  return !node.first_child();
+}
+
 // Settings at a path that is neither the server, a site nor an application.
 void Importer::survey_levels() {
   for (const auto& level : tree_.levels()) {
     if (level.path.empty() || app_paths_.contains(level.path)) continue;
     for (const auto& [name, node] : sections_of(level.node)) {
+      if (name == "system.webServer/handlers" && map_location_policy(level, node)) continue;
       note(&level, node, name + " at '" + level.path + "'", Outcome::NotMapped,
            "'" + level.path + "' is not an imported site or application: Gatehouse sets this per application");
     }

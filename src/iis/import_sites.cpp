@@ -100,6 +100,7 @@ void Importer::read_site(pugi::xml_node node) {
       note(apphost_, root, element + " application '" + site.applications[i].path + "' defaultDocument",
            Outcome::Approximated, "Gatehouse has one default document list per site; the site root's list is used");
   }
+  site_index_[lower(iis_name)] = out_.imported.config.sites.size();
   out_.imported.config.sites.push_back(site);
   out_.imported.rewrite.push_back(std::move(rules));
 }
@@ -199,7 +200,9 @@ bool Importer::read_application(pugi::xml_node app, config::Site& site, std::vec
   read_authentication(config_path, out);
   rules.emplace_back();
   read_rewrite(config_path, rules.back(), out.path == "/");
-  read_request_filtering(config_path);
+  read_request_filtering(config_path, out);
+  read_handler_policy(tree_.section(config_path, "system.webServer/handlers"), out.path, site);
+  if (out.path != "/") report_inherited_filtering(site.root(), out, app, element);
   read_other_sections(config_path);
 
   for (pugi::xml_node dir : app.children("virtualDirectory")) {
@@ -283,12 +286,6 @@ std::optional<PhpHandler> Importer::php_handler(const std::string& config_path, 
       note(hfile, h, element + "@verb", Outcome::Approximated,
            "verbs '" + verb + "': Gatehouse hands every verb to PHP; the script decides");
   }
-  if (auto policy = fold_attribute(sections, "accessPolicy");
-      policy && lower(policy.value).find("script") == std::string::npos && first_time(*policy.level->file, policy.node))
-    note(*policy.level->file, policy.node, "handlers@accessPolicy", Outcome::NotMapped,
-         "accessPolicy '" + policy.value +
-             "' turns scripts off: Gatehouse has no per-path handler policy yet "
-             "(issue 17), so PHP would run here");
   (void)file;
   (void)at;
   return php;

@@ -158,7 +158,49 @@ TEST(Import, RequestFilteringLimitsMapAndTheRestIsReported) {
   ASSERT_EQ(hidden.size(), 2u);  // server level and the shop's web.config
   EXPECT_THAT(hidden[0].reason, HasSubstr("web.config, bin, App_Data"));
   EXPECT_THAT(hidden[1].reason, HasSubstr("wp-config.php"));
-  EXPECT_EQ(items(r.report, "fileExtensions")[0].outcome, Outcome::NotMapped);
+  EXPECT_EQ(items(r.report, "fileExtensions")[0].outcome, Outcome::Mapped);
+  // The lists fold server -> site -> web.config, as IIS merges them.
+  const auto& shop = app(r.imported.config, "shop", "/").request_filtering;
+  EXPECT_THAT(shop.hidden_segments, ElementsAre("web.config", "bin", "app_data", "wp-config.php"));
+  EXPECT_THAT(shop.denied_extensions, ElementsAre(".config", ".inc", ".bak"));
+  EXPECT_THAT(shop.denied_url_sequences, ElementsAre(".."));
+  EXPECT_TRUE(shop.allowed_extensions.empty());  // allowUnlisted="true"
+  const auto& intranet = app(r.imported.config, "intranet", "/").request_filtering;
+  EXPECT_THAT(intranet.hidden_segments, ElementsAre("web.config", "bin", "app_data"));
+}
+
+TEST(Import, AllowUnlistedFalseKeepsOnlyTheAllowedExtensions) {
+  auto apphost = xml(R"(<configuration><system.applicationHost><sites>
+  <site name="s" id="1"><application path="/" applicationPool="p"><virtualDirectory path="/" physicalPath="C:\s"/>
+  </application><bindings><binding protocol="http" bindingInformation="*:80:s.example"/></bindings></site>
+  </sites><applicationPools><add name="p"/></applicationPools></system.applicationHost>
+  <system.webServer><security><requestFiltering><fileExtensions allowUnlisted="false">
+  <add fileExtension=".php" allowed="true"/><add fileExtension="." allowed="true"/><add fileExtension=".CSS" allowed="true"/>
+  <add fileExtension=".sql" allowed="false"/></fileExtensions></requestFiltering></security></system.webServer>
+</configuration>)");
+  ImportOptions o;
+  ASSERT_TRUE(o.paths.add("C:\\=/srv"));
+  const auto r = import_iis(*apphost, {}, o);
+  ASSERT_EQ(r.imported.config.sites.size(), 1u);
+  const auto& f = r.imported.config.sites[0].root().request_filtering;
+  EXPECT_THAT(f.allowed_extensions, ElementsAre(".php", ".", ".css"));
+  EXPECT_THAT(f.denied_extensions, ElementsAre(".sql"));
+  EXPECT_THAT(r.toml, HasSubstr("allowed_extensions = [\".php\", \".\", \".css\"]"));
+}
+
+TEST(Import, AReadOnlyAccessPolicyBecomesAStaticOnlyHandlerPolicy) {
+  Fixture f;
+  const auto r = f.run();
+  const config::Site* shop = r.imported.config.find_site("shop");
+  ASSERT_NE(shop, nullptr);
+  ASSERT_EQ(shop->handler_policies.size(), 1u);
+  EXPECT_EQ(shop->handler_policies[0].path, "/wp-content/uploads");
+  EXPECT_FALSE(shop->handler_policies[0].scripts);
+  const auto found = items(r.report, "handlers@accessPolicy (/wp-content/uploads)");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].outcome, Outcome::Mapped);
+  EXPECT_THAT(r.toml, HasSubstr("[[sites.handler_policies]]\npath = \"/wp-content/uploads\"\nscripts = false"));
+  EXPECT_TRUE(items(r.report, "at 'shop/wp-content/uploads'").empty());
 }
 
 TEST(Import, ReportIsNotCleanAndEveryItemHasAPlace) {

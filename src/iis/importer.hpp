@@ -66,10 +66,15 @@ class Importer {
   void read_authentication(const std::string& config_path, config::Application& app);
   void read_default_documents(const std::string& config_path, config::Site& site, bool root);
   void read_request_limits();
-  void read_request_filtering(const std::string& config_path);
+  void read_request_filtering(const std::string& config_path, config::Application& app);
+  void report_inherited_filtering(const config::Application& root, const config::Application& app, pugi::xml_node at,
+                                  const std::string& element);
+  void report_filtering_child(const SectionAt& s, pugi::xml_node child, const std::string& where);
+  void read_handler_policy(const std::vector<SectionAt>& sections, const std::string& url_path, config::Site& site);
   void read_rewrite(const std::string& config_path, std::vector<RewriteRule>& rules, bool site_root);
   void read_other_sections(const std::string& config_path);
   void survey_levels();
+  bool map_location_policy(const Level& level, pugi::xml_node node);
 
   const XmlFile& apphost_;
   const ImportOptions& options_;
@@ -80,6 +85,7 @@ class Importer {
   std::set<std::string> app_paths_;                                      // config paths of sites and applications
   std::set<std::pair<const XmlFile*, std::ptrdiff_t>> seen_;             // nodes already reported
   std::set<std::string> global_rules_sites_;
+  std::map<std::string, std::size_t> site_index_;  // lower-case IIS site name -> index in the imported sites
 };
 
 }  // namespace gatehouse::iis

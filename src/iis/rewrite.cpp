@@ -24,7 +24,9 @@ bool is_allowed_input(std::string_view input) {
          upper.find(':') == std::string::npos;
 }
 
-// "{MapName:...}" (a rewrite map) or "{ToLower:...}" (a function): not in the agreed shape.
+// "{MapName:...}" (a rewrite map): not in the agreed shape. The functions
+// ToLower, UrlEncode and UrlDecode are (the engine runs them, whatever their
+// case): MediaWiki's short-URL rule for IIS is url="index.php?title={UrlEncode:{R:1}}".
 std::optional<std::string> unsupported_reference(std::string_view text) {
   for (std::size_t at = text.find('{'); at != std::string_view::npos; at = text.find('{', at + 1)) {
     const std::size_t colon = text.find(':', at);
@@ -32,6 +34,8 @@ std::optional<std::string> unsupported_reference(std::string_view text) {
     if (colon == std::string_view::npos || close < colon) continue;
     const std::string name{text.substr(at + 1, colon - at - 1)};
     if (name == "R" || name == "C") continue;
+    const std::string function = lower(name);
+    if (function == "tolower" || function == "urlencode" || function == "urldecode") continue;
     return name;
   }
   return std::nullopt;

@@ -126,14 +126,31 @@ TEST(Rewrite, WhatTheShapeCannotHoldIsLeftOutWithAReason) {
     <action type="None"/></rule>)",
       report));
   EXPECT_FALSE(
-      one(R"(<rule name="fn"><match url="(.*)$"/><action type="Rewrite" url="{ToLower:{R:1}}"/></rule>)", report));
+      one(R"(<rule name="map"><match url="(.*)$"/><action type="Rewrite" url="{Products:{R:1}}"/></rule>)", report));
   EXPECT_FALSE(one(R"(<rule name="off" enabled="false"><match url="(.*)$"/><action type="None"/></rule>)", report));
   ASSERT_EQ(report.items().size(), 5u);
   EXPECT_THAT(report.items()[0].reason, HasSubstr("reverse proxy"));
   EXPECT_THAT(report.items()[1].reason, HasSubstr("serverVariables"));
   EXPECT_THAT(report.items()[2].reason, HasSubstr("{CACHE_URL}"));
-  EXPECT_THAT(report.items()[3].reason, HasSubstr("{ToLower:...}"));
+  EXPECT_THAT(report.items()[3].reason, HasSubstr("{Products:...} (a rewrite map"));
   EXPECT_EQ(report.items()[4].outcome, Outcome::Mapped);  // disabled: no effect either way
+}
+
+// The functions the engine runs are carried over as written (MediaWiki's
+// short-URL rule for IIS uses UrlEncode).
+TEST(Rewrite, UrlEncodeToLowerAndUrlDecodeAreKept) {
+  Report report;
+  auto r = one(R"x(<rule name="MediaWiki" stopProcessing="true"><match url="^wiki/(.*)$"/>
+    <action type="Rewrite" url="index.php?title={UrlEncode:{R:1}}"/></rule>)x",
+               report);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->url, "index.php?title={UrlEncode:{R:1}}");
+  r = one(R"x(<rule name="lower"><match url="(.*)"/><conditions><add input="{HTTP_HOST}" pattern="(.*)"/></conditions>
+    <action type="Redirect" url="https://{tolower:{C:1}}/{URLDECODE:{R:1}}"/></rule>)x",
+          report);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->url, "https://{tolower:{C:1}}/{URLDECODE:{R:1}}");
+  for (const auto& item : report.items()) EXPECT_NE(item.outcome, Outcome::NotMapped) << item.reason;
 }
 
 TEST(Rewrite, GlobalRulesComeFirstInEverySite) {

@@ -1,6 +1,7 @@
 // TOML output of the IIS import (see toml_writer.hpp).
 #include "iis/toml_writer.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "config/values.hpp"
@@ -65,6 +66,35 @@ void write_authentication(Out& o, const std::string& prefix, const config::Authe
   if (!a.basic_realm.empty()) o.str("realm", a.basic_realm);
 }
 
+// An application's lists are written as its own additions to the site's
+// (the loader adds them to the site's again).
+void write_filtering(Out& o, const std::string& table, const config::RequestFiltering& f,
+                     const config::RequestFiltering* site) {
+  auto own = [&](const std::vector<std::string>& values, const std::vector<std::string> config::RequestFiltering::*m) {
+    std::vector<std::string> out;
+    for (const auto& v : values)
+      if (!site || std::find((site->*m).begin(), (site->*m).end(), v) == (site->*m).end()) out.push_back(v);
+    return out;
+  };
+  using F = config::RequestFiltering;
+  const std::pair<const char*, std::vector<std::string> F::*> kLists[] = {
+      {"hidden_segments", &F::hidden_segments},
+      {"denied_url_sequences", &F::denied_url_sequences},
+      {"denied_extensions", &F::denied_extensions},
+      {"allowed_extensions", &F::allowed_extensions}};
+  bool header = false;
+  for (auto [name, member] : kLists) {
+    const auto values = own(f.*member, member);
+    if (values.empty()) continue;
+    if (!header) {
+      o.line();
+      o.line("[" + table + ".request_filtering]");
+      header = true;
+    }
+    o.strings(name, values);
+  }
+}
+
 void write_rules(Out& o, const std::string& table, const std::vector<RewriteRule>& rules) {
   for (const auto& r : rules) {
     o.line();
@@ -110,6 +140,13 @@ void write_site(Out& o, const config::Site& s, const std::vector<std::vector<Rew
   o.strings("default_documents", s.default_documents);
   if (s.php_extensions != std::vector<std::string>{".php"}) o.strings("php_extensions", s.php_extensions);
   write_authentication(o, "sites", root.authentication);
+  write_filtering(o, "sites", root.request_filtering, nullptr);
+  for (const auto& p : s.handler_policies) {
+    o.line();
+    o.line("[[sites.handler_policies]]");
+    o.str("path", p.path);
+    o.boolean("scripts", p.scripts);
+  }
   if (!rules.empty()) write_rules(o, "sites.rewrite", rules[0]);
   for (std::size_t i = 1; i < s.applications.size(); ++i) {
     const auto& app = s.applications[i];
@@ -119,6 +156,7 @@ void write_site(Out& o, const config::Site& s, const std::vector<std::vector<Rew
     o.str("physical_path", app.physical_path.string());
     o.str("pool", app.pool);
     write_authentication(o, "sites.applications", app.authentication);
+    write_filtering(o, "sites.applications", app.request_filtering, &root.request_filtering);
     if (i < rules.size()) write_rules(o, "sites.applications.rewrite", rules[i]);
   }
   for (const auto& d : s.virtual_directories) {

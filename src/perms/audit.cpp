@@ -10,6 +10,7 @@
 
 #include "accounts/identity.hpp"
 #include "accounts/names.hpp"
+#include "config/summary.hpp"
 #include "perms/access.hpp"
 #include "perms/reach.hpp"
 #include "perms/report.hpp"
@@ -174,6 +175,15 @@ class Auditor {
     } else {
       add("group-other-open", Severity::Low, node.path, who,
           bits + " on an application's tree: accounts outside the plan get in", fix);
+      // Reachable write is no hygiene matter: any such account (another
+      // pool's included) can plant or change code that this pool then runs.
+      const unsigned reaching = who == "other" ? access.other : group;
+      if (reaching & 2) {
+        add("open-write", Severity::High, node.path, who,
+            bits + ": every account " + (who == "other" ? "on the machine" : "in that " + who) +
+                " can change what is here, code this pool runs included",
+            "chmod g-w,o-w " + shell_word(node.path) + ", or " + apply_fix_);
+      }
     }
   }
 
@@ -290,6 +300,13 @@ class Auditor {
           "pool " + r.pool + ": " + r.setting + " (" + where + ") is shared with other pools or accounts",
           "set " + r.setting + " = " + r.proposed.string() + " in " +
               (pool && !pool->php_ini.empty() ? pool->php_ini.string() : "the pool's php.ini"));
+    }
+    for (const auto& risk : config::session_store_risks(config_)) {
+      const bool locking = risk.key == "redis.session.locking_enabled";
+      add(locking ? "redis-session-locking" : "shared-redis-sessions", Severity::Medium, risk.pos.file, "",
+          risk.message,
+          locking ? "redis.session.locking_enabled = 1 in " + risk.pos.file
+                  : "session.save_path = \"tcp://...?prefix=<pool>:\" in " + risk.pos.file);
     }
     std::vector<NoScriptFolder> no_scripts;  // where the server refuses to run scripts
     for (const auto& pool : config_.pools) {

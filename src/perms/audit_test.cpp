@@ -69,11 +69,30 @@ TEST_F(AuditTest, UnreachableOpenBitsAreAnInfoNote) {
 
 TEST_F(AuditTest, ReachableOpenBitsAreFound) {
   const Path dir = tree_.at("srv/shop");
-  sh("chmod o+rwx " + dir.string());
-  const auto report = run();
+  sh("chmod o+rx " + dir.string());
+  auto report = run();
   EXPECT_THAT(report.findings,
               Contains(AllOf(finding("group-other-open", dir, "other"), Field(&Finding::severity, Severity::Low))));
+  EXPECT_THAT(report.findings, ::testing::Not(Contains(Field(&Finding::rule, "open-write"))));
   EXPECT_GT(report.failing(), 0u);
+  // Writable by everyone is high: any local account could plant code the pool runs.
+  sh("chmod o+w " + dir.string());
+  report = run();
+  EXPECT_THAT(report.findings,
+              Contains(AllOf(finding("open-write", dir, "other"), Field(&Finding::severity, Severity::High),
+                             Field(&Finding::fix, ::testing::StartsWith("chmod g-w,o-w " + dir.string())))))
+      << format_findings(report);
+}
+
+// Group write reaches as far: nogroup holds nobody (by its primary group),
+// an account outside the plan.
+TEST_F(AuditTest, ReachableGroupWriteIsHigh) {
+  const Path dir = tree_.at("srv/shop");
+  sh("chgrp nogroup " + dir.string() + " && setfacl -m g::rwx " + dir.string());  // chmod g+ would set the mask
+  const auto report = run();
+  EXPECT_THAT(report.findings,
+              Contains(AllOf(finding("open-write", dir, "group nogroup"), Field(&Finding::severity, Severity::High))))
+      << format_findings(report);
 }
 
 TEST_F(AuditTest, PoolWritingItsOwnCodeIsFound) {

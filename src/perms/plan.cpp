@@ -7,6 +7,7 @@
 #include <set>
 
 #include "accounts/names.hpp"
+#include "config/summary.hpp"
 
 namespace gatehouse::perms {
 namespace {
@@ -76,7 +77,7 @@ class Planner {
     std::map<Path, int> uses;
     for (const auto& pool : config_.pools) {
       ++uses[pool.ini.upload_tmp_dir.value_or(kDefaultUploadDir)];
-      ++uses[pool.ini.session_save_path.value_or(kDefaultSessionDir)];
+      if (!pool.ini.redis_sessions) ++uses[pool.ini.session_save_path.value_or(kDefaultSessionDir)];
       if (pool.ini.error_log && pool.ini.error_log->is_absolute()) ++uses[pool.ini.error_log->parent_path()];
     }
     return uses;
@@ -109,8 +110,12 @@ class Planner {
         info.upload_dir = up->path;
         info.writes.push_back(*up);
       }
-      if (auto s =
-              locate(pool, "session.save_path", pool.ini.session_save_path, kDefaultSessionDir, "sessions", uses)) {
+      // Sessions in Redis (phpredis) are a server address: no folder to grant.
+      if (pool.ini.redis_sessions) {
+        plan_.notes.push_back("pool " + pool.name + ": sessions go to " + config::session_destination(pool.ini) +
+                              ", not to a folder");
+      } else if (auto s = locate(pool, "session.save_path", pool.ini.session_save_path, kDefaultSessionDir, "sessions",
+                                 uses)) {
         info.writes.push_back(*s);
       }
       if (pool.ini.error_log && pool.ini.error_log->is_absolute()) {

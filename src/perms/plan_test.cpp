@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "config/summary.hpp"
 #include "perms/report.hpp"
 #include "perms/test_config.hpp"
 
@@ -171,6 +172,57 @@ TEST(IsWithin, ComparesWholeComponents) {
   EXPECT_TRUE(is_within("/srv/shop", "/srv/shop"));
   EXPECT_FALSE(is_within("/srv/shopping", "/srv/shop"));
   EXPECT_FALSE(is_within("/srv", "/srv/shop"));
+}
+
+}  // namespace
+}  // namespace gatehouse::perms
+
+namespace gatehouse::perms {
+namespace {
+
+config::RedisSessionStore redis(std::string prefix) {
+  config::RedisSessionStore store;
+  store.save_path = "tcp://10.0.0.9:6379?prefix=" + prefix;
+  store.scheme = "tcp";
+  store.host = "10.0.0.9";
+  store.prefix = prefix;
+  store.prefix_set = !prefix.empty();
+  store.locking = true;
+  return store;
+}
+
+TEST(Plan, SessionsInRedisGetNoFolder) {
+  config::Config config = two_sites();
+  config::Pool& blog = config.pools[1];
+  ASSERT_EQ(blog.name, "blog");
+  blog.ini.session_save_path.reset();
+  blog.ini.redis_sessions = redis("blog:");
+  const Plan plan = make_plan(config);
+  EXPECT_EQ(find(plan, "/srv/blog/sessions", "gh-pool-blog"), nullptr);
+  EXPECT_EQ(find(plan, "/var/lib/php/sessions", "gh-pool-blog"), nullptr) << "not PHP's default folder either";
+  for (const auto& g : plan.grants)
+    if (g.account == "gh-pool-blog") EXPECT_EQ(g.reason.find("session.save_path"), std::string::npos) << g.path;
+  EXPECT_THAT(plan.notes, ::testing::Contains(HasSubstr(
+                              "pool blog: sessions go to Redis tcp://10.0.0.9:6379 database 0, key prefix \"blog:\"")));
+  for (const auto& r : plan.relocations) EXPECT_FALSE(r.pool == "blog" && r.setting == "session.save_path");
+}
+
+TEST(Plan, RedisRisksNameThePools) {
+  config::Config config = two_sites();
+  for (auto& pool : config.pools) {
+    pool.ini.session_save_path.reset();
+    pool.ini.redis_sessions = redis("");
+  }
+  config.pools[0].ini.redis_sessions->locking = false;
+  const auto risks = config::session_store_risks(config);
+  ASSERT_EQ(risks.size(), 2u);
+  EXPECT_EQ(risks[0].key, "redis.session.locking_enabled");
+  EXPECT_THAT(risks[0].message, HasSubstr("pool shop: phpredis session locking is off"));
+  EXPECT_EQ(risks[1].key, "session.save_path");
+  EXPECT_THAT(risks[1].message, HasSubstr("pools shop and blog keep sessions in one Redis database"));
+  config.pools[1].ini.redis_sessions->prefix = "blog:";
+  config.pools[1].ini.redis_sessions->prefix_set = true;
+  EXPECT_EQ(config::session_store_risks(config).size(), 1u) << "distinct prefixes: no sharing";
 }
 
 }  // namespace

@@ -18,7 +18,8 @@ std::vector<std::pair<Path, std::string>> ini_folders(const config::Pool& pool) 
   const std::string ini = pool.php_ini.empty() ? "php's defaults" : pool.php_ini.string();
   std::vector<std::pair<Path, std::string>> out;
   out.emplace_back(pool.ini.upload_tmp_dir.value_or("/tmp"), "upload_tmp_dir in " + ini);
-  out.emplace_back(pool.ini.session_save_path.value_or("/var/lib/php/sessions"), "session.save_path in " + ini);
+  if (!pool.ini.redis_sessions)  // phpredis: a server address, no folder
+    out.emplace_back(pool.ini.session_save_path.value_or("/var/lib/php/sessions"), "session.save_path in " + ini);
   if (pool.ini.error_log && pool.ini.error_log->is_absolute())
     out.emplace_back(pool.ini.error_log->parent_path(), "folder of error_log in " + ini);
   return out;

@@ -25,8 +25,9 @@ struct WorkerPool::Worker {
   std::uint64_t id;
   std::uint64_t parent;  // the PhpParent whose child holds the connection
   pid_t parent_pid;
-  pid_t pid = 0;        // that child, once it accepted; 0 before
-  UniqueFd connection;  // empty while lent out
+  pid_t pid = 0;            // that child, once it accepted; 0 before
+  std::uint64_t child = 0;  // the SpawnPort's name for that child (kill_child)
+  UniqueFd connection;      // empty while lent out
   // After a lease: the socket, still registered with that I/O thread's reactor,
   // so the next request on the same thread reuses it without two epoll_ctl calls.
   std::optional<Lease::Socket> socket;

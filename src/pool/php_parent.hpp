@@ -3,8 +3,9 @@
 // their shared memory, so every child of the set shares both, and a child
 // forked to replace a recycled one starts warm. Gatehouse's instances are
 // connections to the set's one listening socket; the child that accepted a
-// connection keeps it (FCGI_KEEP_CONN) and is found through sock_diag, so
-// each instance still has its own pid, pidfd, count and kill. See README.md.
+// connection keeps it (FCGI_KEEP_CONN) and is found through sock_diag
+// (php_children.hpp, asked through the SpawnPort), so each instance still has
+// its own pid, pidfd, count and kill. See README.md.
 #pragma once
 
 #include <sys/stat.h>
@@ -20,32 +21,23 @@
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
+#include "pool/spawn_port.hpp"
 #include "pool/spawner.hpp"
 
 namespace gatehouse::pool {
 
-// The pid of the child of `parent` that accepted the connection `fd` (our
-// end), or 0 when no child has accepted it yet (or it is not found).
-pid_t accepted_by(int fd, pid_t parent);
-
-// Signals the process behind a pidfd: never a process that reused the pid.
-int pidfd_signal(int pidfd, int sig);
-
 struct PhpParent {
-  PhpParent(boost::asio::any_io_executor ex, std::uint64_t id_, SpawnedWorker& spawned, std::uint64_t generation_);
+  PhpParent(boost::asio::any_io_executor ex, std::uint64_t id_, SpawnedHandle& spawned, std::uint64_t generation_);
 
-  // A new connection to the set's socket: queued in the listen backlog until
-  // a child accepts it (at once when one waits in accept()).
-  Result<UniqueFd> connect() const;
-  // SIGTERM: php-cgi's parent passes it to its process group and exits; its
-  // children finish their scripts. The whole group gets SIGKILL after `grace`.
-  void terminate(std::chrono::milliseconds grace);
-  // Every process of the set (the parent is a session leader, its children
-  // stay in its group). Only while the parent is not reaped: its pid, which
-  // is the group's id, cannot be reused until then.
-  void kill_group(int sig) const;
+  // A connection to the set's socket (SpawnPort::connect) waits in the listen
+  // backlog until a child accepts it (at once when one waits in accept()).
+  // SIGTERM (SpawnPort::kill): php-cgi's parent passes it to its process
+  // group and exits; its children finish their scripts. The whole group
+  // (SpawnPort::kill_group: the parent is a session leader, its children stay
+  // in its group) gets SIGKILL after the grace, and when the parent ended.
 
   std::uint64_t id;
+  SpawnedHandle handle;  // the port's name for it (its descriptors live below)
   pid_t pid;
   std::filesystem::path socket_path;
   boost::asio::posix::stream_descriptor status;  // EOF once execve succeeded

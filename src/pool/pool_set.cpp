@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <future>
 
 #include "accounts/names.hpp"
@@ -15,7 +16,8 @@ namespace gatehouse::pool {
 Result<std::unique_ptr<PoolSet>> PoolSet::create(const config::Config& config, PoolSetOptions options) {
   if (options.socket_dir.empty()) options.socket_dir = config.server.state_dir / "sockets";
   if (options.private_dir_root.empty()) options.private_dir_root = config.server.state_dir / "workers";
-  if (auto ok = ensure_socket_dir(options.socket_dir); !ok) return std::unexpected(ok.error());
+  if (!options.spawn_port)
+    if (auto ok = ensure_socket_dir(options.socket_dir); !ok) return std::unexpected(ok.error());
   std::unique_ptr<PoolSet> set(new PoolSet(config, std::move(options)));
   std::lock_guard lock(set->mutex_);
   if (set->options_.cgroups) set->make_cgroups();
@@ -44,6 +46,7 @@ void PoolSet::make_cgroups() {
     log::warn("cgroup controllers missing ({}): those limits are not enforced", fmt::join(host.missing, ", "));
   const std::string instance = "gatehouse-" + std::to_string(::getpid());
   for (const auto& pool : pools_config_) {
+    if (cgroups_.contains(pool.name)) continue;  // a reload keeps a kept pool's group
     const auto limits = sandbox::limits_of(pool);
     auto group = sandbox::PoolCgroup::create(host, instance, pool.name, limits);
     if (!group) {
@@ -81,8 +84,12 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
   }
   PoolOptions options = options_.pool;
   options.socket_dir = options_.socket_dir;
+  options.spawn_port = options_.spawn_port;
   const bool own = account == accounts::pool_account(pool);
   options.socket_prefix = own ? pool.name : pool.name + "." + account;
+  const std::string folder = options.socket_prefix;
+  // Sockets of a set made after a reload never share a name with a retiring set's.
+  if (reloads_ != 0) options.socket_prefix += ".r" + std::to_string(reloads_);
   options.keep_warm = own;  // one warm parent per pool, not one per impersonated user
   if (options_.resolve)     // resolved here once to refuse a bad account early, then again before each spawn
     options.resolve_credentials = [resolve = options_.resolve, pool, account] { return resolve(pool, account); };
@@ -91,7 +98,7 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
     auto rules = options_.sandbox(pool, account);
     if (!rules) return std::unexpected(rules.error());
     spec.sandbox = std::move(*rules);
-    auto dir = private_dir(options.socket_prefix, spec.credentials);
+    auto dir = private_dir(folder, spec.credentials);
     if (!dir) return std::unexpected(dir.error());
     spec.php_defines = worker_php_defines(pool, *dir);
     if (spec.sandbox)
@@ -152,15 +159,44 @@ Result<std::size_t> PoolSet::recycle(std::string_view pool_name) {
   return n;
 }
 
+std::vector<WorkerPool*> PoolSet::update(std::vector<config::Pool> pools, SandboxResolver sandbox,
+                                         const std::vector<std::string>& retire) {
+  std::lock_guard lock(mutex_);
+  std::vector<WorkerPool*> left;
+  for (auto it = sets_.begin(); it != sets_.end();) {
+    if (std::find(retire.begin(), retire.end(), it->first.pool) == retire.end()) {
+      ++it;
+      continue;
+    }
+    it->second->recycle(RecycleReason::Reload);
+    left.push_back(it->second.get());
+    retired_.push_back(std::move(it->second));
+    it = sets_.erase(it);
+  }
+  pools_config_ = std::move(pools);
+  options_.sandbox = std::move(sandbox);
+  ++reloads_;
+  if (options_.cgroups) make_cgroups();
+  return left;
+}
+
+void PoolSet::stop_sets(const std::vector<WorkerPool*>& sets) {
+  for (WorkerPool* set : sets) set->async_stop([] {});
+}
+
 void PoolSet::stop() {
   {
     std::lock_guard lock(mutex_);
     if (!stopped_) {
       stopped_ = true;
-      auto remaining = std::make_shared<std::size_t>(sets_.size());
+      auto remaining = std::make_shared<std::size_t>(sets_.size() + retired_.size());
       std::promise<void> all_stopped;
       auto future = all_stopped.get_future();
-      if (sets_.empty()) all_stopped.set_value();
+      if (*remaining == 0) all_stopped.set_value();
+      for (auto& set : retired_)
+        set->async_stop([remaining, &all_stopped] {
+          if (--*remaining == 0) all_stopped.set_value();
+        });
       // Each set's done callback runs on the manager thread, one at a time.
       for (auto& [key, set] : sets_)
         set->async_stop([remaining, &all_stopped] {

@@ -39,6 +39,10 @@ struct PoolSetOptions {
   // A cgroup per pool with its limits (a process-count limit always). Needs
   // root; when the host has no usable cgroups the pools run without, loudly.
   bool cgroups = false;
+  // Who starts the workers (must outlive the set). nullptr: this process.
+  // Given, the port's owner prepares sockets, private folders and cgroups:
+  // the set neither checks socket_dir nor makes folders (the front, issue 9).
+  SpawnPort* spawn_port = nullptr;
 };
 
 // A configured pool and the snapshots of its worker sets (one per account
@@ -69,6 +73,18 @@ class PoolSet {
   // returns how many sets, or an error for an unknown pool.
   Result<std::size_t> recycle(std::string_view pool_name);
 
+  // Reload: `pools` become the configured pools and `sandbox` their Landlock
+  // rules. The worker sets of the pools named in `retire` (removed, or whose
+  // settings or php.ini changed) leave the set and recycle: idle workers stop
+  // now, busy ones after their request; a request for such a pool from now on
+  // gets a new set, made from the new settings. Returns the sets that left,
+  // for stop_sets once no request can reach them any more.
+  std::vector<WorkerPool*> update(std::vector<config::Pool> pools, SandboxResolver sandbox,
+                                  const std::vector<std::string>& retire);
+  // Stops sets that update() returned (their workers get SIGTERM, then SIGKILL
+  // after stop_grace); they are destroyed with the PoolSet.
+  void stop_sets(const std::vector<WorkerPool*>& sets);
+
   // Stops every worker set and waits until each worker is reaped. Blocks:
   // call it from the main thread at shutdown, never from an I/O thread.
   void stop();
@@ -88,6 +104,8 @@ class PoolSet {
   // pool name -> its groups; declared before sets_ so they are removed after the workers are gone
   std::map<std::string, std::unique_ptr<sandbox::PoolCgroup>> cgroups_;
   std::map<accounts::WorkerKey, std::unique_ptr<WorkerPool>> sets_;
+  std::vector<std::unique_ptr<WorkerPool>> retired_;  // left by update(): stopped, kept until the manager ends
+  unsigned reloads_ = 0;                              // a set made after a reload gets new socket names
   bool stopped_ = false;
 };
 

@@ -36,6 +36,7 @@ Error pool_error(const std::string& ctx, std::string op, std::string detail) {
 WorkerPool::WorkerPool(asio::any_io_executor manager, SpawnSpec spec, config::FastCgi settings, PoolOptions options)
     : strand_(asio::make_strand(manager)),
       spec_(std::move(spec)),
+      port_(options.spawn_port ? *options.spawn_port : LocalSpawnPort::instance()),
       settings_(std::move(settings)),
       options_(std::move(options)),
       idle_timeout_(options_.idle_timeout.value_or(settings_.idle_timeout)),
@@ -98,7 +99,7 @@ void WorkerPool::serve_waiters() {
     if (w->state != State::Idle) continue;
     Waiter waiter = std::move(waiters_.front());
     waiters_.pop_front();
-    hand_out(*w, std::move(waiter.handler), std::move(waiter.caller));
+    hand_out(*w, std::move(waiter.handler), std::move(waiter.caller), waiter.since);
   }
   // Forks happen on the manager's thread only, never on an I/O thread.
   if (strand_.running_in_this_thread()) return spawn_for_waiters();
@@ -149,7 +150,7 @@ Status WorkerPool::spawn() {
       }
     }
   if (parent) {
-    auto connected = parent->connect();
+    auto connected = port_.connect(parent->handle);
     if (!connected) {
       Error e = std::move(connected.error());
       e.context = ctx();
@@ -186,7 +187,8 @@ Status WorkerPool::refresh_credentials() {
   return std::unexpected(std::move(e));
 }
 
-void WorkerPool::hand_out(Worker& w, AcquireHandler handler, asio::any_io_executor caller) {
+void WorkerPool::hand_out(Worker& w, AcquireHandler handler, asio::any_io_executor caller, Clock::time_point since) {
+  queue_wait_.observe(Clock::now() - since);
   auto socket = take_socket(w, caller);
   AcquireResult result;
   if (!socket) {
@@ -297,12 +299,12 @@ void WorkerPool::on_lease_end(std::uint64_t id, std::optional<Lease::Socket> soc
       w->socket = std::move(socket);
       bool used_up = settings_.instance_max_requests != 0 && w->served >= settings_.instance_max_requests;
       if (used_up) {
-        ++totals_.recycles;
+        if (!stopped_) count_recycle(RecycleReason::MaxRequests, true);
         pid_t old = w->pid;
         retire(*w, options_.stop_grace, SIGTERM);
         replace_ahead(old);
       } else if (stopped_ || on_stale_parent(*w) || (w->generation != generation_ && current_generation_ready())) {
-        ++totals_.recycles;
+        if (!stopped_) count_recycle(generation_reason_, false);
         retire(*w, options_.stop_grace, SIGTERM);
       } else {
         w->state = State::Idle;
@@ -334,7 +336,7 @@ void WorkerPool::on_lease_end(std::uint64_t id, std::optional<Lease::Socket> soc
 void WorkerPool::retire(Worker& w, Millis grace, int first_signal) {
   w.state = State::Retiring;
   w.signalled = true;
-  if (w.pid != 0) pidfd_signal(w.pidfd.native_handle(), first_signal);
+  if (w.pid != 0) port_.kill_child(w.child, w.pidfd.native_handle(), first_signal);
   w.connection.reset();
   w.socket.reset();
   w.accept_timer.cancel();
@@ -343,7 +345,7 @@ void WorkerPool::retire(Worker& w, Millis grace, int first_signal) {
   w.kill_timer.expires_after(grace);
   w.kill_timer.async_wait([this, id = w.id](const boost::system::error_code& ec) {
     std::lock_guard lock(mutex_);
-    if (Worker* still = ec ? nullptr : find(id)) pidfd_signal(still->pidfd.native_handle(), SIGKILL);
+    if (Worker* still = ec ? nullptr : find(id)) port_.kill_child(still->child, still->pidfd.native_handle(), SIGKILL);
   });
 }
 
@@ -381,6 +383,7 @@ void WorkerPool::count_failure(Worker* w, const Error& why) {
 void WorkerPool::go_offline() {
   if (offline_until_) return;
   offline_until_ = Clock::now() + options_.offline_cooldown;
+  ++totals_.offline_events;
   failures_.clear();
   log::error("{} {} worker failures within a minute: pool offline for {} ms", ctx(), settings_.rapid_fails_per_minute,
              options_.offline_cooldown.count());
@@ -390,19 +393,34 @@ void WorkerPool::go_offline() {
     if (w->state == State::Idle) retire(*w, options_.stop_grace, SIGTERM);
 }
 
-void WorkerPool::recycle() {
-  asio::post(strand_, [this] {
+void WorkerPool::recycle(RecycleReason reason) {
+  asio::post(strand_, [this, reason] {
     std::lock_guard lock(mutex_);
-    recycle_now();
+    recycle_now(reason);
   });
+}
+
+// Counts a retired worker; `event`: also a line of the status page's recent
+// recycles (a whole-pool recycle is one line, not one per worker).
+void WorkerPool::count_recycle(RecycleReason reason, bool event) {
+  ++totals_.recycles;
+  ++totals_.recycles_by[static_cast<std::size_t>(reason)];
+  if (event) note_recycle(reason);
+}
+
+void WorkerPool::note_recycle(RecycleReason reason) {
+  recent_.push_back({std::chrono::system_clock::now(), reason});
+  if (recent_.size() > 8) recent_.pop_front();
 }
 
 // A new php-cgi parent (it reads the new php.ini) starts now with one
 // instance; the old instances keep serving until it is ready (then idle ones
 // go, busy ones when their request ends: retire_old_idle, on_lease_end), and
 // the old parent stops once it has no instance left.
-void WorkerPool::recycle_now() {
+void WorkerPool::recycle_now(RecycleReason reason) {
   ++generation_;
+  generation_reason_ = reason;
+  note_recycle(reason);
   if (!stopped_ && (!workers_.empty() || options_.prestart)) {
     if (auto started = spawn(); !started) {
       log::error("{}", started.error().message());
@@ -422,7 +440,7 @@ bool WorkerPool::current_generation_ready() const {
 void WorkerPool::retire_old_idle() {
   for (auto& [id, w] : workers_) {
     if (w->generation != generation_ && w->state == State::Idle) {
-      ++totals_.recycles;
+      count_recycle(generation_reason_, false);
       retire(*w, options_.stop_grace, SIGTERM);
     }
   }
@@ -458,7 +476,7 @@ void WorkerPool::housekeeping() {
   }
   if (settings_.monitor_changes_to && monitored_file_changed()) {
     log::info("{} {} changed: recycling workers", ctx(), settings_.monitor_changes_to->string());
-    recycle_now();
+    recycle_now(RecycleReason::FileChange);
   }
   check_account();
   if (!options_.keep_warm && workers_.empty() && waiters_.empty() && !parents_.empty()) {
@@ -530,6 +548,8 @@ PoolStats WorkerPool::stats() const {
   s.queued = waiters_.size();
   s.recent_failures = failures_.size();
   s.offline = offline_until_.has_value();
+  s.queue_wait = queue_wait_.sample();
+  s.recent_recycles.assign(recent_.begin(), recent_.end());
   for (const auto& [id, w] : workers_)
     if (w->pid != 0) s.pids.push_back(w->pid);
   for (const auto& [id, p] : parents_) s.parents.push_back(p->pid);

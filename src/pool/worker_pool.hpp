@@ -15,6 +15,7 @@
 
 #include <sys/stat.h>
 
+#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -31,8 +32,10 @@
 
 #include "common/error.hpp"
 #include "config/model.hpp"
+#include "metrics/histogram.hpp"
 #include "pool/lease.hpp"
 #include "pool/php_parent.hpp"
+#include "pool/spawn_port.hpp"
 #include "pool/spawner.hpp"
 
 namespace gatehouse::pool {
@@ -62,6 +65,9 @@ struct PoolOptions {
   // account (one per user with fastcgi.impersonate) stops entirely instead.
   bool keep_warm = true;
   Millis start_timeout{30000};  // a connection no child accepted by then: a failed start
+  // Who starts, signals and reaps the processes (must outlive the pool);
+  // nullptr: this process, through the spawner (LocalSpawnPort).
+  SpawnPort* spawn_port = nullptr;
 };
 
 enum class AcquireFailure { QueueFull, Offline, Stopped, StartFailed };
@@ -76,6 +82,15 @@ struct AcquireError {
 
 using AcquireResult = std::expected<Lease, AcquireError>;
 using AcquireHandler = std::move_only_function<void(AcquireResult)>;
+
+// Why workers were recycled (metrics: gatehouse_pool_recycles_total{reason}).
+enum class RecycleReason { Manual, FileChange, MaxRequests, Reload };
+inline constexpr const char* kRecycleReasons[] = {"manual", "file_change", "max_requests", "reload"};
+
+struct RecycleEvent {
+  std::chrono::system_clock::time_point when;
+  RecycleReason reason;
+};
 
 // One php-cgi child, for `gatehouse status`.
 struct InstanceStats {
@@ -94,8 +109,12 @@ struct PoolStats {
   std::vector<pid_t> parents;    // the php-cgi parents not yet reaped
   std::uint64_t served = 0;      // requests finished by any child of this set, ever
   bool offline = false;
-  std::vector<pid_t> pids;               // every instance's child (once accepted) not yet gone
-  std::vector<InstanceStats> instances;  // the same children in detail: filled by PoolSet::report only
+  std::array<std::uint64_t, 4> recycles_by{};  // per RecycleReason: workers retired for it
+  std::uint64_t offline_events = 0;            // rapid-fail protection took the pool offline
+  metrics::HistogramSample queue_wait;         // from asking for a worker to getting one
+  std::vector<RecycleEvent> recent_recycles;   // the last few, oldest first
+  std::vector<pid_t> pids;                     // every instance's child (once accepted) not yet gone
+  std::vector<InstanceStats> instances;        // the same children in detail: filled by PoolSet::report only
 };
 
 class WorkerPool {
@@ -119,11 +138,13 @@ class WorkerPool {
   void async_stop(std::move_only_function<void()> done);
 
   // Recycles every worker gracefully (what a change to monitor_changes_to does).
-  void recycle();
+  void recycle(RecycleReason reason = RecycleReason::Manual);
 
   PoolStats stats() const;                       // a snapshot, safe from any thread
   std::vector<InstanceStats> instances() const;  // each child now, safe from any thread
   const std::string& name() const { return spec_.pool; }
+  // What a worker of this set is started with (the supervisor spawns from it). Manager strand.
+  const SpawnSpec& spawn_spec() const { return spec_; }
 
  private:
   friend class Lease;
@@ -137,7 +158,7 @@ class WorkerPool {
   void spawn_for_waiters();
   Status spawn();
   Status refresh_credentials();
-  void hand_out(Worker& w, AcquireHandler handler, boost::asio::any_io_executor caller);
+  void hand_out(Worker& w, AcquireHandler handler, boost::asio::any_io_executor caller, Clock::time_point since);
   Result<Lease::Socket> take_socket(Worker& w, const boost::asio::any_io_executor& caller);
   void fail_waiters(AcquireFailure reason, const Error& error, std::size_t how_many);
 
@@ -152,7 +173,7 @@ class WorkerPool {
   void drop_parent(PhpParent& p);
   bool on_stale_parent(const Worker& w);
   void poll_accept(std::uint64_t id);
-  void on_accepted(Worker& w, pid_t child);
+  void on_accepted(Worker& w, AcceptedChild accepted);
   void on_exit(std::uint64_t id);
   void on_start_failed(Worker& w, Error error);
   void erase_later(std::uint64_t id);
@@ -166,7 +187,9 @@ class WorkerPool {
   void count_failure(Worker* w, const Error& why);
   void go_offline();
   bool still_offline();
-  void recycle_now();
+  void recycle_now(RecycleReason reason);
+  void count_recycle(RecycleReason reason, bool event);
+  void note_recycle(RecycleReason reason);
 
   void schedule_housekeeping();
   void housekeeping();
@@ -179,10 +202,12 @@ class WorkerPool {
   struct Waiter {
     boost::asio::any_io_executor caller;
     AcquireHandler handler;
+    Clock::time_point since = Clock::now();
   };
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   SpawnSpec spec_;  // credentials refreshed before each spawn, on strand_
+  SpawnPort& port_;
   const config::FastCgi settings_;
   const PoolOptions options_;
   Millis idle_timeout_;
@@ -201,6 +226,9 @@ class WorkerPool {
   boost::asio::steady_timer housekeeping_timer_;
   boost::asio::steady_timer stop_timer_;
   PoolStats totals_;
+  RecycleReason generation_reason_ = RecycleReason::Manual;  // why generation_ was last bumped
+  std::deque<RecycleEvent> recent_;
+  metrics::Histogram queue_wait_;
 
   // Held by every strand handler and by the I/O threads' fast paths; never
   // waited for on an I/O thread (try_lock, else the strand does the work).

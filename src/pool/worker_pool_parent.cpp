@@ -27,6 +27,7 @@ Error pool_error(const std::string& ctx, std::string op, std::string detail) {
 }
 
 std::string describe_exit(int status) {
+  if (status == -1) return "ended";  // reaped by the supervisor, which logs how
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
   return "ended";
@@ -39,7 +40,7 @@ Result<PhpParent*> WorkerPool::start_parent(UniqueFd& first_connection) {
   auto path = options_.socket_dir / fmt::format("{}-{}.sock", options_.socket_prefix, id);
   std::optional<struct ::stat> ini;
   if (struct ::stat st{}; !spec_.php_ini.empty() && ::stat(spec_.php_ini.c_str(), &st) == 0) ini = st;
-  auto spawned = spawn_worker(spec_, path);
+  auto spawned = port_.spawn(spec_, path);
   if (!spawned) return std::unexpected(spawned.error());
   first_connection = std::move(spawned->connection);
   auto p = std::make_unique<PhpParent>(strand_, id, *spawned, generation_);
@@ -104,9 +105,8 @@ void WorkerPool::on_parent_status(std::uint64_t id, const boost::system::error_c
 void WorkerPool::on_parent_exit(std::uint64_t id) {
   PhpParent* p = find_parent(id);
   if (!p) return;
-  p->kill_group(SIGKILL);
-  int status = 0;
-  if (::waitpid(p->pid, &status, WNOHANG) == 0) {  // not reapable yet: wait again
+  std::optional<int> reaped = port_.reap(p->handle);  // its group gets SIGKILL first
+  if (!reaped) {                                      // not reapable yet: wait again
     p->pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [this, id](const boost::system::error_code& e) {
       std::lock_guard lock(mutex_);
       if (!e) on_parent_exit(id);
@@ -114,6 +114,7 @@ void WorkerPool::on_parent_exit(std::uint64_t id) {
     return;
   }
   p->reaped = true;
+  const int status = *reaped;
   if (!p->signalled && !stopped_) {
     bool started = false;
     for (const auto& [wid, w] : workers_) started = started || (w->parent == id && w->pid != 0);
@@ -130,7 +131,6 @@ void WorkerPool::on_parent_exit(std::uint64_t id) {
     log::debug("{} php-cgi parent pid {} {}", ctx(), p->pid, describe_exit(status));
   }
   std::erase_if(workers_, [id](const auto& entry) { return entry.second->parent == id; });
-  ::unlink(p->socket_path.c_str());
   parents_.erase(id);
   serve_waiters();
   finish_stop_if_done();
@@ -199,10 +199,13 @@ void WorkerPool::retire_unused_parents() {
     for (const auto& [wid, w] : workers_) used = used || w->parent == id;
     if (used) continue;
     log::debug("{} stopping php-cgi parent pid {}", ctx(), p->pid);
-    p->terminate(options_.stop_grace);
+    p->signalled = true;
+    port_.kill(p->handle, SIGTERM);
+    p->kill_timer.expires_after(options_.stop_grace);
     p->kill_timer.async_wait([this, id](const boost::system::error_code& ec) {
       std::lock_guard lock(mutex_);
-      if (PhpParent* still = ec ? nullptr : find_parent(id)) still->kill_group(SIGKILL);
+      if (PhpParent* still = ec ? nullptr : find_parent(id); still && !still->reaped)
+        port_.kill_group(still->handle, SIGKILL);
     });
   }
 }
@@ -215,7 +218,9 @@ void WorkerPool::poll_accept(std::uint64_t id) {
   if (!w || w->state != State::Starting) return;
   PhpParent* p = find_parent(w->parent);
   if (!p || p->signalled) return;
-  if (pid_t child = accepted_by(w->connection.get(), p->pid); child > 0) return on_accepted(*w, child);
+  auto accepted = port_.accepted_by(p->handle, w->connection.get());
+  if (!accepted) return on_start_failed(*w, accepted.error());
+  if (*accepted) return on_accepted(*w, std::move(**accepted));
   auto waited = Clock::now() - w->connected;
   if (waited > options_.start_timeout)
     return on_start_failed(*w, pool_error(ctx(), "start php-cgi",
@@ -229,21 +234,22 @@ void WorkerPool::poll_accept(std::uint64_t id) {
   });
 }
 
-void WorkerPool::on_accepted(Worker& w, pid_t child) {
+void WorkerPool::on_accepted(Worker& w, AcceptedChild accepted) {
   // A child being retired may have taken the connection before our signal
   // reached it (it would drop it): connect again, another child takes it.
+  const pid_t child = accepted.pid;
   bool retiring = false;
   for (const auto& [id, o] : workers_) retiring = retiring || (o->pid == child && o->state == State::Retiring);
-  int fd = retiring ? -1 : static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
-  if (fd < 0) {
+  if (retiring) {
     PhpParent* p = find_parent(w.parent);
-    auto again = p->connect();
+    auto again = port_.connect(p->handle);
     if (!again) return on_start_failed(w, again.error());
     w.connection = std::move(*again);
     return poll_accept(w.id);
   }
   w.pid = child;
-  w.pidfd.assign(fd);
+  w.child = accepted.worker;
+  w.pidfd.assign(accepted.pidfd.release());
   if (PhpParent* p = find_parent(w.parent)) p->ready = true;
   w.pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [this, id = w.id](const boost::system::error_code& e) {
     std::lock_guard lock(mutex_);

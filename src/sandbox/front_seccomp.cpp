@@ -50,6 +50,11 @@ constexpr const char* kAllowed[] = {
     "statx",
     "fcntl",
     "getdents64",
+    "readlinkat",  // std::filesystem resolving the served roots' paths (Landlock does not cover readlink)
+    "readlink",
+    "faccessat2",  // access(): permission checks (the kernel's, as the fsuid); which files: Landlock
+    "faccessat",
+    "access",
     "fsync",
     "fdatasync",
     "fadvise64",

@@ -53,17 +53,21 @@ std::string process_model_table(const config::Config& config) {
                        state, account, caps, reaches);
   };
   std::string out =
-      "process model (issue 9; \"planned\": today one root `gatehouse serve` does supervisor and front):\n";
-  out += row("supervisor", "[planned: today the serve process]", "root", "all",
+      "process model (issue 9): `gatehouse serve` as root runs supervisor and front apart (`--one-process`:\n"
+      "one root process does both; --single-user: one process as its user):\n";
+  out += row("supervisor", "[gatehouse serve, as root]", "root", "all",
              "the configuration, accounts, binding the listening sockets, spawning and killing php-cgi, "
              "reopening logs; never reads a byte from the network; obeys the front only through a "
              "validated socketpair protocol");
-  out += row("front", "[planned: its sandbox is sandbox::confine_front, tested]",
+  out += row("front", "[exec'd by the supervisor; sandbox::confine_front before any thread]",
              std::string(kFrontAccount) + " (NoNewPrivs 1, Seccomp 2)",
              "CAP_SETUID, CAP_SETGID only (per-thread fsuid for static files); securebits NOROOT and "
              "NO_SETUID_FIXUP locked; set*id to 0 refused by seccomp",
              "listening sockets received from the supervisor; read: " + (roots.empty() ? "(none)" : roots) +
-                 "; write: " + writes + "; php-cgi sockets; no exec, no fork, no ptrace, no outbound TCP");
+                 "; write: " + writes +
+                 "; the php-cgi connections the supervisor hands it; asks the supervisor for workers (SPAWN, KILL), "
+                 "password checks (AUTH) and account ids (RESOLVE); no exec, no fork, no "
+                 "ptrace, no outbound TCP");
   out += row("worker", "[in place]", pool_accounts(config), "none (dropped before exec, NoNewPrivs)",
              "its pool's Landlock ruleset (listed under \"confinement\") and cgroup; its private socket");
   return out;

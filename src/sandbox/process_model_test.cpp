@@ -52,11 +52,11 @@ TEST(ProcessModel, TableNamesEachProcessAccountCapabilitiesAndReach) {
     EXPECT_NE(t.find(want), std::string::npos) << "missing \"" << want << "\" in:\n" << t;
 }
 
-TEST(ProcessModel, PartsNotYetSplitAreMarkedPlanned) {
+TEST(ProcessModel, EachProcessSaysHowItRuns) {
   const std::string t = process_model_table(two_sites());
   auto line_of = [&](std::string_view process) { return t.substr(t.find("  " + std::string(process) + " "), 80); };
-  EXPECT_NE(line_of("supervisor").find("[planned"), std::string::npos) << t;
-  EXPECT_NE(line_of("front").find("[planned"), std::string::npos) << t;
+  EXPECT_NE(line_of("supervisor").find("[gatehouse serve, as root]"), std::string::npos) << t;
+  EXPECT_NE(line_of("front").find("[exec'd by the supervisor"), std::string::npos) << t;
   EXPECT_NE(line_of("worker").find("[in place]"), std::string::npos) << t;
 }
 

@@ -81,9 +81,9 @@ pool = "main"
         self.proc = None
         self.stderr_path = os.path.join(self.root, "stderr.log")
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, args=()):
         self.stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([BIN, "serve", "--config", self.config],
+        self.proc = subprocess.Popen([BIN, "serve", "--config", self.config, *args],
                                      stdout=self.stderr, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

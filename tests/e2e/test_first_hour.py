@@ -252,6 +252,23 @@ class CrossPoolAudit(unittest.TestCase):
             os.chmod(os.path.join(self.s.root, "wiki"), 0o700)
             run("perms", "apply", "--config", self.s.config)
 
+    def test_impersonation_with_folders_the_visitor_cannot_write_fails_check(self):
+        ini = os.path.join(self.s.root, "wiki", "php.ini")
+        with open(ini) as f:
+            original = f.read()
+        self.addCleanup(write, ini, original)
+        code, out, err = run("check", "--config", self.s.config)
+        self.assertEqual(code, 0, out + err)
+        write(ini, original + "fastcgi.impersonate = 1\n")
+        code, out, err = run("check", "--config", self.s.config)
+        self.assertEqual(code, 1, out + err)
+        for setting, folder in (("upload_tmp_dir", "uploads"), ("session.save_path", "sessions")):
+            self.assertIn(f"[pool {self.s.pools['wiki']}] fastcgi.impersonate = 1: PHP runs as {self.s.anonymous} "
+                          f"for anonymous requests, and {self.s.anonymous} cannot write {setting} "
+                          f"{self.s.root}/wiki/{folder}", err)
+        self.assertIn("set fastcgi.impersonate = 0, or give the site the pool identity as anonymous user", err)
+        self.assertNotIn(self.s.pools["up"] + "] fastcgi.impersonate", err)  # the other pool does not impersonate
+
     def test_apply_prints_an_undo_command_that_works_as_pasted(self):
         page = os.path.join(self.s.root, "wiki", "data", "page.txt")
         os.chmod(page, 0o666)

@@ -58,6 +58,12 @@ class ImportFixture(unittest.TestCase):
                          ["Canonical host", "Block xmlrpc", "WordPress: http://shop.example.com"])
         self.assertEqual(shop["applications"][0]["path"], "/php")
         self.assertEqual(shop["applications"][0]["authentication"]["anonymous"]["user"], "pool")
+        # requestFiltering and a static-only upload folder (accessPolicy="Read") carry over (issue 17)
+        self.assertEqual(shop["request_filtering"]["hidden_segments"], ["web.config", "bin", "app_data", "wp-config.php"])
+        self.assertEqual(shop["request_filtering"]["denied_extensions"], [".config", ".inc", ".bak"])
+        self.assertEqual(shop["handler_policies"], [{"path": "/wp-content/uploads", "scripts": False}])
+        self.assertRegex(report, r"applicationHost.config:\d+: handlers@accessPolicy \(/wp-content/uploads\): mapped: "
+                                 r"accessPolicy 'Read' -> \[\[sites.handler_policies\]\]")
 
     def test_json_report_has_the_same_items(self):
         text = self.import_rich()

@@ -165,10 +165,11 @@ class StaticFiles(ServerTest):
         self.assertTrue(lines[0].startswith("#Software: Gatehouse"))
         self.assertIn("#Version: 1.0", lines)
         self.assertIn("#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip "
-                      "cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken", lines)
+                      "cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken cs-version x-tls-version", lines)
         self.assertEqual(len(hits), 1, lines[-5:])
         f = hits[0].split(" ")
-        self.assertEqual(len(f), 15)
+        self.assertEqual(len(f), 17)
+        self.assertEqual(f[15:], ["HTTP/1.1", "-"])
         self.assertEqual(f[2:8], ["127.0.0.1", "GET", "/style.css", "q=a%20b", str(self.server.port), "-"])
         self.assertEqual(f[9:14], ["Test+Agent%09x", "http://r/", "200", "0", "0"])
         self.assertTrue(os.path.basename(os.listdir(os.path.join(self.server.log_dir, "main"))[0]).startswith("u_ex"))

@@ -80,4 +80,6 @@ grep -q 'configuration OK' "$tmp/check2" || fail "check did not say OK"
 grep -qx 'ExecStart=/usr/sbin/gatehouse serve --config /etc/gatehouse/gatehouse.toml' \
   "$root/lib/systemd/system/gatehouse.service" || fail "ExecStart"
 grep -qx 'Type=notify' "$root/lib/systemd/system/gatehouse.service" || fail "Type=notify"
+grep -qx 'ExecReload=/usr/sbin/gatehouse reload --config /etc/gatehouse/gatehouse.toml' \
+  "$root/lib/systemd/system/gatehouse.service" || fail "ExecReload"
 echo "package.contents: OK"

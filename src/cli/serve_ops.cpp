@@ -1,0 +1,63 @@
+// The reloader's builders (the same steps serve takes at start, for a new
+// configuration) and the admin listener's start.
+#include "cli/serve_ops.hpp"
+
+#include <unistd.h>
+
+#include "accounts/grant.hpp"
+#include "accounts/provision.hpp"
+#include "accounts/registry.hpp"
+#include "cli/confinement.hpp"
+#include "common/log.hpp"
+#include "config/load.hpp"
+#include "handlers/php_routing.hpp"
+
+namespace gatehouse::cli {
+
+reload::Builders reload_builders(bool single_user, pool::PoolSet& pools) {
+  reload::Builders b;
+  b.load = [](const std::string& file) { return config::load_file(file); };
+  if (!single_user && ::geteuid() == 0)
+    b.provision = [](const config::Config& config) -> Status {
+      auto registry = accounts::Registry::load_locked(accounts::Registry::file_in(config.server.state_dir));
+      if (!registry) return std::unexpected(registry.error());
+      auto set = accounts::ensure_accounts(config, *registry);
+      if (!set) return std::unexpected(set.error());
+      return {};
+    };
+  b.gate = [single_user](const config::Config& config) {
+    return http::AuthGate::create(config, http::AuthGateOptions{.single_user = single_user});
+  };
+  b.sandbox = [](const config::Config& config) { return sandbox_resolver(config); };
+  b.php = [&pools](std::shared_ptr<const config::Config> config) -> http::PhpFactory {
+    auto scripts = script_policy(*config);
+    return [config, &pools, scripts](boost::asio::any_io_executor executor) {
+      auto routing = std::make_unique<handlers::PhpRouting>(*config, pools, std::move(executor));
+      routing->set_script_policy(scripts);
+      return routing;
+    };
+  };
+  return b;
+}
+
+nlohmann::json outcome_json(const reload::Outcome& outcome) {
+  nlohmann::json out{
+      {"ok", outcome.ok}, {"errors", outcome.errors}, {"changes", outcome.changes}, {"warnings", outcome.warnings}};
+  if (!outcome.ok)
+    out["error"] = outcome.errors.empty() ? "reload failed" : "the configuration was not reloaded: nothing changed";
+  return out;
+}
+
+Result<std::unique_ptr<admin::Server>> start_admin(const config::Config& config, pool::PoolSet& pools,
+                                                   http::Server& server) {
+  const auto& a = config.server.admin;
+  if (a.listen.empty()) return nullptr;
+  auto started = admin::Server::start(a.ip, a.port, [&pools, &server] {
+    return admin::Sample{pools.report(), server.site_metrics()};
+  });
+  if (!started) return started;
+  log::info("admin listener: http://{}/metrics (Prometheus) and http://{}/status", a.listen, a.listen);
+  return started;
+}
+
+}  // namespace gatehouse::cli

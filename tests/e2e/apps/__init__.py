@@ -1,0 +1,1 @@
+"""Helpers of the acceptance tests with real PHP applications (issue 13)."""
