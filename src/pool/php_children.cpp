@@ -109,7 +109,8 @@ UniqueFd pidfd_open(pid_t pid) { return UniqueFd(static_cast<int>(::syscall(SYS_
 
 Result<UniqueFd> connect_unix(const std::filesystem::path& path) {
   sockaddr_un addr{};
-  if (path.native().size() >= sizeof addr.sun_path) return std::unexpected(Error::logic("connect", path, "path too long"));
+  if (path.native().size() >= sizeof addr.sun_path)
+    return std::unexpected(Error::logic("connect", path, "path too long"));
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.native().size());
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));

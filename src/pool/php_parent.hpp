@@ -50,9 +50,9 @@ struct PhpParent {
   // Started ahead of any request (prestart, recycle): checked once, at the
   // first request, against the php.ini it read (see WorkerPool::check_provisional).
   bool provisional = false;
-  bool stale = false;                // its php.ini changed before it served: never used again
-  std::optional<struct ::stat> ini;  // php.ini as it was when the parent started
-  bool signalled = false;            // we stopped it: its exit is no failure
+  bool stale = false;            // its php.ini changed before it served: never used again
+  std::optional<FileStamp> ini;  // php.ini as it was when the parent started
+  bool signalled = false;        // we stopped it: its exit is no failure
   bool reaped = false;
 };
 

@@ -2,6 +2,7 @@
 #include "pool/spawn_port.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,6 +58,15 @@ Result<std::optional<AcceptedChild>> LocalSpawnPort::accepted_by(const SpawnedHa
 void LocalSpawnPort::kill_child(std::uint64_t, int pidfd, int signal) { pidfd_signal(pidfd, signal); }
 
 void LocalSpawnPort::kill_group(const SpawnedHandle& parent, int signal) { ::kill(-parent.pid, signal); }
+
+std::optional<FileStamp> stamp_of(const std::filesystem::path& path) {
+  struct ::stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return std::nullopt;
+  auto ns = [](const timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; };
+  return FileStamp{st.st_dev, st.st_ino, static_cast<std::uint64_t>(st.st_size), ns(st.st_mtim), ns(st.st_ctim)};
+}
+
+std::optional<FileStamp> LocalSpawnPort::php_ini_stamp(const SpawnSpec& spec) { return stamp_of(spec.php_ini); }
 
 LocalSpawnPort& LocalSpawnPort::instance() {
   static LocalSpawnPort port;

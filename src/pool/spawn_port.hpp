@@ -36,6 +36,16 @@ struct AcceptedChild {
   UniqueFd pidfd;
 };
 
+// What identifies one version of a file: a php.ini read by a parent started
+// ahead of any request is compared at the first request (a `perms apply` in
+// between changes its ctime). nullopt: the file cannot be looked at.
+struct FileStamp {
+  std::uint64_t dev = 0, ino = 0, size = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+std::optional<FileStamp> stamp_of(const std::filesystem::path& path);
+
 class SpawnPort {
  public:
   virtual ~SpawnPort() = default;
@@ -57,6 +67,9 @@ class SpawnPort {
   // process group of a parent (reap() does it too, before taking the parent).
   virtual void kill_child(std::uint64_t worker, int pidfd, int signal) = 0;
   virtual void kill_group(const SpawnedHandle& parent, int signal) = 0;
+  // The stamp of the php.ini `spec` names, as the process that spawns sees
+  // it (the confined front may not be able to look at it).
+  virtual std::optional<FileStamp> php_ini_stamp(const SpawnSpec& spec) = 0;
   // Once its pidfd is readable: the wait status, or nullopt when it cannot be
   // reaped yet; its process group gets SIGKILL first (children it left must
   // not keep serving) and its socket file is removed. -1 when another process
@@ -74,6 +87,7 @@ class LocalSpawnPort final : public SpawnPort {
   Result<std::optional<AcceptedChild>> accepted_by(const SpawnedHandle& parent, int connection) override;
   void kill_child(std::uint64_t worker, int pidfd, int signal) override;
   void kill_group(const SpawnedHandle& parent, int signal) override;
+  std::optional<FileStamp> php_ini_stamp(const SpawnSpec& spec) override;
 
   // The process-wide in-process port (it keeps no state).
   static LocalSpawnPort& instance();

@@ -47,6 +47,9 @@ class RecordingPort final : public SpawnPort {
   void kill_group(const SpawnedHandle& parent, int signal) override {
     LocalSpawnPort::instance().kill_group(parent, signal);
   }
+  std::optional<FileStamp> php_ini_stamp(const SpawnSpec& spec) override {
+    return LocalSpawnPort::instance().php_ini_stamp(spec);
+  }
 
   std::atomic<int> spawns = 0, reaps = 0, connects = 0, children = 0;
   std::atomic<bool> refuse = false;

@@ -38,8 +38,7 @@ std::string describe_exit(int status) {
 Result<PhpParent*> WorkerPool::start_parent(UniqueFd& first_connection) {
   std::uint64_t id = next_id_++;
   auto path = options_.socket_dir / fmt::format("{}-{}.sock", options_.socket_prefix, id);
-  std::optional<struct ::stat> ini;
-  if (struct ::stat st{}; !spec_.php_ini.empty() && ::stat(spec_.php_ini.c_str(), &st) == 0) ini = st;
+  std::optional<FileStamp> ini = port_.php_ini_stamp(spec_);
   auto spawned = port_.spawn(spec_, path);
   if (!spawned) return std::unexpected(spawned.error());
   first_connection = std::move(spawned->connection);
@@ -144,13 +143,7 @@ void WorkerPool::check_provisional() {
   PhpParent* p = current_parent();
   if (!p || !p->provisional) return;
   p->provisional = false;
-  struct ::stat now {};
-  bool exists = !spec_.php_ini.empty() && ::stat(spec_.php_ini.c_str(), &now) == 0;
-  if (exists == p->ini.has_value() &&
-      (!exists || (now.st_ino == p->ini->st_ino && now.st_dev == p->ini->st_dev && now.st_size == p->ini->st_size &&
-                   now.st_mtim.tv_sec == p->ini->st_mtim.tv_sec && now.st_mtim.tv_nsec == p->ini->st_mtim.tv_nsec &&
-                   now.st_ctim.tv_sec == p->ini->st_ctim.tv_sec && now.st_ctim.tv_nsec == p->ini->st_ctim.tv_nsec)))
-    return;
+  if (port_.php_ini_stamp(spec_) == p->ini) return;
   log::info("{} {} changed since php-cgi parent pid {} started ahead: starting another", ctx(), spec_.php_ini.string(),
             p->pid);
   drop_parent(*p);

@@ -13,6 +13,7 @@
 
 #include "common/log.hpp"
 #include "pool/php_children.hpp"
+#include "pool/spawn_port.hpp"
 #include "supervisor/supervisor.hpp"
 
 namespace gatehouse::supervisor {
@@ -121,6 +122,22 @@ void Supervisor::on_kill(const Kill& request) {
     return;
   }
   ::kill(target == KillTarget::Group ? -it->second.pid : it->second.pid, sig);
+}
+
+// Only a pool's own php.ini, named by the configuration, never a path the front chose.
+void Supervisor::on_ini_stamp(std::uint64_t id, const IniStamp& request) {
+  IniStampResult answer;
+  if (request.pool < options_.config->pools.size()) {
+    if (auto stamp = pool::stamp_of(options_.config->pools[request.pool].php_ini)) {
+      answer.exists = 1;
+      answer.dev = stamp->dev;
+      answer.ino = stamp->ino;
+      answer.size = stamp->size;
+      answer.mtime_ns = stamp->mtime_ns;
+      answer.ctime_ns = stamp->ctime_ns;
+    }
+  }
+  (void)channel_->send({id, answer});
 }
 
 bool Supervisor::is_live_process(pid_t pid) const {

@@ -230,6 +230,16 @@ Result<std::optional<pool::AcceptedChild>> FrontLink::accepted_by(const pool::Sp
   return std::optional<pool::AcceptedChild>(std::move(child));
 }
 
+std::optional<pool::FileStamp> FrontLink::php_ini_stamp(const pool::SpawnSpec& spec) {
+  IniStamp q;
+  for (; q.pool < config_.pools.size(); ++q.pool)
+    if (config_.pools[q.pool].name == spec.pool) break;
+  auto answer = request({0, q}, 10s);
+  const auto* r = answer ? std::get_if<IniStampResult>(&answer->message.body) : nullptr;
+  if (!r || r->exists == 0) return std::nullopt;
+  return pool::FileStamp{r->dev, r->ino, r->size, r->mtime_ns, r->ctime_ns};
+}
+
 void FrontLink::kill_child(std::uint64_t child, int, int signal) {
   (void)channel_->send(
       {0, Kill{child, static_cast<std::uint32_t>(signal), static_cast<std::uint32_t>(KillTarget::Child)}});

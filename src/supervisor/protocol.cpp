@@ -33,6 +33,8 @@ constexpr Type type_of() {
   if constexpr (std::is_same_v<T, ChildResult>) return Type::ChildResult;
   if constexpr (std::is_same_v<T, Connect>) return Type::Connect;
   if constexpr (std::is_same_v<T, Child>) return Type::Child;
+  if constexpr (std::is_same_v<T, IniStamp>) return Type::IniStamp;
+  if constexpr (std::is_same_v<T, IniStampResult>) return Type::IniStampResult;
 }
 
 // An empty struct still has size 1 in C++: it travels as no bytes.
@@ -81,6 +83,7 @@ std::string invalid(const Body& body, std::size_t fds) {
     return fmt::format("child result: {} descriptors with pid {}", fds, c->pid);
   if (auto* k = std::get_if<Kill>(&body); k && k->target > static_cast<std::uint32_t>(KillTarget::Group))
     return "kill: unknown target";
+  if (auto* r = std::get_if<IniStampResult>(&body); r && r->exists > 1) return "ini stamp: bad flag";
   return {};
 }
 
@@ -177,6 +180,10 @@ Result<Message> decode(std::span<const std::byte> datagram, std::size_t fds, Rea
       return decode_as<Connect>(datagram, h, fds);
     case Type::Child:
       return decode_as<Child>(datagram, h, fds);
+    case Type::IniStamp:
+      return decode_as<IniStamp>(datagram, h, fds);
+    case Type::IniStampResult:
+      return decode_as<IniStampResult>(datagram, h, fds);
   }
   return std::unexpected(refused(fmt::format("unknown type {}", h.type)));
 }

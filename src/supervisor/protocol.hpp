@@ -34,6 +34,7 @@ enum class Type : std::uint32_t {
   ReloadResult,     // + 0 fds: the answer to Order reload (JSON for the control socket)
   Connected,        // + 1 fd when errnum == 0: a new connection to a worker's socket
   ChildResult,      // + 1 fd when pid != 0: the pidfd of the child that accepted a connection
+  IniStampResult,   // + 0 fds
   // front -> supervisor
   Ready = 64,  // after confine_front
   Spawn,       // start a worker for (pool index, account)
@@ -44,6 +45,7 @@ enum class Type : std::uint32_t {
   Resolve,     // an account name to its ids (the front does not read /etc/passwd); answered by AuthResult
   Connect,     // a connection to a worker's (php-cgi parent's) socket; answered by Connected
   Child,       // which child of a worker accepted a connection; answered by ChildResult
+  IniStamp,    // the stamp of a pool's php.ini (the front may not see it); answered by IniStampResult
 };
 
 // Every message starts with this header; `size` is the whole datagram.
@@ -135,6 +137,15 @@ struct Child {
   std::uint64_t worker = 0;  // the php-cgi parent
   std::uint64_t inode = 0;   // of the front's end of the connection (fstat)
 };
+struct IniStamp {
+  std::uint32_t pool = 0;  // index into the configuration's pools
+};
+struct IniStampResult {
+  std::uint32_t exists = 0;
+  std::uint32_t pad = 0;
+  std::uint64_t dev = 0, ino = 0, size = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0;
+};
 struct ChildResult {
   std::int32_t pid = 0;  // 0: no child accepted it yet
   std::uint32_t pad = 0;
@@ -146,9 +157,9 @@ struct Auth {
   char remote[64] = {};
 };
 
-using Body =
-    std::variant<Hello, Listener, Worker, AuthResult, ReopenLogs, Stop, ControlListener, UsageResult, AdminListener,
-                 ReloadResult, Connected, ChildResult, Ready, Spawn, Kill, Auth, Order, Usage, Resolve, Connect, Child>;
+using Body = std::variant<Hello, Listener, Worker, AuthResult, ReopenLogs, Stop, ControlListener, UsageResult,
+                          AdminListener, ReloadResult, Connected, ChildResult, Ready, Spawn, Kill, Auth, Order, Usage,
+                          Resolve, Connect, Child, IniStamp, IniStampResult>;
 
 struct Message {
   std::uint64_t id = 0;

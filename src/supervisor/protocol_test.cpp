@@ -69,6 +69,10 @@ TEST(ProtocolTest, ConnectChildAndKillTargetsFromTheFront) {
   EXPECT_TRUE(decode(encode({1, Kill{5, 15, static_cast<std::uint32_t>(KillTarget::Group)}}), 0, Reader::Supervisor)
                   .has_value());
   EXPECT_FALSE(decode(encode({1, Kill{5, 15, 3}}), 0, Reader::Supervisor).has_value());  // no such target
+  EXPECT_TRUE(decode(encode({1, IniStamp{2}}), 0, Reader::Supervisor).has_value());
+  IniStampResult stamp;
+  stamp.exists = 2;  // a flag is 0 or 1
+  EXPECT_FALSE(decode(encode({1, stamp}), 0, Reader::Front).has_value());
 }
 
 TEST(ProtocolTest, EachSideAcceptsOnlyTheOtherSidesTypes) {

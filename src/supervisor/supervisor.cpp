@@ -305,6 +305,7 @@ void Supervisor::on_message(Received received) {
   if (auto* r = std::get_if<Resolve>(&m.body)) return on_resolve(m.id, *r);
   if (auto* c = std::get_if<Connect>(&m.body)) return on_connect(m.id, *c);
   if (auto* c = std::get_if<Child>(&m.body)) return on_child(m.id, *c);
+  if (auto* i = std::get_if<IniStamp>(&m.body)) return on_ini_stamp(m.id, *i);
   if (auto* o = std::get_if<Order>(&m.body)) {
     if (o->what == 2) return reopen_logs();
     if (o->what == 3) return reload(m.id);

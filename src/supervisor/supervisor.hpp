@@ -100,6 +100,7 @@ class Supervisor {
   void on_kill(const Kill& request);
   void on_connect(std::uint64_t id, const Connect& request);
   void on_child(std::uint64_t id, const Child& request);
+  void on_ini_stamp(std::uint64_t id, const IniStamp& request);
   bool is_live_process(pid_t pid) const;
   void on_auth(std::uint64_t id, const Auth& request);
   void on_usage(std::uint64_t id, const Usage& request);
