@@ -129,7 +129,7 @@ void WorkerPool::spawn_for_waiters() {
 // when there is none. On strand_ only. The account is resolved again for
 // every instance: one deleted since fails it; one renumbered since (another
 // uid, gid or groups) gets a new parent, the old one is recycled.
-Status WorkerPool::spawn() {
+Status WorkerPool::spawn(pid_t replaces) {
   if (auto fresh = refresh_credentials(); !fresh) return fresh;
   UniqueFd connection;
   PhpParent* parent = current_parent();
@@ -165,6 +165,7 @@ Status WorkerPool::spawn() {
   std::uint64_t id = next_id_++;
   workers_.emplace(id, std::make_unique<Worker>(strand_, id, *parent, std::move(connection)));
   ++totals_.spawned;
+  workers_[id]->replaces = replaces;  // set before the first poll: a waiting child may take it at once
   poll_accept(id);
   return {};
 }
@@ -359,11 +360,10 @@ void WorkerPool::replace_ahead(pid_t old) {
     std::lock_guard lock(mutex_);
     if (stopped_ || offline_until_) return;
     if (count(State::Starting) + count(State::Idle) + count(State::Busy) >= settings_.max_instances) return;
-    if (auto added = spawn(); !added) {
+    if (auto added = spawn(old); !added) {
       log::error("{}", added.error().message());
       return count_failure(nullptr, added.error());
     }
-    workers_.rbegin()->second->replaces = old;
   });
 }
 

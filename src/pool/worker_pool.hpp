@@ -156,7 +156,7 @@ class WorkerPool {
   void serve_waiters();
   bool wants_spawn() const;
   void spawn_for_waiters();
-  Status spawn();
+  Status spawn(pid_t replaces = 0);  // replaces: the child a planned recycle retired, for the log
   Status refresh_credentials();
   void hand_out(Worker& w, AcquireHandler handler, boost::asio::any_io_executor caller, Clock::time_point since);
   Result<Lease::Socket> take_socket(Worker& w, const boost::asio::any_io_executor& caller);
