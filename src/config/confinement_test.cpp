@@ -40,6 +40,7 @@ write = ["/var/cache/p"]
 execute = ["/usr/sbin/sendmail"]
 [pools.limits]
 memory = "256M"
+instance_memory = "64M"
 max_processes = 40
 cpu_percent = 50
 )");
@@ -48,6 +49,7 @@ cpu_percent = 50
   EXPECT_EQ(p.sandbox.write, std::vector<Path>{"/var/cache/p"});
   EXPECT_EQ(p.sandbox.execute, std::vector<Path>{"/usr/sbin/sendmail"});
   EXPECT_EQ(p.limits.memory_bytes, 256u << 20);
+  EXPECT_EQ(p.limits.instance_memory_bytes, 64u << 20);
   EXPECT_EQ(p.limits.max_processes, 40u);
   EXPECT_EQ(p.limits.cpu_percent, 50u);
   EXPECT_EQ(c.sites[0].root().writable, (std::vector<Path>{"/srv/s/uploads", "/srv/s/gen"}));
@@ -66,9 +68,19 @@ TEST(Confinement, ErrorsNameKeyAndExpectation) {
                    "of bytes, got \"lots\"",
                    "t.toml:12:15: key 'pools[0].limits.cpu_percent': expected an integer from 0 to 100, got 150",
                    "t.toml:13:1: key 'pools[0].limits.swap': unknown key 'swap' in [pools.limits]; expected one of "
-                   "memory, max_processes, cpu_percent",
+                   "memory, instance_memory, max_processes, cpu_percent",
                    "t.toml:15:9: key 'pools[0].sandbox.write': \"/\" would give the pool the whole machine; name "
                    "the folders it writes"}));
+}
+
+TEST(Confinement, InstanceMemoryMustStayBelowThePoolsMemory) {
+  // At or above the cgroup's limit the kernel would kill before the graceful recycle could start.
+  Lines p = problems_with("[pools.limits]\nmemory = \"64M\"\ninstance_memory = \"64M\"\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find("key 'pools[0].limits.instance_memory': expected less than the pool's memory"), std::string::npos)
+      << p[0];
+  for (const auto& line : problems_with("[pools.limits]\nmemory = \"64M\"\ninstance_memory = \"48M\"\n"))
+    EXPECT_EQ(line.find("instance_memory"), std::string::npos) << line;
 }
 
 TEST(Confinement, Sizes) {

@@ -106,29 +106,32 @@ void read_sandbox(TableReader& pool, PoolSandbox& out) {
 }
 
 // memory: bytes as an integer, or a string with a K, M or G suffix (powers of 1024).
-void read_memory(TableReader& t, std::uint64_t& out) {
-  const toml::node* n = t.node("memory");
+void read_memory(TableReader& t, std::uint64_t& out, const char* key = "memory") {
+  const toml::node* n = t.node(key);
   if (!n) return;
-  t.record("memory", *n);
+  t.record(key, *n);
   if (const auto* i = n->as_integer(); i && i->get() >= 0) {
     out = static_cast<std::uint64_t>(i->get());
   } else if (const auto* s = n->as_string()) {
     if (auto parsed = parse_size(s->get()))
       out = *parsed;
     else
-      t.problem("memory", parsed.error());
+      t.problem(key, parsed.error());
   } else {
-    t.problem("memory", "expected bytes as an integer or a string like \"512M\", got " + describe(*n));
+    t.problem(key, "expected bytes as an integer or a string like \"512M\", got " + describe(*n));
   }
-  if (out != 0 && out < (16u << 20)) t.problem("memory", "expected at least 16M: php-cgi alone needs more");
+  if (out != 0 && out < (16u << 20)) t.problem(key, "expected at least 16M: php-cgi alone needs more");
 }
 
 void read_limits(TableReader& pool, ResourceLimits& out) {
   const toml::table* table = pool.table("limits");
   if (!table) return;
   TableReader t{*pool.state(), *table, pool.key("limits"), "[pools.limits]"};
-  t.reject_unknown({"memory", "max_processes", "cpu_percent"});
+  t.reject_unknown({"memory", "instance_memory", "max_processes", "cpu_percent"});
   read_memory(t, out.memory_bytes);
+  read_memory(t, out.instance_memory_bytes, "instance_memory");
+  if (out.memory_bytes != 0 && out.instance_memory_bytes >= out.memory_bytes)
+    t.problem("instance_memory", "expected less than the pool's memory: the kernel would kill before the recycle");
   t.count("max_processes", out.max_processes, 0, 1'000'000);
   std::uint64_t cpu = out.cpu_percent;
   t.count("cpu_percent", cpu, 0, 100);

@@ -164,7 +164,10 @@ struct PoolSandbox {
 // IIS's per-pool limits, enforced with a cgroup per pool. 0: no limit, except
 // max_processes, whose 0 means the default (max_instances * 16 + 32).
 struct ResourceLimits {
-  std::uint64_t memory_bytes = 0;  // IIS privateMemory: the kernel kills a worker at the limit
+  std::uint64_t memory_bytes = 0;  // the whole pool (its cgroup): the kernel kills at the limit
+  // IIS privateMemory: an instance (php-cgi child) whose private memory grew
+  // past it is recycled gracefully, after its request, by a warm replacement.
+  std::uint64_t instance_memory_bytes = 0;
   std::uint64_t max_processes = 0;
   unsigned cpu_percent = 0;  // IIS cpu limit: percent of the whole machine (all cores)
 

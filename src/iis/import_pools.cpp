@@ -2,6 +2,7 @@
 // Gatehouse pool is an IIS pool together with the FastCGI application its
 // PHP handler names (IIS keys php-cgi process sets the same way).
 #include <charconv>
+#include <cstdlib>
 
 #include "config/values.hpp"
 #include "iis/importer.hpp"
@@ -78,7 +79,8 @@ const std::pair<std::string_view, std::pair<Outcome, std::string_view>> kPoolAtt
     {"recycling/periodicRestart/memory",
      {Outcome::NotMapped, "memory limits need the per-pool cgroup of the confinement work"}},
     {"recycling/periodicRestart/privateMemory",
-     {Outcome::NotMapped, "memory limits need the per-pool cgroup of the confinement work"}},
+     {Outcome::Mapped,
+      "[pools.limits] instance_memory: a php-cgi child past it is recycled after its request (KB as bytes)"}},
     {"cpu/limit", {Outcome::NotMapped, "CPU limits need the per-pool cgroup of the confinement work"}},
 };
 
@@ -212,6 +214,11 @@ std::optional<std::string> Importer::gatehouse_pool(const std::string& iis_pool,
   }
   out.php_cgi = options_.php_cgi;
   pool_identity(pool, out);
+  // privateMemory (KB, 0: off) is per w3wp; a php-cgi child is its nearest match here.
+  if (auto kb =
+          std::strtoull(pool_attribute(pool, "recycling/periodicRestart", "privateMemory", "0").c_str(), nullptr, 10);
+      kb >= 16 * 1024)
+    out.limits.instance_memory_bytes = kb * 1024;
   if (!pool.reported) pool_settings(pool);
   pool.reported = true;
   if (php.fastcgi) fastcgi_settings(php.fastcgi, out);

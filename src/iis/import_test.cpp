@@ -56,6 +56,12 @@ TEST(Import, PoolsKeepTheirIdentityAndFastCgiSettings) {
   EXPECT_EQ(intranet->identity, "www-data");
   EXPECT_EQ(intranet->php_ini, "/etc/gatehouse/php/intranet/php.ini");  // from PHPRC
   EXPECT_EQ(intranet->fastcgi.idle_timeout, config::Seconds{600});
+  // periodicRestart privateMemory="512000" (KB): the graceful per-instance memory recycle.
+  EXPECT_EQ(intranet->limits.instance_memory_bytes, 512000u * 1024);
+  EXPECT_EQ(shop->limits.instance_memory_bytes, 0u);
+  auto found = items(r.report, "privateMemory");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].outcome, Outcome::Mapped);
 }
 
 TEST(Import, SpecificUserWithoutAUserMapNeedsADecision) {

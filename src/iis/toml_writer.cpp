@@ -48,10 +48,15 @@ void write_pool(Out& o, const config::Pool& p) {
   if (f.monitor_changes_to) o.str("monitor_changes_to", f.monitor_changes_to->string());
   o.str("stderr_mode", config::to_string(f.stderr_mode));
   o.secs("signal_before_terminate", f.signal_before_terminate);
-  if (f.environment.empty()) return;
+  if (!f.environment.empty()) {
+    o.line();
+    o.line("[pools.fastcgi.environment]");
+    for (const auto& [name, value] : f.environment) o.str(name, value);
+  }
+  if (p.limits.instance_memory_bytes == 0) return;
   o.line();
-  o.line("[pools.fastcgi.environment]");
-  for (const auto& [name, value] : f.environment) o.str(name, value);
+  o.line("[pools.limits]");
+  o.num("instance_memory", p.limits.instance_memory_bytes);
 }
 
 void write_authentication(Out& o, const std::string& prefix, const config::Authentication& a) {

@@ -43,7 +43,8 @@ struct WorkerPool::Worker {
   bool failure_counted = false;  // already counted (start failure, broken I/O)
   Clock::time_point idle_since;
   Clock::time_point started = Clock::now();
-  pid_t replaces = 0;  // the child this instance takes over from (a planned recycle), for the log
+  bool over_memory = false;  // past instance_memory: recycled when its request ends
+  pid_t replaces = 0;        // the child this instance takes over from (a planned recycle), for the log
 };
 
 }  // namespace gatehouse::pool

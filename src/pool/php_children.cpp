@@ -101,6 +101,19 @@ pid_t accepted_by_inode(ino_t ino, pid_t parent) {
   return 0;
 }
 
+std::uint64_t private_memory_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string key;
+  std::uint64_t total = 0, kib = 0;
+  while (in >> key) {
+    if (key == "Private_Clean:" || key == "Private_Dirty:" || key == "Swap:") {
+      if (in >> kib) total += kib;
+    }
+    in.ignore(4096, '\n');
+  }
+  return total;
+}
+
 int pidfd_signal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }

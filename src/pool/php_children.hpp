@@ -24,6 +24,10 @@ pid_t accepted_by_inode(ino_t ino, pid_t parent);
 int pidfd_signal(int pidfd, int sig);
 UniqueFd pidfd_open(pid_t pid);
 
+// Private memory of a process in KiB (/proc/<pid>/smaps_rollup: private
+// clean + private dirty + swap), 0 when it cannot be read.
+std::uint64_t private_memory_kib(pid_t pid);
+
 // A new connection to a unix socket, on a descriptor above 2.
 Result<UniqueFd> connect_unix(const std::filesystem::path& path);
 

@@ -85,6 +85,7 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
   PoolOptions options = options_.pool;
   options.socket_dir = options_.socket_dir;
   options.spawn_port = options_.spawn_port;
+  options.instance_memory_bytes = pool.limits.instance_memory_bytes;
   const bool own = account == accounts::pool_account(pool);
   options.socket_prefix = own ? pool.name : pool.name + "." + account;
   const std::string folder = options.socket_prefix;

@@ -68,6 +68,12 @@ std::optional<FileStamp> stamp_of(const std::filesystem::path& path) {
 
 std::optional<FileStamp> LocalSpawnPort::php_ini_stamp(const SpawnSpec& spec) { return stamp_of(spec.php_ini); }
 
+std::vector<std::uint64_t> LocalSpawnPort::private_kib(const std::vector<pid_t>& pids) {
+  std::vector<std::uint64_t> out;
+  for (pid_t pid : pids) out.push_back(pid > 0 ? private_memory_kib(pid) : 0);
+  return out;
+}
+
 LocalSpawnPort& LocalSpawnPort::instance() {
   static LocalSpawnPort port;
   return port;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
@@ -70,6 +71,9 @@ class SpawnPort {
   // The stamp of the php.ini `spec` names, as the process that spawns sees
   // it (the confined front may not be able to look at it).
   virtual std::optional<FileStamp> php_ini_stamp(const SpawnSpec& spec) = 0;
+  // Private memory (KiB: private clean + dirty pages, and swap) of each of
+  // these children; 0 for one that is not (or no longer) a live worker's.
+  virtual std::vector<std::uint64_t> private_kib(const std::vector<pid_t>& pids) = 0;
   // Once its pidfd is readable: the wait status, or nullopt when it cannot be
   // reaped yet; its process group gets SIGKILL first (children it left must
   // not keep serving) and its socket file is removed. -1 when another process
@@ -88,6 +92,7 @@ class LocalSpawnPort final : public SpawnPort {
   void kill_child(std::uint64_t worker, int pidfd, int signal) override;
   void kill_group(const SpawnedHandle& parent, int signal) override;
   std::optional<FileStamp> php_ini_stamp(const SpawnSpec& spec) override;
+  std::vector<std::uint64_t> private_kib(const std::vector<pid_t>& pids) override;
 
   // The process-wide in-process port (it keeps no state).
   static LocalSpawnPort& instance();

@@ -50,6 +50,9 @@ class RecordingPort final : public SpawnPort {
   std::optional<FileStamp> php_ini_stamp(const SpawnSpec& spec) override {
     return LocalSpawnPort::instance().php_ini_stamp(spec);
   }
+  std::vector<std::uint64_t> private_kib(const std::vector<pid_t>& pids) override {
+    return LocalSpawnPort::instance().private_kib(pids);
+  }
 
   std::atomic<int> spawns = 0, reaps = 0, connects = 0, children = 0;
   std::atomic<bool> refuse = false;

@@ -299,8 +299,8 @@ void WorkerPool::on_lease_end(std::uint64_t id, std::optional<Lease::Socket> soc
     case LeaseEnd::Ok: {
       w->socket = std::move(socket);
       bool used_up = settings_.instance_max_requests != 0 && w->served >= settings_.instance_max_requests;
-      if (used_up) {
-        if (!stopped_) count_recycle(RecycleReason::MaxRequests, true);
+      if (used_up || w->over_memory) {
+        if (!stopped_) count_recycle(w->over_memory ? RecycleReason::Memory : RecycleReason::MaxRequests, true);
         pid_t old = w->pid;
         retire(*w, options_.stop_grace, SIGTERM);
         replace_ahead(old);
@@ -479,6 +479,7 @@ void WorkerPool::housekeeping() {
     recycle_now(RecycleReason::FileChange);
   }
   check_account();
+  check_memory();
   if (!options_.keep_warm && workers_.empty() && waiters_.empty() && !parents_.empty()) {
     log::debug("{} idle: stopping its php-cgi parent", ctx());
     ++generation_;  // the next request starts a new one

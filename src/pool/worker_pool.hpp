@@ -48,7 +48,8 @@ using Millis = std::chrono::milliseconds;
 struct PoolOptions {
   std::filesystem::path socket_dir;               // must pass ensure_socket_dir
   std::string socket_prefix;                      // socket names: <prefix>-<n>.sock
-  Millis housekeeping_interval{1000};             // idle check and monitor_changes_to stat
+  Millis housekeeping_interval{1000};             // idle check, monitor_changes_to stat, memory check
+  std::uint64_t instance_memory_bytes = 0;        // [pools.limits] instance_memory (0: no check)
   Millis offline_cooldown{30000};                 // rapid-fail protection: offline this long
   Millis stop_grace{3000};                        // SIGTERM to SIGKILL when recycling or stopping
   std::optional<Millis> idle_timeout;             // overrides fastcgi.idle_timeout
@@ -84,8 +85,8 @@ using AcquireResult = std::expected<Lease, AcquireError>;
 using AcquireHandler = std::move_only_function<void(AcquireResult)>;
 
 // Why workers were recycled (metrics: gatehouse_pool_recycles_total{reason}).
-enum class RecycleReason { Manual, FileChange, MaxRequests, Reload };
-inline constexpr const char* kRecycleReasons[] = {"manual", "file_change", "max_requests", "reload"};
+enum class RecycleReason { Manual, FileChange, MaxRequests, Reload, Memory };
+inline constexpr const char* kRecycleReasons[] = {"manual", "file_change", "max_requests", "reload", "memory"};
 
 struct RecycleEvent {
   std::chrono::system_clock::time_point when;
@@ -109,7 +110,7 @@ struct PoolStats {
   std::vector<pid_t> parents;    // the php-cgi parents not yet reaped
   std::uint64_t served = 0;      // requests finished by any child of this set, ever
   bool offline = false;
-  std::array<std::uint64_t, 4> recycles_by{};  // per RecycleReason: workers retired for it
+  std::array<std::uint64_t, 5> recycles_by{};  // per RecycleReason: workers retired for it
   std::uint64_t offline_events = 0;            // rapid-fail protection took the pool offline
   metrics::HistogramSample queue_wait;         // from asking for a worker to getting one
   std::vector<RecycleEvent> recent_recycles;   // the last few, oldest first
@@ -170,6 +171,7 @@ class WorkerPool {
   void retire_unused_parents();
   void check_provisional();
   void check_account();
+  void check_memory();
   void drop_parent(PhpParent& p);
   bool on_stale_parent(const Worker& w);
   void poll_accept(std::uint64_t id);

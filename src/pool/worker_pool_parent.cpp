@@ -183,6 +183,36 @@ void WorkerPool::check_account() {
   }
 }
 
+// IIS's privateMemory recycling, per instance: a child past instance_memory
+// is replaced by a warm child forked ahead, and goes once its request ended
+// (now when idle). No request is cut short; the pool's cgroup limit (memory)
+// stays the kernel's hard stop behind it.
+void WorkerPool::check_memory() {
+  if (options_.instance_memory_bytes == 0 || stopped_) return;
+  std::vector<Worker*> live;
+  std::vector<pid_t> pids;
+  for (auto& [id, w] : workers_)
+    if (w->pid != 0 && !w->over_memory && (w->state == State::Idle || w->state == State::Busy)) {
+      live.push_back(w.get());
+      pids.push_back(w->pid);
+    }
+  if (pids.empty()) return;
+  const auto kib = port_.private_kib(pids);
+  for (std::size_t i = 0; i < live.size() && i < kib.size(); ++i) {
+    Worker& w = *live[i];
+    if (kib[i] * 1024 <= options_.instance_memory_bytes) continue;
+    log::info("{} php-cgi child pid {} has {} MiB of private memory (instance_memory {} MiB): recycling it {}", ctx(),
+              w.pid, kib[i] / 1024, options_.instance_memory_bytes >> 20,
+              w.state == State::Busy ? "after its request" : "now");
+    w.over_memory = true;
+    if (w.state != State::Idle) continue;
+    count_recycle(RecycleReason::Memory, true);
+    pid_t old = w.pid;
+    retire(w, options_.stop_grace, SIGTERM);
+    replace_ahead(old);
+  }
+}
+
 // A parent of an older generation (or any, when stopping) goes once no
 // instance uses it: its children are idle or gone, so SIGTERM ends them all.
 void WorkerPool::retire_unused_parents() {

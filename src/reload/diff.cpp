@@ -58,13 +58,13 @@ std::string pool_fingerprint(const config::Pool& p) {
   for (const auto& [k, v] : f.environment) env += k + "=" + v + ";";
   std::string ini;
   for (const auto& [k, v] : p.ini.values) ini += k + "=" + v + ";";
-  return fmt::format("{}|{}|{}|{}|{:o}|{} {} {} {} {} {} {} {} {} {} {}|{} {} {} {}|{} {} {}|{}", p.name, p.identity,
+  return fmt::format("{}|{}|{}|{}|{:o}|{} {} {} {} {} {} {} {} {} {} {}|{} {} {} {}|{} {} {} {}|{}", p.name, p.identity,
                      p.php_cgi.string(), p.php_ini.string(), p.umask, f.max_instances, f.instance_max_requests,
                      f.idle_timeout.count(), f.activity_timeout.count(), f.request_timeout.count(), f.queue_length,
                      f.rapid_fails_per_minute, f.monitor_changes_to ? f.monitor_changes_to->string() : "-",
                      static_cast<int>(f.stderr_mode), f.signal_before_terminate.count(), env, p.sandbox.enabled,
                      paths(p.sandbox.read), paths(p.sandbox.write), paths(p.sandbox.execute), p.limits.memory_bytes,
-                     p.limits.max_processes, p.limits.cpu_percent, ini);
+                     p.limits.instance_memory_bytes, p.limits.max_processes, p.limits.cpu_percent, ini);
 }
 
 Diff diff(const config::Config& old_config, const IniDigests& old_ini, const config::Config& next,

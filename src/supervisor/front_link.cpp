@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "common/log.hpp"
 
 namespace gatehouse::supervisor {
@@ -238,6 +240,20 @@ std::optional<pool::FileStamp> FrontLink::php_ini_stamp(const pool::SpawnSpec& s
   const auto* r = answer ? std::get_if<IniStampResult>(&answer->message.body) : nullptr;
   if (!r || r->exists == 0) return std::nullopt;
   return pool::FileStamp{r->dev, r->ino, r->size, r->mtime_ns, r->ctime_ns};
+}
+
+std::vector<std::uint64_t> FrontLink::private_kib(const std::vector<pid_t>& pids) {
+  std::vector<std::uint64_t> out(pids.size(), 0);
+  for (std::size_t at = 0; at < pids.size(); at += kMaxGroups) {
+    Usage u;
+    u.n = static_cast<std::uint32_t>(std::min(kMaxGroups, pids.size() - at));
+    for (std::uint32_t i = 0; i < u.n; ++i) u.pids[i] = pids[at + i];
+    auto answer = request({0, u}, 10s);
+    const auto* r = answer ? std::get_if<UsageResult>(&answer->message.body) : nullptr;
+    if (!r || r->n != u.n) break;
+    for (std::uint32_t i = 0; i < u.n; ++i) out[at + i] = r->private_kib[i];
+  }
+  return out;
 }
 
 void FrontLink::kill_child(std::uint64_t child, int, int signal) {

@@ -61,6 +61,7 @@ class FrontLink final : public pool::SpawnPort {
   void kill_child(std::uint64_t child, int pidfd, int signal) override;
   void kill_group(const pool::SpawnedHandle& parent, int signal) override;
   std::optional<pool::FileStamp> php_ini_stamp(const pool::SpawnSpec& spec) override;
+  std::vector<std::uint64_t> private_kib(const std::vector<pid_t>& pids) override;
 
   // AUTH: PAM in the supervisor. Blocking (the AuthGate's PAM threads call it).
   Result<accounts::AuthOutcome> authenticate(std::string_view user, std::string_view password, std::string_view remote);

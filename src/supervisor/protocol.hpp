@@ -93,7 +93,8 @@ struct ControlListener {};
 struct UsageResult {
   std::uint32_t n = 0;
   std::uint32_t pad = 0;
-  std::uint64_t rss_kib[kMaxGroups] = {};  // 0: not a live worker of this front
+  std::uint64_t rss_kib[kMaxGroups] = {};      // 0: not a live worker of this front
+  std::uint64_t private_kib[kMaxGroups] = {};  // private clean + dirty + swap ([pools.limits] instance_memory)
 };
 struct AdminListener {};
 struct ReloadResult {

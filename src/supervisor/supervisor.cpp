@@ -20,6 +20,7 @@
 #include "accounts/names.hpp"
 #include "accounts/pam_auth.hpp"
 #include "common/log.hpp"
+#include "pool/php_children.hpp"
 #include "pool/spawner.hpp"
 
 namespace gatehouse::supervisor {
@@ -254,6 +255,7 @@ void Supervisor::on_usage(std::uint64_t id, const Usage& request) {
     std::ifstream in(fmt::format("/proc/{}/statm", request.pids[i]));
     std::uint64_t size = 0, resident = 0;
     if (in >> size >> resident) r.rss_kib[i] = resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)) / 1024;
+    r.private_kib[i] = pool::private_memory_kib(request.pids[i]);
   }
   if (channel_) (void)channel_->send({id, r});
 }
