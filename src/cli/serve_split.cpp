@@ -401,7 +401,7 @@ int serve_front(const std::string& config_file, int fd, int config_fd) {
   }
   log::init(config.server.log_dir / "error.log", spdlog::level::info);
   auto channel = std::make_unique<supervisor::Channel>(UniqueFd(fd));
-  auto hello = supervisor::receive_hello(*channel, hash, 10s);
+  auto hello = supervisor::receive_hello(*channel, config, hash, 10s);
   if (!hello) {
     log::error("[front] {}", hello.error().message());
     return 1;
@@ -467,6 +467,8 @@ int serve_front(const std::string& config_file, int fd, int config_fd) {
     return id;
   };
   pool_options.spawn_port = &link;
+  // After a crash of the previous front: its php-cgi workers, still warm (issue 9).
+  pool_options.adopt = std::make_shared<pool::Adoptions>(std::move(hello->adopted));
   auto pools = pool::PoolSet::create(config, std::move(pool_options));
   if (!pools) {
     log::error("[front] cannot set up the application pools: {}", pools.error().message());

@@ -86,6 +86,11 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
   options.socket_dir = options_.socket_dir;
   options.spawn_port = options_.spawn_port;
   options.instance_memory_bytes = pool.limits.instance_memory_bytes;
+  if (options_.adopt)
+    if (auto it = options_.adopt->find({pool.name, account}); it != options_.adopt->end()) {
+      options.adopt = std::make_shared<std::vector<SpawnedHandle>>(std::move(it->second));
+      options_.adopt->erase(it);
+    }
   const bool own = account == accounts::pool_account(pool);
   options.socket_prefix = own ? pool.name : pool.name + "." + account;
   const std::string folder = options.socket_prefix;

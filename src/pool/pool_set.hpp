@@ -43,6 +43,9 @@ struct PoolSetOptions {
   // Given, the port's owner prepares sockets, private folders and cgroups:
   // the set neither checks socket_dir nor makes folders (the front, issue 9).
   SpawnPort* spawn_port = nullptr;
+  // Workers (php-cgi parents) already running, by set: a front restarted
+  // after a crash takes over the previous one's (they keep their caches).
+  std::shared_ptr<Adoptions> adopt;
 };
 
 // A configured pool and the snapshots of its worker sets (one per account

@@ -51,6 +51,8 @@ void WorkerPool::start() {
     std::lock_guard lock(mutex_);
     if (settings_.monitor_changes_to) monitored_file_changed();  // the baseline
     schedule_housekeeping();
+    if (options_.adopt)
+      for (auto& handle : *options_.adopt) adopt_parent(std::move(handle));
     if (!options_.prestart || stopped_ || settings_.max_instances == 0 || !workers_.empty()) return;
     if (auto started = spawn(); !started) {
       log::error("{}", started.error().message());

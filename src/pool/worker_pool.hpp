@@ -45,6 +45,9 @@ using Millis = std::chrono::milliseconds;
 
 // What is not in the configuration: where sockets go, internal timings, and
 // sub-second overrides of the configured seconds for tests.
+// Workers started before this process took over, by set (PoolSetOptions::adopt).
+using Adoptions = std::map<accounts::WorkerKey, std::vector<SpawnedHandle>>;
+
 struct PoolOptions {
   std::filesystem::path socket_dir;               // must pass ensure_socket_dir
   std::string socket_prefix;                      // socket names: <prefix>-<n>.sock
@@ -69,6 +72,8 @@ struct PoolOptions {
   // Who starts, signals and reaps the processes (must outlive the pool);
   // nullptr: this process, through the spawner (LocalSpawnPort).
   SpawnPort* spawn_port = nullptr;
+  // Running php-cgi parents this set takes over at start() (shared: PoolOptions is copied).
+  std::shared_ptr<std::vector<SpawnedHandle>> adopt;
 };
 
 enum class AcquireFailure { QueueFull, Offline, Stopped, StartFailed };
@@ -164,6 +169,8 @@ class WorkerPool {
   void fail_waiters(AcquireFailure reason, const Error& error, std::size_t how_many);
 
   Result<PhpParent*> start_parent(UniqueFd& first_connection);
+  PhpParent* add_parent(SpawnedHandle& spawned);
+  void adopt_parent(SpawnedHandle spawned);
   PhpParent* current_parent();
   PhpParent* find_parent(std::uint64_t id);
   void on_parent_status(std::uint64_t id, const boost::system::error_code& ec, std::size_t n);

@@ -36,16 +36,24 @@ std::string describe_exit(int status) {
 }  // namespace
 
 Result<PhpParent*> WorkerPool::start_parent(UniqueFd& first_connection) {
-  std::uint64_t id = next_id_++;
+  std::uint64_t id = next_id_;
   auto path = options_.socket_dir / fmt::format("{}-{}.sock", options_.socket_prefix, id);
   std::optional<FileStamp> ini = port_.php_ini_stamp(spec_);
   auto spawned = port_.spawn(spec_, path);
   if (!spawned) return std::unexpected(spawned.error());
   first_connection = std::move(spawned->connection);
-  auto p = std::make_unique<PhpParent>(strand_, id, *spawned, generation_);
-  p->credentials = spec_.credentials;
+  PhpParent* p = add_parent(*spawned);
   p->ini = ini;
   p->provisional = waiters_.empty();
+  log::debug("{} started php-cgi parent pid {} ({} children)", ctx(), p->pid, children_for(settings_.max_instances));
+  ++totals_.php_starts;
+  return p;
+}
+
+PhpParent* WorkerPool::add_parent(SpawnedHandle& spawned) {
+  std::uint64_t id = next_id_++;
+  auto p = std::make_unique<PhpParent>(strand_, id, spawned, generation_);
+  p->credentials = spec_.credentials;
   boost::system::error_code ec;
   p->status.non_blocking(true, ec);
   asio::async_read(p->status, asio::buffer(&p->report, sizeof p->report),
@@ -57,11 +65,26 @@ Result<PhpParent*> WorkerPool::start_parent(UniqueFd& first_connection) {
     std::lock_guard lock(mutex_);
     if (!e) on_parent_exit(id);
   });
-  log::debug("{} started php-cgi parent pid {} ({} children)", ctx(), p->pid, children_for(settings_.max_instances));
-  ++totals_.php_starts;
   PhpParent* raw = p.get();
   parents_.emplace(id, std::move(p));
   return raw;
+}
+
+// A parent a crashed front left running (the supervisor kept it): it is up
+// and warm, so it serves this front's first requests; the connection that
+// came with it becomes its first instance. Its php.ini is stamped now: a
+// change from here on recycles it like any other (monitor_changes_to).
+void WorkerPool::adopt_parent(SpawnedHandle spawned) {
+  UniqueFd connection = std::move(spawned.connection);
+  PhpParent* p = add_parent(spawned);
+  p->ini = port_.php_ini_stamp(spec_);
+  p->ready = true;
+  log::info("{} took over php-cgi parent pid {} from the previous front (its OPcache and APCu stay warm)", ctx(),
+            p->pid);
+  std::uint64_t id = next_id_++;
+  workers_.emplace(id, std::make_unique<Worker>(strand_, id, *p, std::move(connection)));
+  ++totals_.spawned;
+  poll_accept(id);
 }
 
 PhpParent* WorkerPool::current_parent() {

@@ -4,10 +4,13 @@
 // sockets (root's folder), read sock_diag and /proc, or signal processes of
 // other accounts. Every answer is about a worker this supervisor started and
 // a child whose parent is that worker, nothing else.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -121,6 +124,7 @@ void Supervisor::on_kill(const Kill& request) {
     log::warn("[supervisor] refused a request of the front: KILL worker {} signal {}", request.worker, request.signal);
     return;
   }
+  it->second.signalled = true;
   ::kill(target == KillTarget::Group ? -it->second.pid : it->second.pid, sig);
 }
 
@@ -138,6 +142,41 @@ void Supervisor::on_ini_stamp(std::uint64_t id, const IniStamp& request) {
     }
   }
   (void)channel_->send({id, answer});
+}
+
+// After a crash of the front, once: each live worker of a pool the
+// configuration still has, with a new connection (a child accepts it as an
+// instance), a status pipe already at EOF (it exec'd long ago) and a pidfd.
+// A worker that cannot be handed over is stopped.
+std::vector<Supervisor::Adoption> Supervisor::adoptable_workers() {
+  std::vector<Adoption> out;
+  if (!adopt_next_) return out;
+  adopt_next_ = false;
+  for (auto& [name, w] : workers_) {
+    if (w.signalled) continue;
+    const auto& pools = options_.config->pools;
+    auto pool = std::find_if(pools.begin(), pools.end(), [&](const auto& p) { return p.name == w.key.pool; });
+    Adoption a;
+    auto connection = pool == pools.end() ? Result<UniqueFd>(std::unexpected(Error::logic("adopt", w.key.pool, "gone")))
+                                          : pool::connect_unix(w.socket_path);
+    a.pidfd = pool::pidfd_open(w.pid);
+    int fds[2];
+    if (!connection || !a.pidfd || ::pipe2(fds, O_CLOEXEC) < 0) {
+      log::warn("[pool {}] cannot hand php-cgi worker pid {} to the new front: stopping it", w.key.pool, w.pid);
+      w.signalled = true;
+      ::kill(w.pid, SIGTERM);
+      continue;
+    }
+    a.status.reset(fds[0]);
+    ::close(fds[1]);
+    a.connection = std::move(*connection);
+    a.message.pool = static_cast<std::uint32_t>(pool - pools.begin());
+    a.message.pid = w.pid;
+    a.message.worker = name;
+    put(a.message.account, w.key.account);
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 bool Supervisor::is_live_process(pid_t pid) const {

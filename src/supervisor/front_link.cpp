@@ -25,7 +25,7 @@ Error link_error(std::string detail) { return Error::logic("ask the supervisor",
 
 }  // namespace
 
-Result<HelloReceived> receive_hello(const Channel& channel, std::uint64_t config_hash,
+Result<HelloReceived> receive_hello(const Channel& channel, const config::Config& config, std::uint64_t config_hash,
                                     std::chrono::milliseconds timeout) {
   auto hello = channel.receive(Reader::Front, timeout);
   if (!hello) return std::unexpected(hello.error());
@@ -57,6 +57,21 @@ Result<HelloReceived> receive_hello(const Channel& channel, std::uint64_t config
     if (!std::holds_alternative<AdminListener>(m->message.body))
       return std::unexpected(link_error("expected the admin listener"));
     out.admin = std::move(m->fds.front());
+  }
+  for (std::uint32_t i = 0; i < h->adopt; ++i) {
+    auto m = channel.receive(Reader::Front, timeout);
+    if (!m) return std::unexpected(m.error());
+    const auto* a = std::get_if<Adopt>(&m->message.body);
+    if (!a) return std::unexpected(link_error("expected a worker to adopt"));
+    if (a->pool >= config.pools.size()) return std::unexpected(link_error("a worker to adopt of an unknown pool"));
+    pool::SpawnedHandle handle;
+    handle.worker = a->worker;
+    handle.pid = a->pid;
+    handle.connection = std::move(m->fds[0]);
+    handle.status_pipe = std::move(m->fds[1]);
+    handle.pidfd = std::move(m->fds[2]);
+    handle.socket_path = fmt::format("(worker {} of the supervisor)", a->worker);
+    out.adopted[{config.pools[a->pool].name, get(a->account)}].push_back(std::move(handle));
   }
   return out;
 }

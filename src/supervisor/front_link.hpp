@@ -34,11 +34,13 @@ struct HelloReceived {
   std::vector<ReceivedListener> listeners;
   UniqueFd control;  // the control socket, when the supervisor bound one
   UniqueFd admin;    // the admin listener, when the configuration has one
+  // The workers a crashed front left running, to take over (pool::PoolSetOptions::adopt).
+  std::map<accounts::WorkerKey, std::vector<pool::SpawnedHandle>> adopted;
 };
 
 // Waits (up to `timeout`) for HELLO and its listeners; refuses another
 // protocol version or a configuration other than the one `config_hash` names.
-Result<HelloReceived> receive_hello(const Channel& channel, std::uint64_t config_hash,
+Result<HelloReceived> receive_hello(const Channel& channel, const config::Config& config, std::uint64_t config_hash,
                                     std::chrono::milliseconds timeout);
 
 class FrontLink final : public pool::SpawnPort {

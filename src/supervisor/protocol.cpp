@@ -35,6 +35,7 @@ constexpr Type type_of() {
   if constexpr (std::is_same_v<T, Child>) return Type::Child;
   if constexpr (std::is_same_v<T, IniStamp>) return Type::IniStamp;
   if constexpr (std::is_same_v<T, IniStampResult>) return Type::IniStampResult;
+  if constexpr (std::is_same_v<T, Adopt>) return Type::Adopt;
 }
 
 // An empty struct still has size 1 in C++: it travels as no bytes.
@@ -68,7 +69,8 @@ std::string invalid(const Body& body, std::size_t fds) {
   if (auto* a = std::get_if<Auth>(&body);
       a && (!terminated(a->user) || !terminated(a->password) || !terminated(a->remote)))
     return "auth: string without NUL";
-  if (auto* h = std::get_if<Hello>(&body); h && (h->control > 1 || h->admin > 1)) return "hello: bad flag";
+  if (auto* h = std::get_if<Hello>(&body); h && (h->control > 1 || h->admin > 1 || h->adopt > 4096))
+    return "hello: bad field";
   if (auto* o = std::get_if<Order>(&body); o && (o->what < 1 || o->what > 3)) return "order: unknown";
   if (auto* s = std::get_if<Stop>(&body); s && s->reload > 1) return "stop: bad reload flag";
   if (auto* r = std::get_if<ReloadResult>(&body); r && (r->ok > 1 || !terminated(r->json)))
@@ -84,6 +86,7 @@ std::string invalid(const Body& body, std::size_t fds) {
   if (auto* k = std::get_if<Kill>(&body); k && k->target > static_cast<std::uint32_t>(KillTarget::Group))
     return "kill: unknown target";
   if (auto* r = std::get_if<IniStampResult>(&body); r && r->exists > 1) return "ini stamp: bad flag";
+  if (auto* a = std::get_if<Adopt>(&body); a && (!terminated(a->account) || a->pid <= 0)) return "adopt: bad field";
   return {};
 }
 
@@ -109,6 +112,7 @@ std::size_t fds_of(const Body& body) {
     return 1;
   if (auto* w = std::get_if<Worker>(&body)) return w->errnum == 0 ? 3 : 0;
   if (auto* c = std::get_if<Connected>(&body)) return c->errnum == 0 ? 1 : 0;
+  if (std::holds_alternative<Adopt>(body)) return 3;
   if (auto* c = std::get_if<ChildResult>(&body)) return c->pid > 0 ? 1 : 0;
   return 0;
 }
@@ -184,6 +188,8 @@ Result<Message> decode(std::span<const std::byte> datagram, std::size_t fds, Rea
       return decode_as<IniStamp>(datagram, h, fds);
     case Type::IniStampResult:
       return decode_as<IniStampResult>(datagram, h, fds);
+    case Type::Adopt:
+      return decode_as<Adopt>(datagram, h, fds);
   }
   return std::unexpected(refused(fmt::format("unknown type {}", h.type)));
 }

@@ -35,6 +35,7 @@ enum class Type : std::uint32_t {
   Connected,        // + 1 fd when errnum == 0: a new connection to a worker's socket
   ChildResult,      // + 1 fd when pid != 0: the pidfd of the child that accepted a connection
   IniStampResult,   // + 0 fds
+  Adopt,            // + 3 fds: a worker kept across a front restart (connection, status pipe at EOF, pidfd)
   // front -> supervisor
   Ready = 64,  // after confine_front
   Spawn,       // start a worker for (pool index, account)
@@ -63,6 +64,8 @@ struct Hello {
   std::uint64_t config_hash = 0;  // of the configuration bytes: both ends load the same file
   std::uint32_t control = 0;      // 1: a ControlListener follows the listeners
   std::uint32_t admin = 0;        // 1: an AdminListener follows (after the ControlListener)
+  std::uint32_t adopt = 0;        // how many Adopt messages follow (after the AdminListener)
+  std::uint32_t pad = 0;
 };
 struct Listener {
   std::uint32_t thread = 0;  // the I/O thread it belongs to
@@ -138,6 +141,14 @@ struct Child {
   std::uint64_t worker = 0;  // the php-cgi parent
   std::uint64_t inode = 0;   // of the front's end of the connection (fstat)
 };
+// A live worker (php-cgi parent) the previous front was given: the new
+// front takes it over with its warm caches instead of starting another.
+struct Adopt {
+  std::uint32_t pool = 0;  // index into the configuration's pools
+  std::int32_t pid = 0;
+  std::uint64_t worker = 0;
+  char account[33] = {};
+};
 struct IniStamp {
   std::uint32_t pool = 0;  // index into the configuration's pools
 };
@@ -160,7 +171,7 @@ struct Auth {
 
 using Body = std::variant<Hello, Listener, Worker, AuthResult, ReopenLogs, Stop, ControlListener, UsageResult,
                           AdminListener, ReloadResult, Connected, ChildResult, Ready, Spawn, Kill, Auth, Order, Usage,
-                          Resolve, Connect, Child, IniStamp, IniStampResult>;
+                          Resolve, Connect, Child, IniStamp, IniStampResult, Adopt>;
 
 struct Message {
   std::uint64_t id = 0;

@@ -135,6 +135,8 @@ Status Supervisor::start_front() {
   hello.config_hash = options_.config_hash;
   hello.control = options_.control ? 1 : 0;
   hello.admin = options_.admin ? 1 : 0;
+  auto adopted = adoptable_workers();
+  hello.adopt = static_cast<std::uint32_t>(adopted.size());
   if (auto ok = channel_->send({0, hello}); !ok) return ok;
   for (const auto& l : options_.listeners) {
     Listener m;
@@ -147,7 +149,10 @@ Status Supervisor::start_front() {
     if (auto ok = channel_->send({0, ControlListener{}}, {options_.control.get()}); !ok) return ok;
   if (options_.admin)
     if (auto ok = channel_->send({0, AdminListener{}}, {options_.admin.get()}); !ok) return ok;
-  log::info("[supervisor] started the front (pid {}) with {} listening sockets", pid, options_.listeners.size());
+  for (auto& a : adopted)
+    if (auto ok = channel_->send({0, a.message}, {a.connection.get(), a.status.get(), a.pidfd.get()}); !ok) return ok;
+  log::info("[supervisor] started the front (pid {}) with {} listening sockets{}", pid, options_.listeners.size(),
+            adopted.empty() ? "" : fmt::format(" and {} running php-cgi worker(s) to take over", adopted.size()));
   return {};
 }
 
@@ -453,14 +458,21 @@ void Supervisor::reap_children() {
 // In-flight requests are lost; the workers it was given go too (their
 // connections died with it), and the next front starts its own.
 void Supervisor::on_front_exit(int status) {
-  if (stopping_ || reloading_)
+  const bool crashed = !stopping_ && !reloading_;
+  if (!crashed)
     log::info("[supervisor] the front (pid {}) {}", front_, describe_status(status));
   else
-    log::error("[supervisor] the front (pid {}) {}: restarting it", front_, describe_status(status));
+    log::error("[supervisor] the front (pid {}) {}: restarting it; its {} php-cgi worker(s) are kept for the next one",
+               front_, describe_status(status), workers_.size());
   front_ = -1;
   front_ready_ = false;
   channel_.reset();
-  for (const auto& [id, w] : workers_) ::kill(w.pid, SIGTERM);
+  children_.clear();  // the next front names the children it uses again
+  // A crash loses the requests in flight, not the warm workers (issue 9): the
+  // next front adopts them. A stop or reload stops them.
+  adopt_next_ = crashed;
+  if (!crashed)
+    for (const auto& [id, w] : workers_) ::kill(w.pid, SIGTERM);
 }
 
 void Supervisor::stop_front() {

@@ -86,6 +86,12 @@ class Supervisor {
     pid_t pid = 0;
     std::string socket_path;
     accounts::WorkerKey key;
+    bool signalled = false;  // the front stopped it: never adopted
+  };
+  // What the next front gets for a worker it takes over (children.cpp).
+  struct Adoption {
+    Adopt message;
+    UniqueFd connection, status, pidfd;
   };
   // A child of a worker that CHILD named for the front (children.cpp).
   struct LiveChild {
@@ -102,6 +108,7 @@ class Supervisor {
   void on_child(std::uint64_t id, const Child& request);
   void on_ini_stamp(std::uint64_t id, const IniStamp& request);
   bool is_live_process(pid_t pid) const;
+  std::vector<Adoption> adoptable_workers();
   void on_auth(std::uint64_t id, const Auth& request);
   void on_usage(std::uint64_t id, const Usage& request);
   void on_resolve(std::uint64_t id, const Resolve& request);
@@ -120,6 +127,7 @@ class Supervisor {
   bool front_ready_ = false;
   bool stopping_ = false;
   bool reloading_ = false;
+  bool adopt_next_ = false;  // the front crashed: the next one takes over the workers
   int exit_code_ = 0;
   std::chrono::steady_clock::time_point front_started_;
   std::map<std::uint64_t, LiveWorker> workers_;
