@@ -11,6 +11,7 @@
 
 #include <cstring>
 
+#include "admin/readiness.hpp"
 #include "common/log.hpp"
 
 namespace gatehouse::admin {
@@ -59,27 +60,29 @@ std::string response(unsigned status, std::string_view reason, std::string_view 
 
 Result<UniqueFd> Server::bind_listener(const std::string& ip, std::uint16_t port) { return listen_on(ip, port); }
 
-Result<std::unique_ptr<Server>> Server::start(const std::string& ip, std::uint16_t port, Source source) {
+Result<std::unique_ptr<Server>> Server::start(const std::string& ip, std::uint16_t port, Source source,
+                                              Draining draining) {
   auto listener = listen_on(ip, port);
   if (!listener) return std::unexpected(listener.error());
-  return serve(std::move(*listener), std::move(source));
+  return serve(std::move(*listener), std::move(source), std::move(draining));
 }
 
-Result<std::unique_ptr<Server>> Server::serve(UniqueFd listener, Source source) {
+Result<std::unique_ptr<Server>> Server::serve(UniqueFd listener, Source source, Draining draining) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return std::unexpected(Error::sys("pipe2", "admin listener"));
-  std::unique_ptr<Server> server(
-      new Server(std::move(listener), UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]), std::move(source)));
+  std::unique_ptr<Server> server(new Server(std::move(listener), UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]),
+                                            std::move(source), std::move(draining)));
   server->sample();
   server->thread_ = std::thread([s = server.get()] { s->run(); });
   return server;
 }
 
-Server::Server(UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write, Source source)
+Server::Server(UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write, Source source, Draining draining)
     : listener_(std::move(listener)),
       wake_read_(std::move(wake_read)),
       wake_write_(std::move(wake_write)),
-      source_(std::move(source)) {}
+      source_(std::move(source)),
+      draining_(std::move(draining)) {}
 
 Server::~Server() { stop(); }
 
@@ -161,7 +164,14 @@ std::string Server::answer(std::string_view method, std::string_view target) {
     auto up = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
     return response(200, "OK", "text/html; charset=utf-8", status_page(source_(), history_, up), head);
   }
-  return response(404, "Not Found", "text/plain; charset=utf-8", "not found: /metrics or /status\n", head);
+  if (path == "/ready") {
+    const auto reasons = not_ready(source_(), draining_ && draining_());
+    if (reasons.empty()) return response(200, "OK", "text/plain; charset=utf-8", "ready\n", head);
+    std::string body;
+    for (const auto& r : reasons) body += r + "\n";
+    return response(503, "Service Unavailable", "text/plain; charset=utf-8", body, head);
+  }
+  return response(404, "Not Found", "text/plain; charset=utf-8", "not found: /metrics, /status or /ready\n", head);
 }
 
 }  // namespace gatehouse::admin

@@ -1,5 +1,5 @@
 // The reloader's builders (the same steps serve takes at start, for a new
-// configuration) and the admin listener's start.
+// configuration), the admin listener's start and the drain state.
 #include "cli/serve_ops.hpp"
 
 #include <unistd.h>
@@ -49,15 +49,26 @@ nlohmann::json outcome_json(const reload::Outcome& outcome) {
 }
 
 Result<std::unique_ptr<admin::Server>> start_admin(const config::Config& config, pool::PoolSet& pools,
-                                                   http::Server& server) {
+                                                   http::Server& server, admin::Server::Draining draining) {
   const auto& a = config.server.admin;
   if (a.listen.empty()) return nullptr;
-  auto started = admin::Server::start(a.ip, a.port, [&pools, &server] {
-    return admin::Sample{pools.report(), server.site_metrics()};
-  });
+  auto started = admin::Server::start(
+      a.ip, a.port,
+      [&pools, &server] {
+        return admin::Sample{pools.report(), server.site_metrics()};
+      },
+      std::move(draining));
   if (!started) return started;
-  log::info("admin listener: http://{}/metrics (Prometheus) and http://{}/status", a.listen, a.listen);
+  log::info("admin listener: http://{0}/metrics (Prometheus), http://{0}/status and http://{0}/ready", a.listen);
   return started;
+}
+
+std::unique_ptr<control::Drain> make_drain(const config::Config& config, const http::Server& server) {
+  auto probe = [&server] {
+    const auto t = server.traffic();
+    return control::TrafficCount{t.arrived, t.in_flight};
+  };
+  return std::make_unique<control::Drain>(probe, config.server.shutdown_timeout);
 }
 
 }  // namespace gatehouse::cli

@@ -370,7 +370,7 @@ int serve_supervised(const config::Config& config, const std::string& config_fil
       return 1;
     }
     options.admin = std::move(*admin);
-    log::info("admin listener: http://{}/metrics (Prometheus) and http://{}/status", a.listen, a.listen);
+    log::info("admin listener: http://{0}/metrics (Prometheus), http://{0}/status and http://{0}/ready", a.listen);
   }
   supervisor::Supervisor supervisor(std::move(options));
   control::sd_notify("READY=1");
@@ -486,9 +486,11 @@ int serve_front(const std::string& config_file, int fd, int config_fd) {
     routing->set_script_policy(scripts);
     return routing;
   });
+  auto drain = make_drain(config, **server);  // issue 18: the control socket drives it, GET /ready reads it
   std::unique_ptr<control::Server> control;
   if (hello->control) {
     control::ServerHooks hooks;
+    hooks.drain = drain.get();
     hooks.pid = supervisor_pid;
     hooks.order = [&link](std::string_view verb) { link.order(verb == "stop" ? 1 : 2); };
     hooks.rss = [&link](pid_t pid) { return link.rss_kib(pid); };
@@ -509,9 +511,12 @@ int serve_front(const std::string& config_file, int fd, int config_fd) {
   }
   std::unique_ptr<admin::Server> admin;
   if (hello->admin) {
-    auto started = admin::Server::serve(std::move(hello->admin), [&pools, &server] {
-      return admin::Sample{(*pools)->report(), (*server)->site_metrics()};
-    });
+    auto started = admin::Server::serve(
+        std::move(hello->admin),
+        [&pools, &server] {
+          return admin::Sample{(*pools)->report(), (*server)->site_metrics()};
+        },
+        [&drain] { return drain->draining(); });
     if (!started) {
       log::error("[front] {}", started.error().message());
       return 1;
