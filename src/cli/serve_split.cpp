@@ -19,6 +19,7 @@
 #include "accounts/identity.hpp"
 #include "accounts/pam_auth.hpp"
 #include "accounts/provision.hpp"
+#include "accounts/provision_ids.hpp"
 #include "accounts/registry.hpp"
 #include "accounts/security_model.hpp"
 #include "admin/server.hpp"
@@ -76,11 +77,14 @@ std::string read_fd(int fd) {
   return out;
 }
 
-Result<accounts::Identity> front_account() {
+// gh-front, created with the ids [accounts] front_uid/gid pin (issue 18: every node alike).
+Result<accounts::Identity> front_account(const config::Config& config) {
+  const auto ids = accounts::pinned_for_front(config);
+  if (auto ok = accounts::check_pinned(sandbox::kFrontAccount, ids); !ok) return std::unexpected(ok.error());
   auto id = accounts::resolve_identity(sandbox::kFrontAccount);
   if (id || id.error().errnum != ENOENT) return id;
-  auto made = accounts::create_system_account(sandbox::kFrontAccount);
-  if (made) log::info("created account {}", sandbox::kFrontAccount);
+  auto made = accounts::create_system_account(sandbox::kFrontAccount, ids);
+  if (made) log::info("created account {} (uid {}, gid {})", sandbox::kFrontAccount, made->uid, made->gid);
   return made;
 }
 
@@ -222,7 +226,7 @@ supervisor::ReloadAnswer reload_split(SplitState& st, supervisor::SupervisorOpti
   auto made = accounts::ensure_accounts(*next, *registry);
   if (!made) return fail("cannot provision the accounts: " + made.error().message());
   for (const auto& name : made->created) log::info("created account {}", name);
-  auto front = front_account();
+  auto front = front_account(*next);
   if (!front) return fail(front.error().message());
   if (auto ok = prepare_front_folders(*next, *front); !ok) return fail(ok.error().message());
   if (uses_basic(*next) && !accounts::find_pam_service())
@@ -299,7 +303,7 @@ nlohmann::json sites_report(const http::Server& server) {
 }
 
 int serve_supervised(const config::Config& config, const std::string& config_file, pool::PoolSetOptions pool_options) {
-  auto front = front_account();
+  auto front = front_account(config);
   if (!front) {
     log::error("cannot provision the front's account {}: {}", sandbox::kFrontAccount, front.error().message());
     return 1;

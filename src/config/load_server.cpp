@@ -95,9 +95,9 @@ void read_anonymous(TableReader& t, std::string_view name, Accounts& accounts) {
 }
 
 const Keys<Accounts> kAccountsKeys = {
-    custom("anonymous", read_anonymous),
-    custom("anonymous_uid", read_anonymous_uid),
-    custom("anonymous_gid", read_anonymous_gid),
+    custom("anonymous", read_anonymous),         custom("anonymous_uid", read_anonymous_uid),
+    custom("anonymous_gid", read_anonymous_gid), custom("front_uid", read_front_uid),
+    custom("front_gid", read_front_gid),
 };
 
 }  // namespace

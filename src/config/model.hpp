@@ -104,6 +104,9 @@ struct Accounts {
   // Pinned ids for the anonymous account, so every node of a farm creates it alike.
   std::optional<std::uint32_t> anonymous_uid;
   std::optional<std::uint32_t> anonymous_gid;
+  // Pinned ids for the front's account (gh-front, the confined process of `serve` as root).
+  std::optional<std::uint32_t> front_uid;
+  std::optional<std::uint32_t> front_gid;
 };
 
 enum class StderrMode { ReturnStdErrIn500, ReturnGeneric500, IgnoreAndReturn200, TerminateProcess };
