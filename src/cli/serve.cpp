@@ -232,7 +232,7 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   // metrics, status page and readiness, when configured
-  auto admin = start_admin(config, **pools, **server, [&drain] { return drain->draining(); });
+  auto admin = start_admin(config, **pools, **server, admin_options(config, *drain));
   if (!admin) {
     log::error("{}", admin.error().message());
     return 1;

@@ -19,7 +19,9 @@ nlohmann::json outcome_json(const reload::Outcome& outcome);
 
 // The admin listener of [server.admin]; nullptr when it is off.
 Result<std::unique_ptr<admin::Server>> start_admin(const config::Config& config, pool::PoolSet& pools,
-                                                   http::Server& server, admin::Server::Draining draining = {});
+                                                   http::Server& server, admin::Server::Options options = {});
+// Its hooks (issue 18): GET /ready reads `drain`; [server.admin] allow picks the peers it answers.
+admin::Server::Options admin_options(const config::Config& config, const control::Drain& drain);
 
 // `gatehouse drain` (issue 18): the server's request counts, and the drain
 // state the control socket drives and GET /ready reads. `server` must outlive it.

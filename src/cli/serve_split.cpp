@@ -520,7 +520,7 @@ int serve_front(const std::string& config_file, int fd, int config_fd) {
         [&pools, &server] {
           return admin::Sample{(*pools)->report(), (*server)->site_metrics()};
         },
-        [&drain] { return drain->draining(); });
+        admin_options(config, *drain));
     if (!started) {
       log::error("[front] {}", started.error().message());
       return 1;

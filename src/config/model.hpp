@@ -62,6 +62,8 @@ struct Admin {
   std::string listen;  // "127.0.0.1:9180" or "[::1]:9180"; empty: off
   std::string ip;      // parsed from listen
   std::uint16_t port = 0;
+  // The peers it answers (a balancer's health checks of /ready, a Prometheus); empty: anyone who reaches it.
+  std::vector<IpRange> allow;
 };
 
 // TLS for every https binding ([server.tls]). Versions below 1.2 are never

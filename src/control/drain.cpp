@@ -52,8 +52,11 @@ DrainProgress Drain::begin(const DrainOptions& options, Instant now) {
 std::optional<DrainProgress> Drain::observe(Instant now) {
   std::lock_guard lock(mutex_);
   if (!draining_.load(std::memory_order_relaxed)) return std::nullopt;
+  const bool was_drained = phase_ == DrainPhase::Drained;
   step(now);
-  return progress(now);
+  auto p = progress(now);
+  p.ended_now = !was_drained && phase_ == DrainPhase::Drained;
+  return p;
 }
 
 bool Drain::cancel() { return draining_.exchange(false, std::memory_order_acq_rel); }

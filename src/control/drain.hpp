@@ -41,6 +41,7 @@ struct DrainProgress {
   Millis quiet_for{0};           // since the last new request (or the start)
   bool deadline_passed = false;  // requests still arrived when the deadline came
   bool again = false;            // begin() found a drain under way: its own options hold
+  bool ended_now = false;        // this observe() saw the drain end (the server logs it once)
 };
 
 class Drain {

@@ -35,6 +35,8 @@ TEST(Drain, QuietAfterTheLastNewRequestThenDrained) {
   EXPECT_EQ(f.drain.observe(f.at(7900ms))->phase, DrainPhase::Quieting);  // 4.9 s since 130 was seen
   p = *f.drain.observe(f.at(8s));
   EXPECT_EQ(p.phase, DrainPhase::Drained);
+  EXPECT_TRUE(p.ended_now);
+  EXPECT_FALSE(f.drain.observe(f.at(8s))->ended_now);  // logged once
   EXPECT_EQ(p.seen, 30u);
   EXPECT_EQ(p.in_flight, 0u);
   EXPECT_EQ(p.elapsed, 8s);

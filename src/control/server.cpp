@@ -188,6 +188,10 @@ std::string Server::answer_drain(std::string_view arg) {
   if (arg == "status") {
     auto progress = hooks_.drain->observe(now);
     if (!progress) return error_reply("not draining").dump();
+    if (progress->ended_now)
+      log::info("control socket: drained in {} ms: {} requests arrived while draining, {} still in flight{}",
+                progress->elapsed.count(), progress->seen, progress->in_flight,
+                progress->deadline_passed ? " (the deadline passed while requests still arrived)" : "");
     return drain_json(*progress).dump();
   }
   if (arg == "cancel") {

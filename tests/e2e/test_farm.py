@@ -79,6 +79,17 @@ echo file_get_contents($path), '|', $_SERVER['SERVER_ADDR'];
 }
 
 
+# GET /ready on a node's admin port from inside a namespace: what came back (b'' when closed unanswered).
+PEEK = """import socket
+s = socket.create_connection(("{addr}", 9180), 5)
+s.sendall(b"GET /ready HTTP/1.0\\r\\n\\r\\n")
+try:
+    print(repr(s.recv(64)))
+except ConnectionResetError:
+    print(repr(b""))
+"""
+
+
 def need(program):
     path = shutil.which(program)
     if path is None:
@@ -240,6 +251,7 @@ shutdown_timeout = "10s"
 
 [server.admin]
 listen = "0.0.0.0:9180"
+allow = ["{LB}"]  # the balancer's health checks; every other peer is closed unanswered
 
 [accounts]
 anonymous_uid = {anon_uid}
@@ -480,6 +492,9 @@ class FarmTest(unittest.TestCase):
         for node in ("a", "b"):
             farm.wait_status(node, "UP")
         print(f"\nfarm: up in {time.monotonic() - t_setup:.1f}s; shared folder: {farm.shared_kind}", flush=True)
+        # The admin listener answers the balancer only ([server.admin] allow): node b is closed unanswered.
+        self.assertIn("200 OK", run(*farm.enter("lb"), sys.executable, "-c", PEEK.format(addr=A)))
+        self.assertEqual(run(*farm.enter("b"), sys.executable, "-c", PEEK.format(addr=A)).strip(), "b''")
 
         # An upload through the balancer is read back through each node.
         probe = json.loads(run(*farm.enter("lb"), sys.executable, os.path.join(HERE, "farm_load.py"), "probe",
