@@ -179,6 +179,19 @@ void print_drained(const nlohmann::json& p) {
                              in_flight, in_flight == 1 ? "" : "s");
 }
 
+// Readiness is seen through the admin listener only: without one, no balancer notices the drain.
+void warn_without_readiness(const std::string& file) {
+  if (file.empty()) return;
+  try {
+    if (config::load_file(file).server.admin.listen.empty())
+      std::cerr << "warning: " << file
+                << " has no [server.admin] listen: no balancer can see GET /ready, so only the wait for quiet "
+                   "happens\n";
+  } catch (const config::ConfigError&) {
+    // ask() reports an unreadable file
+  }
+}
+
 // Begins the drain, then asks where it is until it is done (the server keeps
 // the state, so a second `gatehouse drain` follows the same drain).
 int drain(const ControlOptions& options, const DrainCli& d) {
@@ -188,6 +201,7 @@ int drain(const ControlOptions& options, const DrainCli& d) {
     std::cout << "drain cancelled: GET /ready answers 200 again (if every pool is online)\n";
     return 0;
   }
+  warn_without_readiness(config_to_use(options));
   const auto quiet_ms = std::llround(d.quiet * 1000), deadline_ms = std::llround(d.deadline * 1000);
   auto reply = ask(options, fmt::format("drain begin {} {}", quiet_ms, deadline_ms));
   if (!reply) return reply.error();

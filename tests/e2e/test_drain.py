@@ -14,7 +14,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from ghtest import BIN, free_port, write
+from ghtest import BIN, Server, free_port, write
 from test_php import PhpServer, open_tree
 
 
@@ -181,6 +181,22 @@ class DrainSplit(Drain, unittest.TestCase):
 
 class DrainOneProcess(Drain, unittest.TestCase):
     args = ("--one-process",)
+
+
+class DrainWithoutAdminListener(unittest.TestCase):
+    def test_the_cli_warns_that_no_balancer_can_see_readiness(self):
+        server = Server()
+        try:
+            server.start()
+            r = gh("drain", "--config", server.config, "--quiet", "0", "--deadline", "5")
+            self.assertEqual(r.returncode, 0, r)
+            self.assertIn("has no [server.admin] listen: no balancer can see GET /ready", r.stderr)
+            self.assertIn("drained in", r.stdout)
+        finally:
+            code = server.stop()
+            out = server.output()
+            server.close()
+        self.assertEqual(code, 0, out)
 
 
 class RapidFailIsNotReady(unittest.TestCase):

@@ -126,15 +126,21 @@ def nfs_available():
     return ""
 
 
-def pin(name, start):
-    """The ids an account has on this machine, or free ones: the same on both nodes (one machine)."""
-    import grp
+def existing_ids(name):
     import pwd
     try:
         pw = pwd.getpwnam(name)
         return pw.pw_uid, pw.pw_gid
     except KeyError:
-        pass
+        return None
+
+
+def pin(name, start):
+    """The ids an account has on this machine, or free ones: the same on both nodes (one machine)."""
+    import grp
+    import pwd
+    if ids := existing_ids(name):
+        return ids
     for i in range(start, start + 900):
         try:
             pwd.getpwuid(i)
@@ -240,9 +246,16 @@ upload_tmp_dir = "{self.shared}/app/tmp"
 
     # -- configuration -----------------------------------------------------------
     def write_configs(self):
+        # The farm's own accounts (names no other test uses), pinned; removed at the end. gh-front is
+        # every split server's: pinned to the ids it has, if it exists (else another test may be
+        # creating it right now, with ids of its choosing).
         pool_uid, pool_gid = pin("gh-pool-ghfarm", 64100)
-        anon_uid, anon_gid = pin("gh-iusr", 64200)
-        front_uid, front_gid = pin("gh-front", 64300)
+        anon_uid, anon_gid = pin("ghf-iusr", 64200)
+        for name in ("gh-pool-ghfarm", "ghf-iusr"):
+            self.undo.append(lambda n=name: subprocess.run(["sh", "-c", f"userdel {n}; groupdel {n}"],
+                                                           capture_output=True, timeout=20))
+        front = existing_ids("gh-front")
+        front_pins = f"front_uid = {front[0]}\nfront_gid = {front[1]}\n" if front else ""
         body = f"""# the farm's configuration: the same on both nodes but for [node]
 [server]
 threads = 2
@@ -254,11 +267,10 @@ listen = "0.0.0.0:9180"
 allow = ["{LB}"]  # the balancer's health checks; every other peer is closed unanswered
 
 [accounts]
+anonymous = "ghf-iusr"
 anonymous_uid = {anon_uid}
 anonymous_gid = {anon_gid}
-front_uid = {front_uid}
-front_gid = {front_gid}
-
+{front_pins}
 [[pools]]
 name = "ghfarm"
 php_ini = "{self.shared}/php.ini"
@@ -487,9 +499,8 @@ class FarmTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         farm.start_redis()
         farm.start_haproxy()
-        for node in ("a", "b"):
+        for node in ("a", "b"):  # one after the other: on one machine they would race to create the accounts
             farm.start_node(node)
-        for node in ("a", "b"):
             farm.wait_status(node, "UP")
         print(f"\nfarm: up in {time.monotonic() - t_setup:.1f}s; shared folder: {farm.shared_kind}", flush=True)
         # The admin listener answers the balancer only ([server.admin] allow): node b is closed unanswered.
