@@ -491,10 +491,15 @@ int serve_front(const std::string& config_file, int fd, int config_fd) {
     return routing;
   });
   auto drain = make_drain(config, **server);  // issue 18: the control socket drives it, GET /ready reads it
+  if (hello->draining) {  // the front before this one was draining (a reload or a crash restarted it)
+    drain->begin({}, std::chrono::steady_clock::now());
+    log::info("[front] the node drains (`gatehouse drain` before this front started): GET /ready answers 503");
+  }
   std::unique_ptr<control::Server> control;
   if (hello->control) {
     control::ServerHooks hooks;
     hooks.drain = drain.get();
+    hooks.drain_changed = [&link](bool on) { link.order(on ? 4 : 5); };
     hooks.pid = supervisor_pid;
     hooks.order = [&link](std::string_view verb) { link.order(verb == "stop" ? 1 : 2); };
     hooks.rss = [&link](pid_t pid) { return link.rss_kib(pid); };

@@ -180,6 +180,7 @@ std::string Server::answer_drain(std::string_view arg) {
     if (!options)
       return error_reply("drain begin: expected QUIET_MS DEADLINE_MS (quiet <= 1 h, 0 < deadline <= 24 h)").dump();
     auto progress = hooks_.drain->begin(*options, now);
+    if (!progress.again && hooks_.drain_changed) hooks_.drain_changed(true);
     if (!progress.again)
       log::info("control socket: drain: readiness off; waiting for {} ms without a new request (at most {} ms)",
                 options->quiet.count(), options->deadline.count());
@@ -196,6 +197,7 @@ std::string Server::answer_drain(std::string_view arg) {
   }
   if (arg == "cancel") {
     if (!hooks_.drain->cancel()) return error_reply("not draining").dump();
+    if (hooks_.drain_changed) hooks_.drain_changed(false);
     log::info("control socket: drain cancelled: readiness on again");
     return nlohmann::json{{"ok", true}}.dump();
   }

@@ -27,6 +27,8 @@ struct ServerHooks {
   RssReader rss;               // empty: /proc/<pid>/statm
   bool unlink_on_stop = true;  // false: the socket's folder is not ours (the supervisor removes it)
   Drain* drain = nullptr;      // `drain begin|status|cancel` (issue 18); nullptr: refused
+  // A drain began (true) or was cancelled (false): the supervisor keeps a restarted front drained.
+  std::function<void(bool draining)> drain_changed;
 };
 
 // Checks the state folder (ours, not writable by others), refuses when

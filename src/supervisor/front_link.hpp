@@ -32,8 +32,9 @@ struct ReceivedListener {
 
 struct HelloReceived {
   std::vector<ReceivedListener> listeners;
-  UniqueFd control;  // the control socket, when the supervisor bound one
-  UniqueFd admin;    // the admin listener, when the configuration has one
+  UniqueFd control;       // the control socket, when the supervisor bound one
+  UniqueFd admin;         // the admin listener, when the configuration has one
+  bool draining = false;  // the front before this one was draining (issue 18)
 };
 
 // Waits (up to `timeout`) for HELLO and its listeners; refuses another

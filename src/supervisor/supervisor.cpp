@@ -133,6 +133,7 @@ Status Supervisor::start_front() {
   hello.config_hash = options_.config_hash;
   hello.control = options_.control ? 1 : 0;
   hello.admin = options_.admin ? 1 : 0;
+  hello.draining = draining_ ? 1 : 0;
   if (auto ok = channel_->send({0, hello}); !ok) return ok;
   for (const auto& l : options_.listeners) {
     Listener m;
@@ -307,6 +308,10 @@ void Supervisor::on_message(Received received) {
   if (auto* o = std::get_if<Order>(&m.body)) {
     if (o->what == 2) return reopen_logs();
     if (o->what == 3) return reload(m.id);
+    if (o->what == 4 || o->what == 5) {
+      draining_ = o->what == 4;
+      return;
+    }
     log::info("control socket: stop (through the front)");
     stopping_ = true;
   }

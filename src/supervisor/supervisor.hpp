@@ -109,6 +109,7 @@ class Supervisor {
   pid_t front_ = -1;
   bool front_ready_ = false;
   bool stopping_ = false;
+  bool draining_ = false;  // the front said `gatehouse drain` began: the next front starts drained
   bool reloading_ = false;
   int exit_code_ = 0;
   std::chrono::steady_clock::time_point front_started_;

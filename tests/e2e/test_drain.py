@@ -2,8 +2,9 @@
 (root's default) and with --one-process: GET /ready on the admin listener
 answers 200, then 503 as soon as `gatehouse drain` runs, while the site keeps
 answering 200; the drain waits for --quiet seconds without a new request and
-for a request still in flight, and counts what arrived meanwhile; --cancel
-turns readiness back on; --stop ends the server. A pool whose php-cgi exits at
+for a request still in flight, and counts what arrived meanwhile; a reload
+(under the split: a new front) keeps the node drained; --cancel turns
+readiness back on; --stop ends the server. A pool whose php-cgi exits at
 once is taken offline by rapid-fail protection and /ready answers 503 naming it."""
 import os
 import re
@@ -166,6 +167,24 @@ class Drain:
         self.assertEqual(cancel.returncode, 0, cancel)
         self.assertEqual(ready(port), (200, "ready\n"))
         self.assertEqual(gh("drain", "--config", self.server.config, "--cancel").returncode, 1)
+
+    def test_ab_a_reload_keeps_the_node_drained_until_cancel(self):
+        port, cfg = self.server.admin_port, self.server.config
+        r = gh("drain", "--config", cfg, "--quiet", "0", "--deadline", "5")
+        self.assertEqual(r.returncode, 0, r)
+        # Under the split a reload starts a new front: the supervisor tells it the node drains.
+        r = gh("reload", "--config", cfg, timeout=90)
+        self.assertEqual(r.returncode, 0, r)
+        time.sleep(0.5)
+        status, body = ready(port)
+        self.assertEqual(status, 503, body)
+        self.assertIn("draining", body)
+        self.assertEqual(gh("drain", "--config", cfg, "--cancel").returncode, 0)
+        self.assertEqual(ready(port), (200, "ready\n"))
+        r = gh("reload", "--config", cfg, timeout=90)
+        self.assertEqual(r.returncode, 0, r)
+        time.sleep(0.5)
+        self.assertEqual(ready(port), (200, "ready\n"))
 
     def test_b_drain_stop_ends_the_server(self):
         r = gh("drain", "--config", self.server.config, "--quiet", "0.2", "--deadline", "5", "--stop")
