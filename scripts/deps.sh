@@ -19,6 +19,8 @@ TEST=(curl procps python3 mariadb-server php-mysql lintian dpkg-dev logrotate
       # named before mediawiki so that it, not apache2, satisfies "apache2 | httpd" in one apt-get run (bench/ uses it)
       php-cli dokuwiki php-sqlite3 nginx mediawiki
       chromium)  # the status page test (tests/e2e/test_admin.py): headless screenshot and DOM
+# APCu shared by the instances of a worker set (e2e test_shared_cache, issue 15)
+TEST+=(php-apcu)
 
 missing=()
 for p in "${BUILD[@]}" "${TLS[@]}" "${RUNTIME[@]}" "${TEST[@]}" "${FARM[@]}" "$@"; do

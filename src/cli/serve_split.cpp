@@ -235,6 +235,7 @@ supervisor::ReloadAnswer reload_split(SplitState& st, supervisor::SupervisorOpti
   pool_options.resolve = accounts::worker_resolver(false);
   pool_options.sandbox = sandbox_resolver(*next);
   pool_options.cgroups = true;
+  pool_options.pool.prestart = false;  // the supervisor's sets only describe workers: the front starts them
   auto pools = pool::PoolSet::create(*next, std::move(pool_options));
   if (!pools) return fail("cannot set up the application pools: " + pools.error().message());
   std::vector<http::BoundListener> keep;
@@ -322,6 +323,7 @@ int serve_supervised(const config::Config& config, const std::string& config_fil
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   pthread_sigmask(SIG_BLOCK, &chld, nullptr);
+  pool_options.pool.prestart = false;  // the supervisor's sets only describe workers: the front starts them
   auto pools = pool::PoolSet::create(config, std::move(pool_options));
   if (!pools) {
     log::error("cannot set up the application pools: {}", pools.error().message());
@@ -541,6 +543,9 @@ int serve_front(const std::string& config_file, int fd, int config_fd) {
     if (sig != SIGUSR1) break;
     (*server)->reopen_logs();  // the error log's file is root's: the front keeps its descriptor
   }
+  // For a reload, the control socket goes first: a command sent meanwhile
+  // waits in its backlog for the new front, not for this one, which drains.
+  if (control && link.stop_for_reload()) control->stop();
   (*server)->stop(config.server.shutdown_timeout, link.stop_for_reload());
   if (admin) admin->stop();
   (*pools)->stop();

@@ -32,10 +32,10 @@ Lease::~Lease() { end(LeaseEnd::Abandon); }
 void Lease::end(LeaseEnd how) {
   if (!pool_) return;
   WorkerPool* pool = std::exchange(pool_, nullptr);
+  // The socket goes back in every case: on a clean end the connection
+  // persists, else the pool closes it once it has signalled the child.
   std::optional<Socket> kept;
-  if (how == LeaseEnd::Ok && socket_ && socket_->is_open()) kept = std::move(socket_);  // the connection persists
-  boost::system::error_code ec;
-  if (socket_) socket_->close(ec);
+  if (socket_ && socket_->is_open()) kept = std::move(socket_);
   socket_.reset();
   // A clean end whose connection could not be kept is not clean any more.
   if (how == LeaseEnd::Ok && !kept) how = LeaseEnd::Abandon;

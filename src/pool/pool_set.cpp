@@ -90,7 +90,8 @@ Result<WorkerPool*> PoolSet::make_locked(const config::Pool& pool, const std::st
   const std::string folder = options.socket_prefix;
   // Sockets of a set made after a reload never share a name with a retiring set's.
   if (reloads_ != 0) options.socket_prefix += ".r" + std::to_string(reloads_);
-  if (options_.resolve)  // resolved here once to refuse a bad account early, then again before each spawn
+  options.keep_warm = own;  // one warm parent per pool, not one per impersonated user
+  if (options_.resolve)     // resolved here once to refuse a bad account early, then again before each spawn
     options.resolve_credentials = [resolve = options_.resolve, pool, account] { return resolve(pool, account); };
   SpawnSpec spec = make_spawn_spec(pool, std::move(credentials));
   if (options_.sandbox) {

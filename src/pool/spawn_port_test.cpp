@@ -1,5 +1,6 @@
-// WorkerPool goes through its SpawnPort for every start, signal and reap (the
-// seam the privilege split of issue 9 cuts): a recording port around the local one.
+// WorkerPool goes through its SpawnPort for every start, connection, child
+// lookup, signal and reap (the seam the privilege split of issue 9 cuts): a
+// recording port around the local one.
 #include "pool/spawn_port.hpp"
 
 #include <gtest/gtest.h>
@@ -30,11 +31,31 @@ class RecordingPort final : public SpawnPort {
     if (status) ++reaps;
     return status;
   }
+  Result<UniqueFd> connect(const SpawnedHandle& parent) override {
+    ++connects;
+    return LocalSpawnPort::instance().connect(parent);
+  }
+  Result<std::optional<AcceptedChild>> accepted_by(const SpawnedHandle& parent, int connection) override {
+    auto child = LocalSpawnPort::instance().accepted_by(parent, connection);
+    if (child && *child) ++children;
+    return child;
+  }
+  void kill_child(std::uint64_t worker, int pidfd, int signal) override {
+    child_signals.push_back(signal);
+    LocalSpawnPort::instance().kill_child(worker, pidfd, signal);
+  }
+  void kill_group(const SpawnedHandle& parent, int signal) override {
+    LocalSpawnPort::instance().kill_group(parent, signal);
+  }
+  std::optional<FileStamp> php_ini_stamp(const SpawnSpec& spec) override {
+    return LocalSpawnPort::instance().php_ini_stamp(spec);
+  }
 
-  std::atomic<int> spawns = 0, reaps = 0;
+  std::atomic<int> spawns = 0, reaps = 0, connects = 0, children = 0;
   std::atomic<bool> refuse = false;
   std::string pool;
   std::vector<int> signals;
+  std::vector<int> child_signals;
 };
 
 TEST(SpawnPortTest, TheWorkerPoolStartsSignalsAndReapsThroughItsPort) {
@@ -52,7 +73,8 @@ TEST(SpawnPortTest, TheWorkerPoolStartsSignalsAndReapsThroughItsPort) {
     h.stop(wp);
     EXPECT_TRUE(wait_until([&] { return port.reaps.load() == 1; }));
   }
-  EXPECT_EQ(port.spawns.load(), 1);
+  EXPECT_EQ(port.spawns.load(), 1);    // one php-cgi parent
+  EXPECT_GE(port.children.load(), 1);  // the child that took the instance, found through the port
   EXPECT_EQ(port.pool, "seam");
   EXPECT_EQ(port.reaps.load(), 1);
   ASSERT_FALSE(port.signals.empty());

@@ -81,8 +81,8 @@ int child_setup_fds(const ChildPlan& p) {
 
 // The cgroups are joined as root (before any fork the worker could make) and
 // Landlock is entered before anything is opened, both with the fd numbers the
-// parent gave, before child_setup_fds closes them. Each worker gets its own
-// Landlock domain.
+// parent gave, before child_setup_fds closes them. Each worker set gets its
+// own Landlock domain (php-cgi's children share their parent's).
 [[noreturn]] void run_child(const ChildPlan& p) {
   reset_signals();
   if (int err = sandbox::join_cgroups(p.cgroup_fds, p.ncgroups); err != 0)
@@ -163,22 +163,16 @@ ForkResult fork_child(const ChildPlan& plan) {
 
 }  // namespace
 
+unsigned children_for(unsigned max_instances) { return max_instances + 1; }
+
+// A child that ended by its own count while Gatehouse still held its
+// connection would fail the next request sent there, so php-cgi never counts.
 std::vector<std::string> worker_environment(const config::FastCgi& fastcgi) {
   std::vector<std::string> env;
-  unsigned long long from_env = 0;
-  for (const auto& [name, value] : fastcgi.environment) {
-    if (name == "PHP_FCGI_MAX_REQUESTS") {
-      std::from_chars(value.data(), value.data() + value.size(), from_env);
-      continue;
-    }
-    if (name == "PHP_FCGI_CHILDREN") continue;  // one process per worker, always
-    env.push_back(name + "=" + value);
-  }
-  // 0 means "no recycling by count": php-cgi must not count either.
-  unsigned long long max_requests =
-      fastcgi.instance_max_requests == 0 ? 0 : std::max<unsigned long long>(from_env, fastcgi.instance_max_requests);
-  env.push_back("PHP_FCGI_CHILDREN=0");
-  env.push_back("PHP_FCGI_MAX_REQUESTS=" + std::to_string(max_requests));
+  for (const auto& [name, value] : fastcgi.environment)
+    if (name != "PHP_FCGI_MAX_REQUESTS" && name != "PHP_FCGI_CHILDREN") env.push_back(name + "=" + value);
+  env.push_back("PHP_FCGI_CHILDREN=" + std::to_string(children_for(fastcgi.max_instances)));
+  env.push_back("PHP_FCGI_MAX_REQUESTS=0");
   return env;
 }
 

@@ -1,7 +1,8 @@
-// Starts one php-cgi worker in FastCGI mode: a private listening unix socket
-// on fd 0, /dev/null on fds 1 and 2, a cleared environment, the pool's umask,
-// its cgroups, its Landlock sandbox and (when asked) the pool's account. Knows nothing about requests or
-// slots: see worker_pool.hpp.
+// Starts a worker set's php-cgi (the parent that forks its children, see
+// php_parent.hpp) in FastCGI mode: a private listening unix socket on fd 0,
+// /dev/null on fds 1 and 2, a cleared environment, the pool's umask, its
+// cgroups, its Landlock sandbox and (when asked) the pool's account. Knows
+// nothing about requests or slots: see worker_pool.hpp.
 #pragma once
 
 #include <sys/types.h>
@@ -46,9 +47,15 @@ struct SpawnSpec {
 // worker set (see PoolSet), OPcache's lock file and sys_temp_dir go there.
 std::vector<std::string> worker_php_defines(const config::Pool& pool, const std::filesystem::path& private_dir);
 
-// The environment a pool's workers get: only the pool's `environment` pairs,
-// then PHP_FCGI_CHILDREN=0 and PHP_FCGI_MAX_REQUESTS, never below
-// instance_max_requests so php-cgi never exits on its own before we recycle it.
+// PHP_FCGI_CHILDREN for a set of `max_instances`: one child more than
+// Gatehouse ever connects, so a child is always waiting in accept() (forked
+// ahead, warm) when an instance is recycled.
+unsigned children_for(unsigned max_instances);
+
+// The environment of a pool's php-cgi parent: only the pool's `environment`
+// pairs, then PHP_FCGI_CHILDREN=children_for(max_instances) and
+// PHP_FCGI_MAX_REQUESTS=0: Gatehouse counts each child's requests and stops
+// it at instance_max_requests; php-cgi never ends a child by itself.
 std::vector<std::string> worker_environment(const config::FastCgi& fastcgi);
 
 // A SpawnSpec from a pool's configuration and the account it runs as.

@@ -44,10 +44,13 @@ TEST(WorkerEnvironment, HoldsOnlyThePoolsPairsAndTheFastCgiCounts) {
   config::FastCgi fastcgi;
   fastcgi.instance_max_requests = 200;
   fastcgi.environment = {{"APP_ENV", "prod"}, {"PHP_FCGI_CHILDREN", "8"}, {"PHP_FCGI_MAX_REQUESTS", "50"}};
+  fastcgi.max_instances = 4;
+  // One child more than instances (the spare forked ahead); php-cgi never
+  // counts requests: Gatehouse recycles each child at instance_max_requests.
   EXPECT_THAT(worker_environment(fastcgi),
-              ElementsAre("APP_ENV=prod", "PHP_FCGI_CHILDREN=0", "PHP_FCGI_MAX_REQUESTS=200"));
+              ElementsAre("APP_ENV=prod", "PHP_FCGI_CHILDREN=5", "PHP_FCGI_MAX_REQUESTS=0"));
   fastcgi.environment = {{"PHP_FCGI_MAX_REQUESTS", "10000"}};
-  EXPECT_THAT(worker_environment(fastcgi), ElementsAre("PHP_FCGI_CHILDREN=0", "PHP_FCGI_MAX_REQUESTS=10000"));
+  EXPECT_THAT(worker_environment(fastcgi), ElementsAre("PHP_FCGI_CHILDREN=5", "PHP_FCGI_MAX_REQUESTS=0"));
 }
 
 // As root a drop to a uid cannot fail, but a child that is not root cannot

@@ -159,6 +159,18 @@ inline std::vector<std::string> proc_list(pid_t pid, const char* what) {
   return out;
 }
 
+// The parent pid from /proc/<pid>/stat (0 when gone).
+inline pid_t parent_of(pid_t pid) {
+  std::string stat = slurp(fs::path("/proc") / std::to_string(pid) / "stat");
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  char state = 0;
+  pid_t ppid = 0;
+  rest >> state >> ppid;
+  return ppid;
+}
+
 inline bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
 
 // Children of this process in state Z.

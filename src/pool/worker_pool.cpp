@@ -1,6 +1,8 @@
 // WorkerPool: the slot state machine of one (pool, identity). Every member
 // below runs with mutex_ held, except the constructor and the entry points
-// (async_*, recycle, stats, end_lease) that take it; spawning runs on strand_ only.
+// (async_*, recycle, stats, end_lease) that take it; forking runs on strand_
+// only. An instance is Starting from its connect() until a child of the set's
+// php-cgi parent accepted it (polled), then Idle/Busy, Retiring once signalled.
 #include "pool/worker_pool.hpp"
 
 #include <fmt/format.h>
@@ -13,6 +15,7 @@
 #include <boost/asio/read.hpp>
 
 #include "common/log.hpp"
+#include "pool/instance.hpp"
 
 namespace gatehouse::pool {
 
@@ -20,54 +23,12 @@ namespace asio = boost::asio;
 
 constexpr auto kFailureWindow = std::chrono::seconds(60);
 
-struct WorkerPool::Worker {
-  Worker(asio::any_io_executor ex, std::uint64_t id_, SpawnedHandle& s)
-      : id(id_),
-        pid(s.pid),
-        connection(std::move(s.connection)),
-        socket_path(s.socket_path),
-        status(ex, s.status_pipe.release()),
-        pidfd(ex, s.pidfd.release()),
-        kill_timer(ex) {
-    handle.worker = s.worker;
-    handle.pid = s.pid;
-    handle.socket_path = s.socket_path;
-  }
-
-  std::uint64_t id;
-  pid_t pid;
-  SpawnedHandle handle;  // the port's name for it (no descriptors: those live below)
-  UniqueFd connection;   // empty while lent out
-  // After a lease: the socket, still registered with that I/O thread's reactor,
-  // so the next request on the same thread reuses it without two epoll_ctl calls.
-  std::optional<Lease::Socket> socket;
-  std::filesystem::path socket_path;
-  asio::posix::stream_descriptor status;
-  asio::posix::stream_descriptor pidfd;
-  asio::steady_timer kill_timer;
-  ChildReport report;
-  State state = State::Starting;
-  unsigned served = 0;
-  std::uint64_t generation = 0;
-  bool signalled = false;        // we signalled it: its exit is not a failure
-  bool failure_counted = false;  // already counted (start failure, broken I/O)
-  Clock::time_point idle_since;
-  Clock::time_point started = Clock::now();
-};
-
 namespace {
 
 Error pool_error(const std::string& ctx, std::string op, std::string detail) {
   Error e = Error::logic(std::move(op), "", std::move(detail));
   e.context = ctx;
   return e;
-}
-
-std::string describe_exit(int status) {
-  if (status == -1) return "ended";  // reaped by the supervisor, which logs how
-  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
-  return "ended";
 }
 
 }  // namespace
@@ -90,6 +51,11 @@ void WorkerPool::start() {
     std::lock_guard lock(mutex_);
     if (settings_.monitor_changes_to) monitored_file_changed();  // the baseline
     schedule_housekeeping();
+    if (!options_.prestart || stopped_ || settings_.max_instances == 0 || !workers_.empty()) return;
+    if (auto started = spawn(); !started) {
+      log::error("{}", started.error().message());
+      count_failure(nullptr, started.error());
+    }
   });
 }
 
@@ -113,6 +79,7 @@ void WorkerPool::do_acquire(asio::any_io_executor caller, AcquireHandler handler
   if (stopped_) return refuse(AcquireFailure::Stopped, "pool stopping");
   if (still_offline()) return refuse(AcquireFailure::Offline, "pool offline (rapid-fail protection)");
   if (!admits_one_more()) return refuse(AcquireFailure::QueueFull, "queue full");
+  check_provisional();
   waiters_.push_back({std::move(caller), std::move(handler)});
   serve_waiters();
 }
@@ -158,28 +125,48 @@ void WorkerPool::spawn_for_waiters() {
   }
 }
 
-Status WorkerPool::spawn() {
+// An instance: a connection to the current php-cgi parent, started first
+// when there is none. On strand_ only. The account is resolved again for
+// every instance: one deleted since fails it; one renumbered since (another
+// uid, gid or groups) gets a new parent, the old one is recycled.
+Status WorkerPool::spawn(pid_t replaces) {
   if (auto fresh = refresh_credentials(); !fresh) return fresh;
+  UniqueFd connection;
+  PhpParent* parent = current_parent();
+  if (parent && parent->credentials != spec_.credentials) {
+    log::info("{} account {} changed since php-cgi parent pid {} started: recycling the set", ctx(),
+              spec_.credentials.name, parent->pid);
+    ++generation_;
+    parent = nullptr;
+  }
+  // While a recycled set's new parent starts, instances (a replacement, one
+  // for a waiter) go to the old parent if it is up: nobody waits for php-cgi.
+  if (parent && !parent->ready)
+    for (auto it = parents_.rbegin(); it != parents_.rend(); ++it) {
+      PhpParent& older = *it->second;
+      if (older.ready && !older.signalled && !older.reaped && !older.stale && older.credentials == spec_.credentials) {
+        parent = &older;
+        break;
+      }
+    }
+  if (parent) {
+    auto connected = port_.connect(parent->handle);
+    if (!connected) {
+      Error e = std::move(connected.error());
+      e.context = ctx();
+      return std::unexpected(std::move(e));
+    }
+    connection = std::move(*connected);
+  } else {
+    auto started = start_parent(connection);
+    if (!started) return std::unexpected(started.error());
+    parent = *started;
+  }
   std::uint64_t id = next_id_++;
-  auto path = options_.socket_dir / fmt::format("{}-{}.sock", options_.socket_prefix, id);
-  auto spawned = port_.spawn(spec_, path);
-  if (!spawned) return std::unexpected(spawned.error());
-  auto w = std::make_unique<Worker>(strand_, id, *spawned);
-  w->generation = generation_;
-  boost::system::error_code ec;
-  w->status.non_blocking(true, ec);
-  asio::async_read(w->status, asio::buffer(&w->report, sizeof w->report),
-                   [this, id](const boost::system::error_code& e, std::size_t n) {
-                     std::lock_guard lock(mutex_);
-                     on_status(id, e, n);
-                   });
-  w->pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [this, id](const boost::system::error_code& e) {
-    std::lock_guard lock(mutex_);
-    if (!e) on_exit(id);
-  });
-  log::debug("{} started worker {} (pid {})", ctx(), id, w->pid);
+  workers_.emplace(id, std::make_unique<Worker>(strand_, id, *parent, std::move(connection)));
   ++totals_.spawned;
-  workers_.emplace(id, std::move(w));
+  workers_[id]->replaces = replaces;  // set before the first poll: a waiting child may take it at once
+  poll_accept(id);
   return {};
 }
 
@@ -248,66 +235,46 @@ void WorkerPool::fail_waiters(AcquireFailure reason, const Error& error, std::si
   }
 }
 
-// EOF: execve succeeded (the pipe is CLOEXEC); a full report: a step failed.
-void WorkerPool::on_status(std::uint64_t id, const boost::system::error_code& ec, std::size_t n) {
-  Worker* w = find(id);
-  if (!w || w->state != State::Starting) return;
-  if (n == sizeof w->report) return on_start_failed(*w, child_report_error(spec_, w->report));
-  if (ec != asio::error::eof) {
-    Error e = Error::sys("read status pipe of", std::to_string(w->pid), ec.value());
-    e.context = ctx();
-    return on_start_failed(*w, std::move(e));
-  }
-  w->state = State::Idle;
-  w->idle_since = Clock::now();
-  serve_waiters();
-}
-
 void WorkerPool::on_start_failed(Worker& w, Error error) {
   log::error("{}", error.message());
-  w.state = State::Retiring;  // the child _exits by itself; on_exit reaps it
+  w.state = State::Retiring;
+  w.connection.reset();
   count_failure(&w, error);
   fail_waiters(AcquireFailure::StartFailed, error, 1);
+  erase_later(w.id);
   serve_waiters();
 }
 
+// The instance's child ended (we stopped it, or it died): the instance goes.
+// php-cgi's parent reaps the child and forks another.
 void WorkerPool::on_exit(std::uint64_t id) {
   Worker* w = find(id);
   if (!w) return;
-  std::optional<int> reaped = port_.reap(w->handle);
-  if (!reaped) {  // not reapable yet: wait again
-    w->pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [this, id](const boost::system::error_code& e) {
-      std::lock_guard lock(mutex_);
-      if (!e) on_exit(id);
-    });
-    return;
-  }
-  const int status = *reaped;
-  if (w->state == State::Starting) {
-    // The exit may overtake the status read: the pipe now holds the whole story.
-    boost::system::error_code ec;
-    std::size_t n = w->status.read_some(asio::buffer(&w->report, sizeof w->report), ec);
-    Error e = n == sizeof w->report
-                  ? child_report_error(spec_, w->report)
-                  : pool_error(ctx(), "start php-cgi", "worker " + describe_exit(status) + " at start");
-    on_start_failed(*w, std::move(e));
-  } else if (!w->signalled && !w->failure_counted && !stopped_ && !reached_max_requests(*w)) {
-    Error e = pool_error(ctx(), "run worker", fmt::format("pid {} {}", w->pid, describe_exit(status)));
+  if (!w->signalled && !w->failure_counted && !stopped_) {
+    Error e = pool_error(ctx(), "run worker", fmt::format("php-cgi child pid {} ended", w->pid));
     log::warn("{}", e.message());
     count_failure(w, e);
   } else {
-    log::debug("{} worker pid {} {}", ctx(), w->pid, describe_exit(status));
+    log::debug("{} php-cgi child pid {} ended", ctx(), w->pid);
   }
   workers_.erase(id);
+  retire_unused_parents();
   serve_waiters();
   finish_stop_if_done();
 }
 
-// php-cgi exits by itself after PHP_FCGI_MAX_REQUESTS, which may equal
-// instance_max_requests: that exit can overtake the release of the last lease.
-bool WorkerPool::reached_max_requests(const Worker& w) const {
-  unsigned done = w.served + (w.state == State::Busy ? 1 : 0);
-  return settings_.instance_max_requests != 0 && done >= settings_.instance_max_requests;
+// Retiring instances that never had a child are dropped on the next turn of
+// the strand (never while a caller iterates workers_).
+void WorkerPool::erase_later(std::uint64_t id) {
+  asio::post(strand_, [this, id] {
+    std::lock_guard lock(mutex_);
+    Worker* w = find(id);
+    if (!w || w->state != State::Retiring || w->pid != 0) return;
+    workers_.erase(id);
+    retire_unused_parents();
+    serve_waiters();
+    finish_stop_if_done();
+  });
 }
 
 // On the releasing I/O thread when the lock is free: the worker is idle again,
@@ -321,6 +288,8 @@ void WorkerPool::end_lease(std::uint64_t id, std::optional<Lease::Socket> socket
   });
 }
 
+// A socket that does not go back to the instance is closed only when this
+// returns: after retire() signalled the child (see retire).
 void WorkerPool::on_lease_end(std::uint64_t id, std::optional<Lease::Socket> socket, LeaseEnd how) {
   Worker* w = find(id);
   if (!w || w->state != State::Busy) return;  // died, or stopped while lent: nothing to return
@@ -330,8 +299,13 @@ void WorkerPool::on_lease_end(std::uint64_t id, std::optional<Lease::Socket> soc
     case LeaseEnd::Ok: {
       w->socket = std::move(socket);
       bool used_up = settings_.instance_max_requests != 0 && w->served >= settings_.instance_max_requests;
-      if (used_up || w->generation != generation_ || stopped_) {
-        if (!stopped_) count_recycle(used_up ? RecycleReason::MaxRequests : generation_reason_, used_up);
+      if (used_up) {
+        if (!stopped_) count_recycle(RecycleReason::MaxRequests, true);
+        pid_t old = w->pid;
+        retire(*w, options_.stop_grace, SIGTERM);
+        replace_ahead(old);
+      } else if (stopped_ || on_stale_parent(*w) || (w->generation != generation_ && current_generation_ready())) {
+        if (!stopped_) count_recycle(generation_reason_, false);
         retire(*w, options_.stop_grace, SIGTERM);
       } else {
         w->state = State::Idle;
@@ -354,21 +328,42 @@ void WorkerPool::on_lease_end(std::uint64_t id, std::optional<Lease::Socket> soc
   serve_waiters();
 }
 
-// Closing the connection lets php-cgi return to accept(), where SIGTERM ends
-// it at once; a busy one finishes its script first. SIGKILL after `grace`.
-// Its exit is expected from now on: a failure is counted by whoever decided
-// it was one (on_lease_end for broken I/O, on_start_failed), not by on_exit.
+// The child gets the signal before its connection closes: php-cgi marks
+// itself shutting down, so the EOF cannot send it back to accept() to take
+// another instance's connection. An idle child ends at once, a busy one after
+// its script; SIGKILL after `grace`. Its exit is expected from now on: a
+// failure is counted by whoever decided it was one (on_lease_end for broken
+// I/O, on_start_failed), not by on_exit.
 void WorkerPool::retire(Worker& w, Millis grace, int first_signal) {
   w.state = State::Retiring;
+  w.signalled = true;
+  if (w.pid != 0) port_.kill_child(w.child, w.pidfd.native_handle(), first_signal);
   w.connection.reset();
   w.socket.reset();
-  w.signalled = true;
-  port_.kill(w.handle, first_signal);  // harmless if it already exited: not reaped yet
+  w.accept_timer.cancel();
+  if (w.pid == 0) return erase_later(w.id);  // no child took it: nothing to stop
   if (first_signal == SIGKILL) return;
   w.kill_timer.expires_after(grace);
   w.kill_timer.async_wait([this, id = w.id](const boost::system::error_code& ec) {
     std::lock_guard lock(mutex_);
-    if (Worker* still = ec ? nullptr : find(id)) port_.kill(still->handle, SIGKILL);
+    if (Worker* still = ec ? nullptr : find(id)) port_.kill_child(still->child, still->pidfd.native_handle(), SIGKILL);
+  });
+}
+
+// After a planned recycle: a new instance at once. The set's parent forked
+// its child ahead (one child more than instances, waiting in accept()), so it
+// is warm and takes the connection without a php-cgi start.
+void WorkerPool::replace_ahead(pid_t old) {
+  if (stopped_ || offline_until_) return;
+  if (count(State::Starting) + count(State::Idle) + count(State::Busy) >= settings_.max_instances) return;
+  asio::post(strand_, [this, old] {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || offline_until_) return;
+    if (count(State::Starting) + count(State::Idle) + count(State::Busy) >= settings_.max_instances) return;
+    if (auto added = spawn(old); !added) {
+      log::error("{}", added.error().message());
+      return count_failure(nullptr, added.error());
+    }
   });
 }
 
@@ -418,19 +413,37 @@ void WorkerPool::note_recycle(RecycleReason reason) {
   if (recent_.size() > 8) recent_.pop_front();
 }
 
-// Idle workers go now; busy ones when their request ends (generation check
-// in on_lease_end); new requests get new workers, which read the new php.ini.
+// A new php-cgi parent (it reads the new php.ini) starts now with one
+// instance; the old instances keep serving until it is ready (then idle ones
+// go, busy ones when their request ends: retire_old_idle, on_lease_end), and
+// the old parent stops once it has no instance left.
 void WorkerPool::recycle_now(RecycleReason reason) {
   ++generation_;
   generation_reason_ = reason;
   note_recycle(reason);
+  if (!stopped_ && (!workers_.empty() || options_.prestart)) {
+    if (auto started = spawn(); !started) {
+      log::error("{}", started.error().message());
+      count_failure(nullptr, started.error());
+    }
+  }
+  retire_unused_parents();
+  serve_waiters();
+}
+
+bool WorkerPool::current_generation_ready() const {
+  for (const auto& [id, w] : workers_)
+    if (w->generation == generation_ && (w->state == State::Idle || w->state == State::Busy)) return true;
+  return false;
+}
+
+void WorkerPool::retire_old_idle() {
   for (auto& [id, w] : workers_) {
-    if (w->state == State::Idle) {
-      count_recycle(reason, false);
+    if (w->generation != generation_ && w->state == State::Idle) {
+      count_recycle(generation_reason_, false);
       retire(*w, options_.stop_grace, SIGTERM);
     }
   }
-  serve_waiters();
 }
 
 bool WorkerPool::still_offline() {
@@ -465,6 +478,12 @@ void WorkerPool::housekeeping() {
     log::info("{} {} changed: recycling workers", ctx(), settings_.monitor_changes_to->string());
     recycle_now(RecycleReason::FileChange);
   }
+  check_account();
+  if (!options_.keep_warm && workers_.empty() && waiters_.empty() && !parents_.empty()) {
+    log::debug("{} idle: stopping its php-cgi parent", ctx());
+    ++generation_;  // the next request starts a new one
+    retire_unused_parents();
+  }
 }
 
 // Compares inode, size, mtime and ctime: an editor that writes a new file and
@@ -495,13 +514,14 @@ void WorkerPool::async_stop(std::move_only_function<void()> done) {
       fail_waiters(AcquireFailure::Stopped, pool_error(ctx(), "acquire worker", "pool stopping"), waiters_.size());
       for (auto& [id, w] : workers_)
         if (w->state != State::Retiring || !w->signalled) retire(*w, options_.stop_grace, SIGTERM);
+      retire_unused_parents();  // the others once their last instance is gone
     }
     finish_stop_if_done();
   });
 }
 
 void WorkerPool::finish_stop_if_done() {
-  if (!stopped_ || !workers_.empty()) return;
+  if (!stopped_ || !workers_.empty() || !parents_.empty()) return;
   auto done = std::move(stop_done_);
   stop_done_.clear();
   for (auto& d : done) asio::post(strand_, std::move(d));  // run without the lock: they may ask for stats()
@@ -530,7 +550,9 @@ PoolStats WorkerPool::stats() const {
   s.offline = offline_until_.has_value();
   s.queue_wait = queue_wait_.sample();
   s.recent_recycles.assign(recent_.begin(), recent_.end());
-  for (const auto& [id, w] : workers_) s.pids.push_back(w->pid);
+  for (const auto& [id, w] : workers_)
+    if (w->pid != 0) s.pids.push_back(w->pid);
+  for (const auto& [id, p] : parents_) s.parents.push_back(p->pid);
   return s;
 }
 
@@ -540,7 +562,8 @@ std::vector<InstanceStats> WorkerPool::instances() const {
   std::lock_guard lock(mutex_);
   const auto now = Clock::now();
   for (const auto& [id, w] : workers_)
-    out.push_back({w->pid, kNames[static_cast<int>(w->state)], w->served, now - w->started});
+    out.push_back(
+        {w->pid != 0 ? w->pid : w->parent_pid, kNames[static_cast<int>(w->state)], w->served, now - w->started});
   return out;
 }
 

@@ -1,6 +1,8 @@
 // The php-cgi workers of one (pool, identity): start on demand up to
 // max_instances, a FIFO queue of queue_length, recycling, idle timeout,
-// rapid-fail protection, php.ini watching, and a clean stop.
+// rapid-fail protection, php.ini watching, and a clean stop. An instance is a
+// connection to the set's php-cgi parent (php_parent.hpp), held by one of its
+// children: the children share OPcache and APCu, never across sets.
 //
 // Threading: the state is guarded by mutex_. Timers, pipes and forks run on
 // one strand of the manager executor (its own thread, see PoolSet), so forks
@@ -32,6 +34,7 @@
 #include "config/model.hpp"
 #include "metrics/histogram.hpp"
 #include "pool/lease.hpp"
+#include "pool/php_parent.hpp"
 #include "pool/spawn_port.hpp"
 #include "pool/spawner.hpp"
 
@@ -54,7 +57,15 @@ struct PoolOptions {
   // running pool fails the spawn, as a rapid failure, instead of starting a
   // worker as a stale uid. Empty: the SpawnSpec's credentials, as given.
   std::function<Result<accounts::Identity>()> resolve_credentials;
-  // Who starts, signals and reaps the children (must outlive the pool);
+  // Start the php-cgi parent and one instance with start(), so that the
+  // first request does not wait for php-cgi to start.
+  bool prestart = true;
+  // Keep the php-cgi parent (and its OPcache) once idle_timeout stopped every
+  // instance. PoolSet keeps the pool's own set warm; a set of an impersonated
+  // account (one per user with fastcgi.impersonate) stops entirely instead.
+  bool keep_warm = true;
+  Millis start_timeout{30000};  // a connection no child accepted by then: a failed start
+  // Who starts, signals and reaps the processes (must outlive the pool);
   // nullptr: this process, through the spawner (LocalSpawnPort).
   SpawnPort* spawn_port = nullptr;
 };
@@ -94,13 +105,15 @@ struct PoolStats {
   std::size_t queued = 0;
   std::size_t recent_failures = 0;  // in the current 60 s window
   std::uint64_t spawned = 0, failures = 0, recycles = 0;
-  std::uint64_t served = 0;  // requests finished by any child of this set, ever
+  std::uint64_t php_starts = 0;  // php-cgi parents exec'd (instances are forked from them)
+  std::vector<pid_t> parents;    // the php-cgi parents not yet reaped
+  std::uint64_t served = 0;      // requests finished by any child of this set, ever
   bool offline = false;
   std::array<std::uint64_t, 4> recycles_by{};  // per RecycleReason: workers retired for it
   std::uint64_t offline_events = 0;            // rapid-fail protection took the pool offline
   metrics::HistogramSample queue_wait;         // from asking for a worker to getting one
   std::vector<RecycleEvent> recent_recycles;   // the last few, oldest first
-  std::vector<pid_t> pids;                     // every child not yet reaped
+  std::vector<pid_t> pids;                     // every instance's child (once accepted) not yet gone
   std::vector<InstanceStats> instances;        // the same children in detail: filled by PoolSet::report only
 };
 
@@ -143,16 +156,30 @@ class WorkerPool {
   void serve_waiters();
   bool wants_spawn() const;
   void spawn_for_waiters();
-  Status spawn();
+  Status spawn(pid_t replaces = 0);  // replaces: the child a planned recycle retired, for the log
   Status refresh_credentials();
   void hand_out(Worker& w, AcquireHandler handler, boost::asio::any_io_executor caller, Clock::time_point since);
   Result<Lease::Socket> take_socket(Worker& w, const boost::asio::any_io_executor& caller);
   void fail_waiters(AcquireFailure reason, const Error& error, std::size_t how_many);
 
-  void on_status(std::uint64_t id, const boost::system::error_code& ec, std::size_t n);
+  Result<PhpParent*> start_parent(UniqueFd& first_connection);
+  PhpParent* current_parent();
+  PhpParent* find_parent(std::uint64_t id);
+  void on_parent_status(std::uint64_t id, const boost::system::error_code& ec, std::size_t n);
+  void on_parent_exit(std::uint64_t id);
+  void retire_unused_parents();
+  void check_provisional();
+  void check_account();
+  void drop_parent(PhpParent& p);
+  bool on_stale_parent(const Worker& w);
+  void poll_accept(std::uint64_t id);
+  void on_accepted(Worker& w, AcceptedChild accepted);
   void on_exit(std::uint64_t id);
   void on_start_failed(Worker& w, Error error);
-  bool reached_max_requests(const Worker& w) const;
+  void erase_later(std::uint64_t id);
+  void replace_ahead(pid_t old);
+  bool current_generation_ready() const;
+  void retire_old_idle();
   void end_lease(std::uint64_t id, std::optional<Lease::Socket> socket, LeaseEnd how);  // from Lease, any thread
   void on_lease_end(std::uint64_t id, std::optional<Lease::Socket> socket, LeaseEnd how);
 
@@ -187,6 +214,7 @@ class WorkerPool {
   Millis signal_before_terminate_;
 
   std::map<std::uint64_t, std::unique_ptr<Worker>> workers_;
+  std::map<std::uint64_t, std::unique_ptr<PhpParent>> parents_;
   std::deque<Waiter> waiters_;
   std::deque<Clock::time_point> failures_;  // the rapid-fail window
   std::optional<Clock::time_point> offline_until_;

@@ -43,7 +43,10 @@ TEST_F(WorkerPoolTest, ServesPhpWithOnlyThePoolEnvironment) {
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(body_of(*out), "umask=7 pid=" + std::to_string(lease->pid()) + " mem=64M");
   EXPECT_EQ(proc_list(lease->pid(), "environ"),
-            (std::vector<std::string>{"APP_ENV=test", "PHP_FCGI_CHILDREN=0", "PHP_FCGI_MAX_REQUESTS=200"}));
+            (std::vector<std::string>{"APP_ENV=test", "PHP_FCGI_CHILDREN=3", "PHP_FCGI_MAX_REQUESTS=0"}));
+  // The instance is a child of the set's php-cgi parent, and the only parent.
+  ASSERT_EQ(wp.stats().parents.size(), 1u);
+  EXPECT_EQ(parent_of(lease->pid()), wp.stats().parents[0]);
   // OPcache checks the worker's own permission and root for every cached script
   EXPECT_EQ(proc_list(lease->pid(), "cmdline"),
             (std::vector<std::string>{"php-cgi", "-c", ini.string(), "-d", "opcache.validate_permission=1", "-d",
@@ -150,6 +153,25 @@ TEST_F(WorkerPoolTest, IdleWorkersStopAfterIdleTimeout) {
   EXPECT_TRUE(process_exists(pid));
   EXPECT_TRUE(wait_until([&] { return !process_exists(pid) && wp.stats().pids.empty(); }, 3000ms));
   EXPECT_EQ(wp.stats().failures, 0u);
+}
+
+// A set that is not kept warm (an impersonated account's) stops its php-cgi
+// parent too once idle: nothing stays per idle user.
+TEST_F(WorkerPoolTest, AColdSetStopsItsParentWhenIdle) {
+  PoolOptions options;
+  options.idle_timeout = 300ms;
+  options.housekeeping_interval = 50ms;
+  options.keep_warm = false;
+  auto& wp = h().make_pool(php_pool(), options);
+  auto lease = h().acquire(wp);
+  ASSERT_TRUE(lease.has_value());
+  pid_t parent = parent_of(lease->pid());
+  lease->release();
+  EXPECT_TRUE(wait_until([&] { return !process_exists(parent) && wp.stats().parents.empty(); }, 3000ms));
+  EXPECT_EQ(wp.stats().failures, 0u);
+  auto again = h().acquire(wp);  // and the next request starts a new one
+  ASSERT_TRUE(again.has_value());
+  EXPECT_NE(parent_of(again->pid()), parent);
 }
 
 TEST_F(WorkerPoolTest, WorkerKilledMidRequestCostsOnlyThatRequest) {
@@ -309,6 +331,55 @@ TEST_F(WorkerPoolTest, WorkerRunsAsTheGivenAccountWithoutPrivileges) {
   auto out = run_php(*lease, who);
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(body_of(*out), "65534:65534");
+}
+
+// Two instances at once are two children of one php-cgi parent, and see one
+// APCu (issue 15): the second increment sees the first.
+TEST_F(WorkerPoolTest, InstancesOfASetShareApcu) {
+  auto& wp = h().make_pool(php_pool());
+  auto inc = script("inc.php", "<?php echo apcu_inc('gh-shared', 1, $ok, 60);");
+  std::optional<AcquireResult> a, b;
+  h().start_acquire(wp, a);
+  h().start_acquire(wp, b);
+  h().run_until([&] { return a && b; });
+  ASSERT_TRUE(a && a->has_value() && b && b->has_value());
+  EXPECT_NE((*a)->pid(), (*b)->pid());
+  ASSERT_EQ(wp.stats().parents.size(), 1u);
+  EXPECT_EQ(parent_of((*a)->pid()), wp.stats().parents[0]);
+  EXPECT_EQ(parent_of((*b)->pid()), wp.stats().parents[0]);
+  EXPECT_EQ(body_of(run_php(**a, inc).value_or("")), "1");
+  EXPECT_EQ(body_of(run_php(**b, inc).value_or("")), "2");
+  EXPECT_EQ(wp.stats().php_starts, 1u);
+}
+
+// The parent started ahead of any request read php.ini before it changed
+// (as when `perms apply` grants it after `serve` started): the first request
+// gets a fresh parent that reads the new one.
+TEST_F(WorkerPoolTest, APrestartedParentWhosePhpIniChangedIsReplacedAtTheFirstRequest) {
+  auto ini = h().dir.write("php.ini", "memory_limit = 64M\n");
+  auto pool = php_pool();
+  pool.php_ini = ini;
+  auto& wp = h().make_pool(pool);
+  auto mem = script("mem.php", "<?php echo ini_get('memory_limit');");
+  ASSERT_TRUE(wait_until([&] { return wp.stats().idle == 1; }));
+  pid_t first_parent = wp.stats().parents.at(0);
+  std::this_thread::sleep_for(20ms);
+  h().dir.write("php.ini", "memory_limit = 96M\n");
+  auto lease = h().acquire(wp);
+  ASSERT_TRUE(lease.has_value()) << lease.error().error.message();
+  EXPECT_EQ(body_of(run_php(*lease, mem).value_or("")), "96M");
+  EXPECT_NE(parent_of(lease->pid()), first_parent);
+  lease->release();
+  EXPECT_TRUE(wait_until([&] { return !process_exists(first_parent); }));
+  // Unchanged, the prestarted parent serves the first request itself.
+  pool.name = "u";  // sockets of its own
+  auto& same = h().make_pool(pool);
+  ASSERT_TRUE(wait_until([&] { return same.stats().idle == 1; }));
+  pid_t prestarted = same.stats().parents.at(0);
+  auto first = h().acquire(same);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(parent_of(first->pid()), prestarted);
+  EXPECT_EQ(same.stats().php_starts, 1u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -199,6 +200,56 @@ void FrontLink::kill(const pool::SpawnedHandle& worker, int signal) {
 }
 
 std::optional<int> FrontLink::reap(const pool::SpawnedHandle&) { return -1; }
+
+Result<UniqueFd> FrontLink::connect(const pool::SpawnedHandle& parent) {
+  auto answer = request({0, Connect{parent.worker}}, 10s);
+  if (!answer) return std::unexpected(answer.error());
+  const auto* c = std::get_if<Connected>(&answer->message.body);
+  if (!c) return std::unexpected(link_error("the answer to CONNECT is not CONNECTED"));
+  if (c->errnum != 0) {
+    Error e = Error::logic("connect to php-cgi", std::to_string(parent.pid), "the supervisor: " + get(c->detail));
+    e.errnum = c->errnum;
+    return std::unexpected(e);
+  }
+  return std::move(answer->fds[0]);
+}
+
+// Asked every few hundred microseconds while an instance starts (a round trip
+// to the supervisor each), and not again once a child took it.
+Result<std::optional<pool::AcceptedChild>> FrontLink::accepted_by(const pool::SpawnedHandle& parent, int connection) {
+  struct stat st {};
+  if (::fstat(connection, &st) < 0) return std::unexpected(Error::sys("fstat", "connection to php-cgi"));
+  auto answer = request({0, Child{parent.worker, static_cast<std::uint64_t>(st.st_ino)}}, 10s);
+  if (!answer) return std::unexpected(answer.error());
+  const auto* c = std::get_if<ChildResult>(&answer->message.body);
+  if (!c) return std::unexpected(link_error("the answer to CHILD is not CHILD_RESULT"));
+  if (c->pid == 0) return std::optional<pool::AcceptedChild>{};
+  pool::AcceptedChild child;
+  child.worker = c->child;
+  child.pid = c->pid;
+  child.pidfd = std::move(answer->fds[0]);
+  return std::optional<pool::AcceptedChild>(std::move(child));
+}
+
+std::optional<pool::FileStamp> FrontLink::php_ini_stamp(const pool::SpawnSpec& spec) {
+  IniStamp q;
+  for (; q.pool < config_.pools.size(); ++q.pool)
+    if (config_.pools[q.pool].name == spec.pool) break;
+  auto answer = request({0, q}, 10s);
+  const auto* r = answer ? std::get_if<IniStampResult>(&answer->message.body) : nullptr;
+  if (!r || r->exists == 0) return std::nullopt;
+  return pool::FileStamp{r->dev, r->ino, r->size, r->mtime_ns, r->ctime_ns};
+}
+
+void FrontLink::kill_child(std::uint64_t child, int, int signal) {
+  (void)channel_->send(
+      {0, Kill{child, static_cast<std::uint32_t>(signal), static_cast<std::uint32_t>(KillTarget::Child)}});
+}
+
+void FrontLink::kill_group(const pool::SpawnedHandle& parent, int signal) {
+  (void)channel_->send(
+      {0, Kill{parent.worker, static_cast<std::uint32_t>(signal), static_cast<std::uint32_t>(KillTarget::Group)}});
+}
 
 Result<accounts::AuthOutcome> FrontLink::authenticate(std::string_view user, std::string_view password,
                                                       std::string_view remote) {

@@ -54,6 +54,14 @@ class FrontLink final : public pool::SpawnPort {
   Result<pool::SpawnedHandle> spawn(const pool::SpawnSpec& spec, const std::filesystem::path& socket_path) override;
   void kill(const pool::SpawnedHandle& worker, int signal) override;
   std::optional<int> reap(const pool::SpawnedHandle& worker) override;
+  // CONNECT, CHILD and KILL of a child or a group: the front can neither
+  // connect to the sockets (root's folder), read sock_diag and /proc, nor
+  // signal processes of other accounts.
+  Result<UniqueFd> connect(const pool::SpawnedHandle& parent) override;
+  Result<std::optional<pool::AcceptedChild>> accepted_by(const pool::SpawnedHandle& parent, int connection) override;
+  void kill_child(std::uint64_t child, int pidfd, int signal) override;
+  void kill_group(const pool::SpawnedHandle& parent, int signal) override;
+  std::optional<pool::FileStamp> php_ini_stamp(const pool::SpawnSpec& spec) override;
 
   // AUTH: PAM in the supervisor. Blocking (the AuthGate's PAM threads call it).
   Result<accounts::AuthOutcome> authenticate(std::string_view user, std::string_view password, std::string_view remote);

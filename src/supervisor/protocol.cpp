@@ -29,6 +29,12 @@ constexpr Type type_of() {
   if constexpr (std::is_same_v<T, Resolve>) return Type::Resolve;
   if constexpr (std::is_same_v<T, AdminListener>) return Type::AdminListener;
   if constexpr (std::is_same_v<T, ReloadResult>) return Type::ReloadResult;
+  if constexpr (std::is_same_v<T, Connected>) return Type::Connected;
+  if constexpr (std::is_same_v<T, ChildResult>) return Type::ChildResult;
+  if constexpr (std::is_same_v<T, Connect>) return Type::Connect;
+  if constexpr (std::is_same_v<T, Child>) return Type::Child;
+  if constexpr (std::is_same_v<T, IniStamp>) return Type::IniStamp;
+  if constexpr (std::is_same_v<T, IniStampResult>) return Type::IniStampResult;
 }
 
 // An empty struct still has size 1 in C++: it travels as no bytes.
@@ -71,6 +77,14 @@ std::string invalid(const Body& body, std::size_t fds) {
   if (auto* u = std::get_if<Usage>(&body); u && u->n > kMaxGroups) return "usage: too many pids";
   if (auto* r = std::get_if<Resolve>(&body); r && !terminated(r->account)) return "resolve: account without NUL";
   if (auto* u = std::get_if<UsageResult>(&body); u && u->n > kMaxGroups) return "usage result: too many";
+  if (auto* c = std::get_if<Connected>(&body); c && !terminated(c->detail)) return "connected: detail without NUL";
+  if (auto* c = std::get_if<Connected>(&body); c && fds != (c->errnum == 0 ? 1u : 0u))
+    return fmt::format("connected: {} descriptors with errnum {}", fds, c->errnum);
+  if (auto* c = std::get_if<ChildResult>(&body); c && (c->pid < 0 || fds != (c->pid > 0 ? 1u : 0u)))
+    return fmt::format("child result: {} descriptors with pid {}", fds, c->pid);
+  if (auto* k = std::get_if<Kill>(&body); k && k->target > static_cast<std::uint32_t>(KillTarget::Group))
+    return "kill: unknown target";
+  if (auto* r = std::get_if<IniStampResult>(&body); r && r->exists > 1) return "ini stamp: bad flag";
   return {};
 }
 
@@ -83,7 +97,7 @@ Result<Message> decode_as(std::span<const std::byte> datagram, const Header& h, 
   if constexpr (body_size<T>() > 0) std::memcpy(&body, datagram.data() + sizeof(Header), sizeof(T));
   Message m{h.id, body};
   if (auto why = invalid(m.body, fds); !why.empty()) return std::unexpected(refused(why));
-  if (!std::is_same_v<T, Worker> && fds != fds_of(m.body))
+  if (fds != fds_of(m.body))
     return std::unexpected(refused(fmt::format("type {}: {} descriptors, expected {}", h.type, fds, fds_of(m.body))));
   return m;
 }
@@ -95,6 +109,8 @@ std::size_t fds_of(const Body& body) {
       std::holds_alternative<AdminListener>(body))
     return 1;
   if (auto* w = std::get_if<Worker>(&body)) return w->errnum == 0 ? 3 : 0;
+  if (auto* c = std::get_if<Connected>(&body)) return c->errnum == 0 ? 1 : 0;
+  if (auto* c = std::get_if<ChildResult>(&body)) return c->pid > 0 ? 1 : 0;
   return 0;
 }
 
@@ -157,6 +173,18 @@ Result<Message> decode(std::span<const std::byte> datagram, std::size_t fds, Rea
       return decode_as<AdminListener>(datagram, h, fds);
     case Type::ReloadResult:
       return decode_as<ReloadResult>(datagram, h, fds);
+    case Type::Connected:
+      return decode_as<Connected>(datagram, h, fds);
+    case Type::ChildResult:
+      return decode_as<ChildResult>(datagram, h, fds);
+    case Type::Connect:
+      return decode_as<Connect>(datagram, h, fds);
+    case Type::Child:
+      return decode_as<Child>(datagram, h, fds);
+    case Type::IniStamp:
+      return decode_as<IniStamp>(datagram, h, fds);
+    case Type::IniStampResult:
+      return decode_as<IniStampResult>(datagram, h, fds);
   }
   return std::unexpected(refused(fmt::format("unknown type {}", h.type)));
 }

@@ -32,6 +32,9 @@ enum class Type : std::uint32_t {
   UsageResult,      // + 0 fds
   AdminListener,    // + 1 fd: the admin listener ([server.admin]), bound by the supervisor
   ReloadResult,     // + 0 fds: the answer to Order reload (JSON for the control socket)
+  Connected,        // + 1 fd when errnum == 0: a new connection to a worker's socket
+  ChildResult,      // + 1 fd when pid != 0: the pidfd of the child that accepted a connection
+  IniStampResult,   // + 0 fds
   // front -> supervisor
   Ready = 64,  // after confine_front
   Spawn,       // start a worker for (pool index, account)
@@ -40,6 +43,9 @@ enum class Type : std::uint32_t {
   Order,       // the control socket's stop / reopen-logs, for the whole server
   Usage,       // resident sizes of workers, for `gatehouse status` (the front cannot read /proc)
   Resolve,     // an account name to its ids (the front does not read /etc/passwd); answered by AuthResult
+  Connect,     // a connection to a worker's (php-cgi parent's) socket; answered by Connected
+  Child,       // which child of a worker accepted a connection; answered by ChildResult
+  IniStamp,    // the stamp of a pool's php.ini (the front may not see it); answered by IniStampResult
 };
 
 // Every message starts with this header; `size` is the whole datagram.
@@ -112,9 +118,39 @@ struct Spawn {
   std::uint32_t uid = 0;   // the account's uid as the front resolved it (checked)
   char account[33] = {};
 };
+// Whom a Kill is for: a worker (php-cgi parent) the front was given, a child
+// of one that Child named, or a worker's whole process group.
+enum class KillTarget : std::uint32_t { Worker = 0, Child = 1, Group = 2 };
 struct Kill {
-  std::uint64_t worker = 0;
+  std::uint64_t worker = 0;  // the worker, or the child's name from ChildResult
   std::uint32_t signal = 0;  // SIGTERM or SIGKILL only
+  std::uint32_t target = 0;  // KillTarget
+};
+struct Connect {
+  std::uint64_t worker = 0;
+};
+struct Connected {
+  std::int32_t errnum = 0;  // 0: connected, fd attached
+  std::uint32_t pad = 0;
+  char detail[200] = {};
+};
+struct Child {
+  std::uint64_t worker = 0;  // the php-cgi parent
+  std::uint64_t inode = 0;   // of the front's end of the connection (fstat)
+};
+struct IniStamp {
+  std::uint32_t pool = 0;  // index into the configuration's pools
+};
+struct IniStampResult {
+  std::uint32_t exists = 0;
+  std::uint32_t pad = 0;
+  std::uint64_t dev = 0, ino = 0, size = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0;
+};
+struct ChildResult {
+  std::int32_t pid = 0;  // 0: no child accepted it yet
+  std::uint32_t pad = 0;
+  std::uint64_t child = 0;  // the supervisor's name for it (Kill with KillTarget::Child)
 };
 struct Auth {
   char user[256] = {};
@@ -123,7 +159,8 @@ struct Auth {
 };
 
 using Body = std::variant<Hello, Listener, Worker, AuthResult, ReopenLogs, Stop, ControlListener, UsageResult,
-                          AdminListener, ReloadResult, Ready, Spawn, Kill, Auth, Order, Usage, Resolve>;
+                          AdminListener, ReloadResult, Connected, ChildResult, Ready, Spawn, Kill, Auth, Order, Usage,
+                          Resolve, Connect, Child, IniStamp, IniStampResult>;
 
 struct Message {
   std::uint64_t id = 0;

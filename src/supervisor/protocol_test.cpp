@@ -36,6 +36,45 @@ TEST(ProtocolTest, WorkerCarriesThreeDescriptorsOnlyWhenStarted) {
   EXPECT_FALSE(decode(encode({1, refused}), 3, Reader::Front).has_value());
 }
 
+TEST(ProtocolTest, ConnectedAndChildResultCarryADescriptorOnlyOnSuccess) {
+  EXPECT_TRUE(decode(encode({1, Connected{}}), 1, Reader::Front).has_value());
+  EXPECT_FALSE(decode(encode({1, Connected{}}), 0, Reader::Front).has_value());
+  Connected refused;
+  refused.errnum = ESRCH;
+  EXPECT_TRUE(decode(encode({1, refused}), 0, Reader::Front).has_value());
+  EXPECT_FALSE(decode(encode({1, refused}), 1, Reader::Front).has_value());
+  ChildResult none;  // no child accepted yet: no pidfd
+  EXPECT_TRUE(decode(encode({1, none}), 0, Reader::Front).has_value());
+  EXPECT_FALSE(decode(encode({1, none}), 1, Reader::Front).has_value());
+  ChildResult found;
+  found.pid = 4242;
+  found.child = 9;
+  auto back = decode(encode({1, found}), 1, Reader::Front);
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  EXPECT_EQ(std::get<ChildResult>(back->body).child, 9u);
+  EXPECT_FALSE(decode(encode({1, found}), 0, Reader::Front).has_value());
+  ChildResult negative;
+  negative.pid = -1;  // would be kill(-1, ...) somewhere: never
+  EXPECT_FALSE(decode(encode({1, negative}), 0, Reader::Front).has_value());
+}
+
+TEST(ProtocolTest, ConnectChildAndKillTargetsFromTheFront) {
+  auto connect = decode(encode({1, Connect{5}}), 0, Reader::Supervisor);
+  ASSERT_TRUE(connect.has_value());
+  EXPECT_EQ(std::get<Connect>(connect->body).worker, 5u);
+  auto child = decode(encode({1, Child{5, 123456}}), 0, Reader::Supervisor);
+  ASSERT_TRUE(child.has_value());
+  EXPECT_EQ(std::get<Child>(child->body).inode, 123456u);
+  EXPECT_FALSE(decode(encode({1, Connect{5}}), 1, Reader::Supervisor).has_value());  // no descriptor from the front
+  EXPECT_TRUE(decode(encode({1, Kill{5, 15, static_cast<std::uint32_t>(KillTarget::Group)}}), 0, Reader::Supervisor)
+                  .has_value());
+  EXPECT_FALSE(decode(encode({1, Kill{5, 15, 3}}), 0, Reader::Supervisor).has_value());  // no such target
+  EXPECT_TRUE(decode(encode({1, IniStamp{2}}), 0, Reader::Supervisor).has_value());
+  IniStampResult stamp;
+  stamp.exists = 2;  // a flag is 0 or 1
+  EXPECT_FALSE(decode(encode({1, stamp}), 0, Reader::Front).has_value());
+}
+
 TEST(ProtocolTest, EachSideAcceptsOnlyTheOtherSidesTypes) {
   // A front that sends WORKER or HELLO to the supervisor, or a supervisor message replayed back.
   EXPECT_FALSE(decode(encode({1, Hello{}}), 0, Reader::Supervisor).has_value());

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -250,9 +251,7 @@ void Supervisor::on_usage(std::uint64_t id, const Usage& request) {
   UsageResult r;
   r.n = request.n;
   for (std::uint32_t i = 0; i < request.n; ++i) {
-    bool ours = false;
-    for (const auto& [wid, w] : workers_) ours = ours || w.pid == request.pids[i];
-    if (!ours) continue;
+    if (!is_live_process(request.pids[i])) continue;
     std::ifstream in(fmt::format("/proc/{}/statm", request.pids[i]));
     std::uint64_t size = 0, resident = 0;
     if (in >> size >> resident) r.rss_kib[i] = resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)) / 1024;
@@ -305,6 +304,9 @@ void Supervisor::on_message(Received received) {
   if (auto* a = std::get_if<Auth>(&m.body)) return on_auth(m.id, *a);
   if (auto* u = std::get_if<Usage>(&m.body)) return on_usage(m.id, *u);
   if (auto* r = std::get_if<Resolve>(&m.body)) return on_resolve(m.id, *r);
+  if (auto* c = std::get_if<Connect>(&m.body)) return on_connect(m.id, *c);
+  if (auto* c = std::get_if<Child>(&m.body)) return on_child(m.id, *c);
+  if (auto* i = std::get_if<IniStamp>(&m.body)) return on_ini_stamp(m.id, *i);
   if (auto* o = std::get_if<Order>(&m.body)) {
     if (o->what == 2) return reopen_logs();
     if (o->what == 3) return reload(m.id);
@@ -363,15 +365,6 @@ void Supervisor::on_spawn(std::uint64_t id, const Spawn& request) {
       !ok)
     ::kill(spawned->pid, SIGKILL);  // reaped below like any other
   workers_[worker] = {spawned->pid, path.string(), *key};
-}
-
-void Supervisor::on_kill(const Kill& request) {
-  auto it = workers_.find(request.worker);
-  if (it == workers_.end() || (request.signal != SIGTERM && request.signal != SIGKILL)) {
-    log::warn("[supervisor] refused a request of the front: KILL worker {} signal {}", request.worker, request.signal);
-    return;
-  }
-  ::kill(it->second.pid, static_cast<int>(request.signal));  // not reaped yet: the pid is still that worker's
 }
 
 // The front cannot read the new file's roots, bind its new addresses or
@@ -435,22 +428,28 @@ void Supervisor::on_auth(std::uint64_t id, const Auth& request) {
   if (channel_) (void)channel_->send({id, r});
 }
 
+// A worker's process group gets SIGKILL before the worker is reaped, while
+// its pid still names the group: children a php-cgi parent left behind must
+// not keep serving (WNOWAIT looks without reaping).
 void Supervisor::reap_children() {
   for (;;) {
+    siginfo_t info{};
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+    const pid_t pid = info.si_pid;
+    auto worker = std::find_if(workers_.begin(), workers_.end(), [pid](const auto& w) { return w.second.pid == pid; });
+    if (worker != workers_.end()) ::kill(-pid, SIGKILL);
     int status = 0;
-    pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
+    if (::waitpid(pid, &status, 0) != pid) return;
     if (pid == front_) {
       on_front_exit(status);
       continue;
     }
-    for (auto it = workers_.begin(); it != workers_.end(); ++it) {
-      if (it->second.pid != pid) continue;
-      log::debug("[pool {}] worker pid {} {}", it->second.key.pool, pid, describe_status(status));
-      ::unlink(it->second.socket_path.c_str());
-      workers_.erase(it);
-      break;
-    }
+    if (worker == workers_.end()) continue;
+    log::debug("[pool {}] worker pid {} {}", worker->second.key.pool, pid, describe_status(status));
+    ::unlink(worker->second.socket_path.c_str());
+    const std::uint64_t name = worker->first;
+    std::erase_if(children_, [name](const auto& c) { return c.second.worker == name; });
+    workers_.erase(worker);
   }
 }
 
@@ -503,7 +502,8 @@ void Supervisor::stop_workers() {
     reap_children();
     if (!workers_.empty()) std::this_thread::sleep_for(20ms);
   }
-  for (const auto& [id, w] : workers_) ::kill(w.pid, SIGKILL);
+  for (const auto& [id, w] : workers_) ::kill(-w.pid, SIGKILL);  // the parent and its children
+  children_.clear();
   while (!workers_.empty()) {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, 0);

@@ -87,11 +87,21 @@ class Supervisor {
     std::string socket_path;
     accounts::WorkerKey key;
   };
+  // A child of a worker that CHILD named for the front (children.cpp).
+  struct LiveChild {
+    pid_t pid = 0;
+    UniqueFd pidfd;
+    std::uint64_t worker = 0;  // its php-cgi parent
+  };
 
   Status start_front();
   void on_message(Received received);
   void on_spawn(std::uint64_t id, const Spawn& request);
   void on_kill(const Kill& request);
+  void on_connect(std::uint64_t id, const Connect& request);
+  void on_child(std::uint64_t id, const Child& request);
+  void on_ini_stamp(std::uint64_t id, const IniStamp& request);
+  bool is_live_process(pid_t pid) const;
   void on_auth(std::uint64_t id, const Auth& request);
   void on_usage(std::uint64_t id, const Usage& request);
   void on_resolve(std::uint64_t id, const Resolve& request);
@@ -114,6 +124,7 @@ class Supervisor {
   int exit_code_ = 0;
   std::chrono::steady_clock::time_point front_started_;
   std::map<std::uint64_t, LiveWorker> workers_;
+  std::map<std::uint64_t, LiveChild> children_;
   std::uint64_t next_worker_ = 1;
   unsigned restarts_ = 0;
 };

@@ -14,6 +14,20 @@ from test_identity import delete_account, require_root
 WHO = "<?php echo posix_geteuid(), ' ', getmypid();"
 
 
+def uid_processes(uid):
+    """pids of the processes whose real uid is `uid`."""
+    out = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
+        except (OSError, StopIteration):
+            continue
+        if str(uid) in uids:
+            out.append(int(entry))
+    return out
+
+
 def children(pid):
     """(pid, name, real/effective/saved/fs uids) of the processes whose parent is `pid`."""
     out = []
@@ -79,11 +93,14 @@ class DeletedPoolAccount(unittest.TestCase):
         self.assertEqual(r.status, 200, s.output())
         uid, pid = (int(x) for x in r.body.split())
         self.assertEqual(uid, self.uid)  # the drop worked while the account existed
-        # instance_max_requests = 1: that worker is recycled; userdel refuses an account still in use
+        # instance_max_requests = 1: that worker is recycled. The set's php-cgi parent (and the child
+        # forked ahead) still run as the account, so plain userdel refuses it: -f, as an administrator would.
         self.assertTrue(wait_for(lambda: not os.path.exists(f"/proc/{pid}")), f"worker {pid} was not recycled")
-        subprocess.run(["userdel", self.account], check=True)
+        subprocess.run(["userdel", "-f", self.account], check=True)
         with self.assertRaises(KeyError):
             pwd.getpwnam(self.account)
+        # Within a housekeeping tick (1 s) nothing runs as the deleted uid any more.
+        self.assertTrue(wait_for(lambda: not uid_processes(self.uid)), f"still running: {uid_processes(self.uid)}")
 
         statuses = []
         for _ in range(3):
