@@ -3,8 +3,9 @@
 # Idempotent: installs only what is missing; does nothing when not root.
 set -euo pipefail
 
-# Sessions out of process (tests/e2e/test_redis_sessions.py): Redis and phpredis.
-FARM=(redis-server php-redis)
+# Sessions out of process (tests/e2e/test_redis_sessions.py): Redis and phpredis; the farm test
+# (tests/e2e/test_farm.py): HAProxy, network namespaces (iproute2) and nsenter (util-linux).
+FARM=(redis-server php-redis haproxy iproute2 util-linux)
 
 BUILD=(build-essential cmake pkg-config
        libboost-system-dev libboost-dev

@@ -45,6 +45,10 @@ PinnedIds pinned_for_anonymous(const config::Config& config) {
   return {config.accounts.anonymous_uid, config.accounts.anonymous_gid};
 }
 
+PinnedIds pinned_for_front(const config::Config& config) {
+  return {config.accounts.front_uid, config.accounts.front_gid};
+}
+
 PinnedIds pinned_for_pool(const config::Pool& pool) {
   if (!pool.uses_pool_identity()) return {};
   return {pool.uid, pool.gid};
@@ -82,7 +86,7 @@ Status check_pinned(const std::string& account, const PinnedIds& ids) {
   return {};
 }
 
-PinnedReport pinned_report(const config::Config& config) {
+PinnedReport pinned_report(const config::Config& config, const std::string& front_account) {
   PinnedReport report;
   auto one = [&](const std::string& who, const std::string& account, const PinnedIds& ids) {
     if (!ids.any()) return;
@@ -95,10 +99,14 @@ PinnedReport pinned_report(const config::Config& config) {
     }
     auto exists = account_exists(account);
     report.lines.push_back(who + " " + account + " (" + pins + "): " +
-                           (exists && *exists ? "ok" : "not created yet; `gatehouse accounts create` uses these ids"));
+                           (exists && *exists
+                                ? "ok"
+                                : (who == "front" ? "not created yet; `gatehouse serve` (as root) uses these ids"
+                                                  : "not created yet; `gatehouse accounts create` uses these ids")));
   };
   for (const auto& pool : config.pools) one("pool " + pool.name, pool_account(pool), pinned_for_pool(pool));
   one("anonymous", config.accounts.anonymous, pinned_for_anonymous(config));
+  if (!front_account.empty()) one("front", front_account, pinned_for_front(config));
   return report;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstring>
 
+#include "admin/readiness.hpp"
 #include "common/log.hpp"
 
 namespace gatehouse::admin {
@@ -59,27 +60,29 @@ std::string response(unsigned status, std::string_view reason, std::string_view 
 
 Result<UniqueFd> Server::bind_listener(const std::string& ip, std::uint16_t port) { return listen_on(ip, port); }
 
-Result<std::unique_ptr<Server>> Server::start(const std::string& ip, std::uint16_t port, Source source) {
+Result<std::unique_ptr<Server>> Server::start(const std::string& ip, std::uint16_t port, Source source,
+                                              Options options) {
   auto listener = listen_on(ip, port);
   if (!listener) return std::unexpected(listener.error());
-  return serve(std::move(*listener), std::move(source));
+  return serve(std::move(*listener), std::move(source), std::move(options));
 }
 
-Result<std::unique_ptr<Server>> Server::serve(UniqueFd listener, Source source) {
+Result<std::unique_ptr<Server>> Server::serve(UniqueFd listener, Source source, Options options) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return std::unexpected(Error::sys("pipe2", "admin listener"));
-  std::unique_ptr<Server> server(
-      new Server(std::move(listener), UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]), std::move(source)));
+  std::unique_ptr<Server> server(new Server(std::move(listener), UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1]),
+                                            std::move(source), std::move(options)));
   server->sample();
   server->thread_ = std::thread([s = server.get()] { s->run(); });
   return server;
 }
 
-Server::Server(UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write, Source source)
+Server::Server(UniqueFd listener, UniqueFd wake_read, UniqueFd wake_write, Source source, Options options)
     : listener_(std::move(listener)),
       wake_read_(std::move(wake_read)),
       wake_write_(std::move(wake_write)),
-      source_(std::move(source)) {}
+      source_(std::move(source)),
+      options_(std::move(options)) {}
 
 Server::~Server() { stop(); }
 
@@ -114,11 +117,27 @@ void Server::run() {
     }
     if (fds[1].revents) return;
     if (std::chrono::steady_clock::now() >= next) sample();
-    if (n > 0 && fds[0].revents) {
-      UniqueFd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-      if (conn) serve_one(conn.get());
-    }
+    if (n > 0 && fds[0].revents) accept_one();
   }
+}
+
+// A peer outside [server.admin] allow is closed before it is read; refusals
+// are logged once a second at most (a scanner must not fill the error log).
+void Server::accept_one() {
+  sockaddr_storage peer{};
+  socklen_t len = sizeof peer;
+  UniqueFd conn(::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
+  if (!conn) return;
+  if (!options_.allow || options_.allow(peer)) return serve_one(conn.get());
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_log_ < std::chrono::seconds(1)) return;
+  last_refusal_log_ = now;
+  char text[INET6_ADDRSTRLEN] = "?";
+  const void* bytes = peer.ss_family == AF_INET6
+                          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr)
+                          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr);
+  ::inet_ntop(peer.ss_family, bytes, text, sizeof text);
+  log::warn("admin listener: closed a connection from {} (not in [server.admin] allow)", text);
 }
 
 // One connection at a time: a client that says nothing waits 2 s at most.
@@ -161,7 +180,14 @@ std::string Server::answer(std::string_view method, std::string_view target) {
     auto up = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
     return response(200, "OK", "text/html; charset=utf-8", status_page(source_(), history_, up), head);
   }
-  return response(404, "Not Found", "text/plain; charset=utf-8", "not found: /metrics or /status\n", head);
+  if (path == "/ready") {
+    const auto reasons = not_ready(source_(), options_.draining && options_.draining());
+    if (reasons.empty()) return response(200, "OK", "text/plain; charset=utf-8", "ready\n", head);
+    std::string body;
+    for (const auto& r : reasons) body += r + "\n";
+    return response(503, "Service Unavailable", "text/plain; charset=utf-8", body, head);
+  }
+  return response(404, "Not Found", "text/plain; charset=utf-8", "not found: /metrics, /status or /ready\n", head);
 }
 
 }  // namespace gatehouse::admin

@@ -24,7 +24,7 @@ namespace {
 
 // Pinned account ids against this machine; a clash fails the check.
 bool print_pinned(const config::Config& config) {
-  const auto report = accounts::pinned_report(config);
+  const auto report = accounts::pinned_report(config, sandbox::kFrontAccount);
   if (report.lines.empty()) return true;
   std::cout << "pinned account ids:\n";
   for (const auto& line : report.lines) std::cout << "  " << line << "\n";

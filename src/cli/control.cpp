@@ -1,11 +1,12 @@
 // `gatehouse status [--json]`, `gatehouse recycle POOL`, `gatehouse reload`,
-// `gatehouse stop`, `gatehouse reopen-logs`: clients of the running server's control socket.
+// `gatehouse stop`, `gatehouse reopen-logs`, `gatehouse drain`: clients of the running server's control socket.
 // Exit codes: 0 done, 1 the server refused or failed, 3 no server is running.
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -148,6 +149,86 @@ int stop(const ControlOptions& options) {
   return 0;
 }
 
+struct DrainCli {
+  double quiet = 5;
+  double deadline = 60;
+  bool stop = false;
+  bool cancel = false;
+};
+
+std::string seconds(long long ms) { return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000); }
+
+void print_drained(const nlohmann::json& p) {
+  const auto seen = p.value("seen", 0ULL);
+  const auto in_flight = p.value("in_flight", 0ULL);
+  const auto took = seconds(p.value("elapsed_ms", 0LL));
+  if (seen == 0)
+    std::cout << fmt::format("drained in {}: no request arrived while draining\n", took);
+  else
+    std::cout << fmt::format(
+        "drained in {}: {} request{} arrived while draining, the last one {} before the drain ended\n", took, seen,
+        seen == 1 ? "" : "s", seconds(p.value("quiet_for_ms", 0LL)));
+  if (p.value("deadline_passed", false))
+    std::cerr << fmt::format(
+        "warning: the deadline ({}) passed while requests still arrived: does the balancer check GET /ready?\n",
+        seconds(p.value("deadline_ms", 0LL)));
+  if (in_flight == 0)
+    std::cout << "no request in flight: this node can stop without failing a request\n";
+  else
+    std::cerr << fmt::format("warning: {} request{} still in flight after the grace period (shutdown_timeout)\n",
+                             in_flight, in_flight == 1 ? "" : "s");
+}
+
+// Readiness is seen through the admin listener only: without one, no balancer notices the drain.
+void warn_without_readiness(const std::string& file) {
+  if (file.empty()) return;
+  try {
+    if (config::load_file(file).server.admin.listen.empty())
+      std::cerr << "warning: " << file
+                << " has no [server.admin] listen: no balancer can see GET /ready, so only the wait for quiet "
+                   "happens\n";
+  } catch (const config::ConfigError&) {
+    // ask() reports an unreadable file
+  }
+}
+
+// Begins the drain, then asks where it is until it is done (the server keeps
+// the state, so a second `gatehouse drain` follows the same drain).
+int drain(const ControlOptions& options, const DrainCli& d) {
+  if (d.cancel) {
+    auto reply = ask(options, "drain cancel");
+    if (!reply) return reply.error();
+    std::cout << "drain cancelled: GET /ready answers 200 again (if every pool is online)\n";
+    return 0;
+  }
+  warn_without_readiness(config_to_use(options));
+  const auto quiet_ms = std::llround(d.quiet * 1000), deadline_ms = std::llround(d.deadline * 1000);
+  auto reply = ask(options, fmt::format("drain begin {} {}", quiet_ms, deadline_ms));
+  if (!reply) return reply.error();
+  if (reply->value("again", false))
+    std::cout << fmt::format(
+        "a drain is already under way (for {}): following it with its own --quiet and --deadline\n",
+        seconds(reply->value("elapsed_ms", 0LL)));
+  else
+    std::cout << fmt::format("draining: GET /ready answers 503; waiting until no request arrived for {} (at most {})\n",
+                             seconds(quiet_ms), seconds(deadline_ms));
+  std::cout.flush();
+  // The server bounds every phase; this bound only keeps the CLI from waiting on a wedged server.
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(deadline_ms) + std::chrono::hours(1);
+  while (reply->value("phase", std::string()) != "drained") {
+    if (std::chrono::steady_clock::now() > give_up) {
+      std::cerr << "gatehouse drain: the server did not finish draining\n";
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    reply = ask(options, "drain status");
+    if (!reply) return reply.error();
+  }
+  print_drained(*reply);
+  return d.stop ? stop(options) : 0;
+}
+
 void finish(int rc) {
   if (rc != 0) throw CLI::RuntimeError(rc);
 }
@@ -189,6 +270,20 @@ void add_control(CLI::App& app) {
 
   auto s = std::make_shared<ControlOptions>();
   command(app, "stop", "stop the running server gracefully (as SIGTERM does)", s)->callback([s] { finish(stop(*s)); });
+
+  auto d = std::make_shared<ControlOptions>();
+  auto dd = std::make_shared<DrainCli>();
+  auto* dr = command(app, "drain",
+                     "take this node out of a load balancer: GET /ready answers 503, then wait until no request "
+                     "arrived for --quiet seconds (or --deadline passed) and the requests in flight ended",
+                     d);
+  dr->add_option("--quiet", dd->quiet, "seconds without a new request that mean the balancer stopped (default 5)")
+      ->check(CLI::Range(0.0, 3600.0));
+  dr->add_option("--deadline", dd->deadline, "stop waiting for quiet after this many seconds (default 60)")
+      ->check(CLI::Range(0.001, 86400.0));
+  auto* then_stop = dr->add_flag("--stop", dd->stop, "then stop the server gracefully (as `gatehouse stop`)");
+  dr->add_flag("--cancel", dd->cancel, "call a drain off: GET /ready answers 200 again")->excludes(then_stop);
+  dr->callback([d, dd] { finish(drain(*d, *dd)); });
 
   auto l = std::make_shared<ControlOptions>();
   command(app, "reopen-logs", "make the running server reopen its log files (as SIGUSR1 does)", l)->callback([l] {

@@ -15,6 +15,7 @@
 #include "config/load.hpp"
 #include "config/networks.hpp"
 #include "config/summary.hpp"
+#include "sandbox/process_model.hpp"
 
 namespace gatehouse::cli {
 namespace {
@@ -126,6 +127,11 @@ void check_pinned_ids(const config::Config& config, FarmReport& report) {
   if (!config.accounts.anonymous_uid || !config.accounts.anonymous_gid)
     report.problems.push_back("the anonymous account " + config.accounts.anonymous +
                               " has no pinned uid and gid: set anonymous_uid and anonymous_gid in [accounts]");
+  // gh-front owns only node-local files (access logs, the body spool): a note, not a problem.
+  if (!config.accounts.front_uid || !config.accounts.front_gid)
+    report.notes.push_back(std::string("the front account ") + sandbox::kFrontAccount +
+                           " has no pinned uid and gid: each node picks its own (it owns only node-local files); set "
+                           "front_uid and front_gid in [accounts] to keep the nodes' accounts identical");
 }
 
 }  // namespace

@@ -222,15 +222,17 @@ int serve(const ServeOptions& options) {
         "the Gatehouse demo is ready: open http://127.0.0.1:8080/ in a browser, or https://127.0.0.1:8443/ "
         "(a self-signed certificate: the browser warns)");
   reload::Reloader reloader(config_file, config, **server, **pools, reload_builders(*single_user, **pools));
-  // The control socket (gatehouse status, recycle, reload, stop); refused when the state folder is not ours.
+  // The control socket (gatehouse status, recycle, reload, stop, drain); refused when the state folder is not ours.
+  auto drain = make_drain(config, **server);
   auto control = control::Server::start(
       config.server.state_dir, **pools, [&server] { return sites_report(**server); },
-      [&reloader] { return outcome_json(reloader.reload()); });
+      [&reloader] { return outcome_json(reloader.reload()); }, control::ServerHooks{.drain = drain.get()});
   if (!control) {
     log::error("{}", control.error().message());
     return 1;
   }
-  auto admin = start_admin(config, **pools, **server);  // metrics and status page, when configured
+  // metrics, status page and readiness, when configured
+  auto admin = start_admin(config, **pools, **server, admin_options(config, *drain));
   if (!admin) {
     log::error("{}", admin.error().message());
     return 1;

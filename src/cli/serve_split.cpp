@@ -19,6 +19,7 @@
 #include "accounts/identity.hpp"
 #include "accounts/pam_auth.hpp"
 #include "accounts/provision.hpp"
+#include "accounts/provision_ids.hpp"
 #include "accounts/registry.hpp"
 #include "accounts/security_model.hpp"
 #include "admin/server.hpp"
@@ -76,11 +77,14 @@ std::string read_fd(int fd) {
   return out;
 }
 
-Result<accounts::Identity> front_account() {
+// gh-front, created with the ids [accounts] front_uid/gid pin (issue 18: every node alike).
+Result<accounts::Identity> front_account(const config::Config& config) {
+  const auto ids = accounts::pinned_for_front(config);
+  if (auto ok = accounts::check_pinned(sandbox::kFrontAccount, ids); !ok) return std::unexpected(ok.error());
   auto id = accounts::resolve_identity(sandbox::kFrontAccount);
   if (id || id.error().errnum != ENOENT) return id;
-  auto made = accounts::create_system_account(sandbox::kFrontAccount);
-  if (made) log::info("created account {}", sandbox::kFrontAccount);
+  auto made = accounts::create_system_account(sandbox::kFrontAccount, ids);
+  if (made) log::info("created account {} (uid {}, gid {})", sandbox::kFrontAccount, made->uid, made->gid);
   return made;
 }
 
@@ -222,7 +226,7 @@ supervisor::ReloadAnswer reload_split(SplitState& st, supervisor::SupervisorOpti
   auto made = accounts::ensure_accounts(*next, *registry);
   if (!made) return fail("cannot provision the accounts: " + made.error().message());
   for (const auto& name : made->created) log::info("created account {}", name);
-  auto front = front_account();
+  auto front = front_account(*next);
   if (!front) return fail(front.error().message());
   if (auto ok = prepare_front_folders(*next, *front); !ok) return fail(ok.error().message());
   if (uses_basic(*next) && !accounts::find_pam_service())
@@ -300,7 +304,7 @@ nlohmann::json sites_report(const http::Server& server) {
 }
 
 int serve_supervised(const config::Config& config, const std::string& config_file, pool::PoolSetOptions pool_options) {
-  auto front = front_account();
+  auto front = front_account(config);
   if (!front) {
     log::error("cannot provision the front's account {}: {}", sandbox::kFrontAccount, front.error().message());
     return 1;
@@ -372,7 +376,7 @@ int serve_supervised(const config::Config& config, const std::string& config_fil
       return 1;
     }
     options.admin = std::move(*admin);
-    log::info("admin listener: http://{}/metrics (Prometheus) and http://{}/status", a.listen, a.listen);
+    log::info("admin listener: http://{0}/metrics (Prometheus), http://{0}/status and http://{0}/ready", a.listen);
   }
   supervisor::Supervisor supervisor(std::move(options));
   control::sd_notify("READY=1");
@@ -490,9 +494,16 @@ int serve_front(const std::string& config_file, int fd, int config_fd) {
     routing->set_script_policy(scripts);
     return routing;
   });
+  auto drain = make_drain(config, **server);  // issue 18: the control socket drives it, GET /ready reads it
+  if (hello->draining) {  // the front before this one was draining (a reload or a crash restarted it)
+    drain->begin({}, std::chrono::steady_clock::now());
+    log::info("[front] the node drains (`gatehouse drain` before this front started): GET /ready answers 503");
+  }
   std::unique_ptr<control::Server> control;
   if (hello->control) {
     control::ServerHooks hooks;
+    hooks.drain = drain.get();
+    hooks.drain_changed = [&link](bool on) { link.order(on ? 4 : 5); };
     hooks.pid = supervisor_pid;
     hooks.order = [&link](std::string_view verb) { link.order(verb == "stop" ? 1 : 2); };
     hooks.rss = [&link](pid_t pid) { return link.rss_kib(pid); };
@@ -513,9 +524,12 @@ int serve_front(const std::string& config_file, int fd, int config_fd) {
   }
   std::unique_ptr<admin::Server> admin;
   if (hello->admin) {
-    auto started = admin::Server::serve(std::move(hello->admin), [&pools, &server] {
-      return admin::Sample{(*pools)->report(), (*server)->site_metrics()};
-    });
+    auto started = admin::Server::serve(
+        std::move(hello->admin),
+        [&pools, &server] {
+          return admin::Sample{(*pools)->report(), (*server)->site_metrics()};
+        },
+        admin_options(config, *drain));
     if (!started) {
       log::error("[front] {}", started.error().message());
       return 1;

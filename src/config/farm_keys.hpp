@@ -12,6 +12,8 @@ void read_pool_uid(TableReader& t, std::string_view key, Pool& pool);
 void read_pool_gid(TableReader& t, std::string_view key, Pool& pool);
 void read_anonymous_uid(TableReader& t, std::string_view key, Accounts& accounts);
 void read_anonymous_gid(TableReader& t, std::string_view key, Accounts& accounts);
+void read_front_uid(TableReader& t, std::string_view key, Accounts& accounts);
+void read_front_gid(TableReader& t, std::string_view key, Accounts& accounts);
 
 // [node]: `name`, and the [server] keys a node may set for itself
 // (node_server_keys, a subset of [server]'s table), read after [server].

@@ -105,6 +105,38 @@ TEST(Farm, PinnedIds) {
   EXPECT_NE(explicit_identity[0].find("is an existing account"), std::string::npos) << explicit_identity[0];
 }
 
+TEST(Farm, PinnedFrontIds) {
+  const Config c = load("[accounts]\nfront_uid = 2201\nfront_gid = 2202\n" + std::string{kBase});
+  EXPECT_EQ(c.accounts.front_uid, 2201u);
+  EXPECT_EQ(c.accounts.front_gid, 2202u);
+  EXPECT_FALSE(load(kBase).accounts.front_uid);
+  EXPECT_EQ(problems_of("[accounts]\nfront_gid = 2147483648\n"),
+            Lines{"t.toml:2:13: key 'accounts.front_gid': expected an integer from 1 to 2147483647, got 2147483648"});
+  const Lines clash = problems_of("[accounts]\nfront_uid = 2301\n[[pools]]\nname = \"p\"\nuid = 2301\n");
+  ASSERT_EQ(clash.size(), 1u);
+  EXPECT_NE(clash[0].find("uid 2301 is pinned for both pool p and the front account"), std::string::npos) << clash[0];
+}
+
+TEST(Farm, AdminAllowNamesThePeersOfANetworkListener) {
+  auto warned = [](const Config& c) {
+    for (const auto& w : c.warnings)
+      if (w.str().find("reachable from other machines") != std::string::npos) return true;
+    return false;
+  };
+  const Config open = load("[server.admin]\nlisten = \"0.0.0.0:9180\"\n" + std::string{kBase});
+  EXPECT_TRUE(open.server.admin.allow.empty());
+  EXPECT_TRUE(warned(open));
+  const Config closed =
+      load("[server.admin]\nlisten = \"0.0.0.0:9180\"\nallow = [\"10.0.0.2\", \"fd00::/8\"]\n" + std::string{kBase});
+  ASSERT_EQ(closed.server.admin.allow.size(), 2u);
+  EXPECT_TRUE(in_range(closed.server.admin.allow[0], "10.0.0.2"));
+  EXPECT_FALSE(in_range(closed.server.admin.allow[0], "10.0.0.3"));
+  EXPECT_FALSE(warned(closed));
+  const Lines bad = problems_of("[server.admin]\nallow = [\"10.0.0.1/33\"]\n");
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_NE(bad[0].find("key 'server.admin.allow[0]'"), std::string::npos) << bad[0];
+}
+
 TEST(Farm, NodeOverridesServer) {
   const Config c = load(
       "[server]\nstate_dir = \"/var/lib/gh\"\nthreads = 2\n[node]\nname = \"web1\"\n"

@@ -45,6 +45,8 @@ void read_pool_uid(TableReader& t, std::string_view key, Pool& pool) { read_id(t
 void read_pool_gid(TableReader& t, std::string_view key, Pool& pool) { read_id(t, key, pool.gid); }
 void read_anonymous_uid(TableReader& t, std::string_view key, Accounts& a) { read_id(t, key, a.anonymous_uid); }
 void read_anonymous_gid(TableReader& t, std::string_view key, Accounts& a) { read_id(t, key, a.anonymous_gid); }
+void read_front_uid(TableReader& t, std::string_view key, Accounts& a) { read_id(t, key, a.front_uid); }
+void read_front_gid(TableReader& t, std::string_view key, Accounts& a) { read_id(t, key, a.front_gid); }
 
 // [node] name, and [node.server] overriding [server] keys for this node.
 void read_node(TableReader& root, std::string_view key, Config& config) {
@@ -112,6 +114,7 @@ void check_farm_settings(const Config& config, ReadState& state) {
     pin(pool.uid, "pool " + pool.name, key + ".uid", pool.pos);
   }
   pin(config.accounts.anonymous_uid, "the anonymous account", "accounts.anonymous_uid", {});
+  pin(config.accounts.front_uid, "the front account", "accounts.front_uid", {});
   check_session_stores(config, state);
 }
 

@@ -5,6 +5,7 @@
 
 #include "config/farm_keys.hpp"
 #include "config/keys.hpp"
+#include "config/networks.hpp"
 #include "config/sections.hpp"
 #include "config/values.hpp"
 
@@ -43,14 +44,29 @@ void read_admin_listen(TableReader& t, std::string_view name, Admin& admin) {
   admin.ip = ip;
   admin.port = static_cast<std::uint16_t>(number);
   const bool loopback = v6 ? ip == "::1" : buf[0] == 127;
-  if (!loopback)
+  if (!loopback && admin.allow.empty())
     t.state()->warn(t.state()->pos_or(t.key(name), t.pos()), t.key(name),
                     "the admin listener (metrics, status page) is reachable from other machines at " + text +
-                        ": it shows pools, sites and traffic to anyone who can connect; keep it on 127.0.0.1 or "
-                        "firewall it");
+                        ": it shows pools, sites and traffic to anyone who can connect; keep it on 127.0.0.1, "
+                        "name the peers it answers with allow = [\"10.0.0.2\", ...], or firewall it");
+}
+
+// allow = ["10.0.0.2", "10.0.1.0/24"]: read before listen, whose warning it answers.
+void read_admin_allow(TableReader& t, std::string_view name, Admin& admin) {
+  std::vector<std::string> texts;
+  t.strings(name, texts);
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    if (auto range = parse_ip_range(texts[i])) {
+      admin.allow.push_back(*range);
+    } else {
+      const std::string item = std::string{name} + "[" + std::to_string(i) + "]";
+      t.state()->add(t.state()->pos_or(t.key(item), t.pos()), t.key(item), range.error());
+    }
+  }
 }
 
 const Keys<Admin> kAdminKeys = {
+    custom("allow", read_admin_allow),
     custom("listen", read_admin_listen),
 };
 
@@ -95,9 +111,9 @@ void read_anonymous(TableReader& t, std::string_view name, Accounts& accounts) {
 }
 
 const Keys<Accounts> kAccountsKeys = {
-    custom("anonymous", read_anonymous),
-    custom("anonymous_uid", read_anonymous_uid),
-    custom("anonymous_gid", read_anonymous_gid),
+    custom("anonymous", read_anonymous),         custom("anonymous_uid", read_anonymous_uid),
+    custom("anonymous_gid", read_anonymous_gid), custom("front_uid", read_front_uid),
+    custom("front_gid", read_front_gid),
 };
 
 }  // namespace

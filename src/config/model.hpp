@@ -62,6 +62,8 @@ struct Admin {
   std::string listen;  // "127.0.0.1:9180" or "[::1]:9180"; empty: off
   std::string ip;      // parsed from listen
   std::uint16_t port = 0;
+  // The peers it answers (a balancer's health checks of /ready, a Prometheus); empty: anyone who reaches it.
+  std::vector<IpRange> allow;
 };
 
 // TLS for every https binding ([server.tls]). Versions below 1.2 are never
@@ -104,6 +106,9 @@ struct Accounts {
   // Pinned ids for the anonymous account, so every node of a farm creates it alike.
   std::optional<std::uint32_t> anonymous_uid;
   std::optional<std::uint32_t> anonymous_gid;
+  // Pinned ids for the front's account (gh-front, the confined process of `serve` as root).
+  std::optional<std::uint32_t> front_uid;
+  std::optional<std::uint32_t> front_gid;
 };
 
 enum class StderrMode { ReturnStdErrIn500, ReturnGeneric500, IgnoreAndReturn200, TerminateProcess };

@@ -68,10 +68,10 @@ Result<UniqueFd> bind_socket(const std::filesystem::path& state_dir) {
 }
 
 Result<std::unique_ptr<Server>> Server::start(const std::filesystem::path& state_dir, pool::PoolSet& pools,
-                                              SitesReport sites, ReloadAction reload) {
+                                              SitesReport sites, ReloadAction reload, ServerHooks hooks) {
   auto listener = bind_socket(state_dir);
   if (!listener) return std::unexpected(listener.error());
-  return serve(std::move(*listener), state_dir, pools, std::move(sites), std::move(reload), {});
+  return serve(std::move(*listener), state_dir, pools, std::move(sites), std::move(reload), std::move(hooks));
 }
 
 Result<std::unique_ptr<Server>> Server::serve(UniqueFd listener, const std::filesystem::path& state_dir,
@@ -167,7 +167,41 @@ std::string Server::answer(std::string_view line) {
       ::kill(::getpid(), verb == "stop" ? SIGTERM : SIGUSR1);
     return nlohmann::json{{"ok", true}}.dump();
   }
-  return error_reply("unknown command (status, recycle POOL, reload, stop, reopen-logs)").dump();
+  if (verb == "drain") return answer_drain(arg);
+  return error_reply("unknown command (status, recycle POOL, reload, stop, reopen-logs, drain)").dump();
+}
+
+// "drain begin QUIET_MS DEADLINE_MS", "drain status", "drain cancel": the CLI begins, then polls.
+std::string Server::answer_drain(std::string_view arg) {
+  if (!hooks_.drain) return error_reply("this server cannot drain").dump();
+  const auto now = std::chrono::steady_clock::now();
+  if (arg.starts_with("begin ")) {
+    auto options = parse_drain_options(arg.substr(6));
+    if (!options)
+      return error_reply("drain begin: expected QUIET_MS DEADLINE_MS (quiet <= 1 h, 0 < deadline <= 24 h)").dump();
+    auto progress = hooks_.drain->begin(*options, now);
+    if (!progress.again && hooks_.drain_changed) hooks_.drain_changed(true);
+    if (!progress.again)
+      log::info("control socket: drain: readiness off; waiting for {} ms without a new request (at most {} ms)",
+                options->quiet.count(), options->deadline.count());
+    return drain_json(progress).dump();
+  }
+  if (arg == "status") {
+    auto progress = hooks_.drain->observe(now);
+    if (!progress) return error_reply("not draining").dump();
+    if (progress->ended_now)
+      log::info("control socket: drained in {} ms: {} requests arrived while draining, {} still in flight{}",
+                progress->elapsed.count(), progress->seen, progress->in_flight,
+                progress->deadline_passed ? " (the deadline passed while requests still arrived)" : "");
+    return drain_json(*progress).dump();
+  }
+  if (arg == "cancel") {
+    if (!hooks_.drain->cancel()) return error_reply("not draining").dump();
+    if (hooks_.drain_changed) hooks_.drain_changed(false);
+    log::info("control socket: drain cancelled: readiness on again");
+    return nlohmann::json{{"ok", true}}.dump();
+  }
+  return error_reply("drain: begin QUIET_MS DEADLINE_MS, status or cancel").dump();
 }
 
 }  // namespace gatehouse::control

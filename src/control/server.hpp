@@ -13,6 +13,7 @@
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
+#include "control/drain.hpp"
 #include "control/status.hpp"
 #include "pool/pool_set.hpp"
 
@@ -25,6 +26,9 @@ struct ServerHooks {
   std::function<void(std::string_view verb)> order;
   RssReader rss;               // empty: /proc/<pid>/statm
   bool unlink_on_stop = true;  // false: the socket's folder is not ours (the supervisor removes it)
+  Drain* drain = nullptr;      // `drain begin|status|cancel` (issue 18); nullptr: refused
+  // A drain began (true) or was cancelled (false): the supervisor keeps a restarted front drained.
+  std::function<void(bool draining)> drain_changed;
 };
 
 // Checks the state folder (ours, not writable by others), refuses when
@@ -44,7 +48,8 @@ class Server {
   // ({"ok", "errors", "changes", "warnings"}); empty: reload is refused.
   using ReloadAction = std::function<nlohmann::json()>;
   static Result<std::unique_ptr<Server>> start(const std::filesystem::path& state_dir, pool::PoolSet& pools,
-                                               SitesReport sites = {}, ReloadAction reload = {});
+                                               SitesReport sites = {}, ReloadAction reload = {},
+                                               ServerHooks hooks = {});
   // The same on a socket bound elsewhere (bind_socket, by the supervisor).
   static Result<std::unique_ptr<Server>> serve(UniqueFd listener, const std::filesystem::path& state_dir,
                                                pool::PoolSet& pools, SitesReport sites, ReloadAction reload,
@@ -62,6 +67,7 @@ class Server {
   void run();
   void serve_one(int fd);
   std::string answer(std::string_view line);
+  std::string answer_drain(std::string_view arg);
 
   std::filesystem::path path_;
   UniqueFd listener_, wake_read_, wake_write_;

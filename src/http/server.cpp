@@ -318,6 +318,16 @@ std::vector<metrics::SiteSample> Server::site_metrics() const {
   return out;
 }
 
+TrafficSample Server::traffic() const {
+  TrafficSample sum;
+  for (const auto& w : workers_) {
+    auto t = w->traffic().sample();
+    sum.arrived += t.arrived;
+    sum.in_flight += t.in_flight;
+  }
+  return sum;
+}
+
 void Server::start() {
   initial_.reset();
   for (auto& w : workers_) {

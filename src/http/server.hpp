@@ -83,6 +83,8 @@ class Server {
   std::shared_ptr<const Snapshot> current() const;
   // Per site of the current configuration, then "_httperr". Any thread.
   std::vector<metrics::SiteSample> site_metrics() const;
+  // Requests arrived and in flight, all I/O threads together (issue 18: drain). Any thread.
+  TrafficSample traffic() const;
 
   void start();
   // Every access log reopens its file at its next write. Any thread.

@@ -101,6 +101,7 @@ void Session::destroy() {
 // ---- Reading and parsing ----
 
 void Session::begin_request() {
+  in_flight_.reset();  // the previous request (if any) was answered
   request_.clear();
   parser_.emplace(request_, limits());
   out_.clear();
@@ -134,6 +135,7 @@ void Session::begin_request() {
   // a long pipeline does not recurse on the stack.
   phase_ = Phase::Head;
   request_start_ = Steady::now();
+  in_flight_ = worker_.traffic().arrive();
   deadline_ = request_start_ + limits().header_timeout;
   boost::asio::post(socket_.get_executor(), [this] {
     if (!socket_.is_open()) return destroy();
@@ -156,6 +158,7 @@ void Session::on_read(boost::system::error_code ec, std::size_t n) {
   if (phase_ == Phase::Idle) {
     phase_ = Phase::Head;
     request_start_ = now;
+    in_flight_ = worker_.traffic().arrive();
     deadline_ = now + limits().header_timeout;  // the whole head, however slowly it trickles
   } else if (phase_ == Phase::Body) {
     deadline_ = now + limits().body_timeout;  // the longest gap between body reads
@@ -616,6 +619,7 @@ void Session::linger() {
   // Half-close and read what the client still sends, so the kernel does not
   // answer its unread bytes with a reset that would destroy our response.
   phase_ = Phase::Linger;
+  in_flight_.reset();          // answered: what follows is only the close
   if (tls_) tls_->shutdown();  // close_notify: the response ends here, not truncated
   boost::system::error_code ec;
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);

@@ -23,6 +23,7 @@
 #include "http/request.hpp"
 #include "http/router.hpp"
 #include "http/snapshot.hpp"
+#include "http/traffic.hpp"
 #include "tls/connection.hpp"
 
 namespace gatehouse::http {
@@ -193,6 +194,7 @@ class Session final
 
   std::unique_ptr<tls::Connection> tls_;  // https: every byte goes through it
   int win32_ = 0;
+  Traffic::Ticket in_flight_;                            // this request, for `gatehouse drain` (issue 18)
   std::optional<std::pair<unsigned, unsigned>> log_as_;  // the status the log records instead
   bool scripts_allowed_ = true;                          // request filtering's handler policy for this URL
 };

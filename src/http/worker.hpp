@@ -27,6 +27,7 @@
 #include "http/router.hpp"
 #include "http/session.hpp"
 #include "http/snapshot.hpp"
+#include "http/traffic.hpp"
 
 namespace gatehouse::http {
 
@@ -66,6 +67,7 @@ class Worker {
   const std::shared_ptr<View>& view() const { return view_; }
   Clock& clock() { return clock_; }
   handlers::FileCache& file_cache() { return file_cache_; }
+  Traffic& traffic() { return traffic_; }  // issue 18: drain counts requests
   bool draining() const { return draining_; }
   void set_snapshot(std::shared_ptr<const Snapshot> snapshot);  // before run()
   void destroy(Session* session);
@@ -90,6 +92,7 @@ class Worker {
   SessionList sessions_;
   Clock clock_;
   handlers::FileCache file_cache_;
+  Traffic traffic_;
   std::time_t last_flush_ = 0;
   bool draining_ = false;
   std::optional<std::chrono::steady_clock::time_point> gentle_until_;

@@ -36,6 +36,7 @@ Result<HelloReceived> receive_hello(const Channel& channel, const config::Config
   if (h->config_hash != config_hash)
     return std::unexpected(link_error("the supervisor loaded another configuration than this front did"));
   HelloReceived out;
+  out.draining = h->draining == 1;
   const bool control = h->control == 1;
   for (std::uint32_t i = 0; i < h->listeners; ++i) {
     auto m = channel.receive(Reader::Front, timeout);

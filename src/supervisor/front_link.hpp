@@ -32,8 +32,9 @@ struct ReceivedListener {
 
 struct HelloReceived {
   std::vector<ReceivedListener> listeners;
-  UniqueFd control;  // the control socket, when the supervisor bound one
-  UniqueFd admin;    // the admin listener, when the configuration has one
+  UniqueFd control;       // the control socket, when the supervisor bound one
+  UniqueFd admin;         // the admin listener, when the configuration has one
+  bool draining = false;  // the front before this one was draining (issue 18)
   // The workers a crashed front left running, to take over (pool::PoolSetOptions::adopt).
   std::map<accounts::WorkerKey, std::vector<pool::SpawnedHandle>> adopted;
 };

@@ -69,9 +69,9 @@ std::string invalid(const Body& body, std::size_t fds) {
   if (auto* a = std::get_if<Auth>(&body);
       a && (!terminated(a->user) || !terminated(a->password) || !terminated(a->remote)))
     return "auth: string without NUL";
-  if (auto* h = std::get_if<Hello>(&body); h && (h->control > 1 || h->admin > 1 || h->adopt > 4096))
+  if (auto* h = std::get_if<Hello>(&body); h && (h->control > 1 || h->admin > 1 || h->draining > 1 || h->adopt > 4096))
     return "hello: bad field";
-  if (auto* o = std::get_if<Order>(&body); o && (o->what < 1 || o->what > 3)) return "order: unknown";
+  if (auto* o = std::get_if<Order>(&body); o && (o->what < 1 || o->what > 5)) return "order: unknown";
   if (auto* s = std::get_if<Stop>(&body); s && s->reload > 1) return "stop: bad reload flag";
   if (auto* r = std::get_if<ReloadResult>(&body); r && (r->ok > 1 || !terminated(r->json)))
     return "reload result: bad field";

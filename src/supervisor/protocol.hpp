@@ -64,8 +64,8 @@ struct Hello {
   std::uint64_t config_hash = 0;  // of the configuration bytes: both ends load the same file
   std::uint32_t control = 0;      // 1: a ControlListener follows the listeners
   std::uint32_t admin = 0;        // 1: an AdminListener follows (after the ControlListener)
+  std::uint32_t draining = 0;     // 1: the node drains (`gatehouse drain`, issue 18): a new front keeps it so
   std::uint32_t adopt = 0;        // how many Adopt messages follow (after the AdminListener)
-  std::uint32_t pad = 0;
 };
 struct Listener {
   std::uint32_t thread = 0;  // the I/O thread it belongs to
@@ -107,7 +107,7 @@ struct ReloadResult {
 };
 struct Ready {};
 struct Order {
-  std::uint32_t what = 0;  // 1 stop, 2 reopen-logs, 3 reload (answered by ReloadResult)
+  std::uint32_t what = 0;  // 1 stop, 2 reopen-logs, 3 reload (answered by ReloadResult), 4 drain begun, 5 cancelled
 };
 struct Resolve {
   char account[33] = {};

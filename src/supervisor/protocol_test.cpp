@@ -136,7 +136,9 @@ TEST(ProtocolTest, OrdersAndUsageAreBounded) {
   EXPECT_TRUE(decode(encode({1, Order{2}}), 0, Reader::Supervisor).has_value());
   EXPECT_FALSE(decode(encode({1, Order{0}}), 0, Reader::Supervisor).has_value());
   EXPECT_TRUE(decode(encode({1, Order{3}}), 0, Reader::Supervisor).has_value());
-  EXPECT_FALSE(decode(encode({1, Order{4}}), 0, Reader::Supervisor).has_value());
+  EXPECT_TRUE(decode(encode({1, Order{4}}), 0, Reader::Supervisor).has_value());  // drain begun (issue 18)
+  EXPECT_TRUE(decode(encode({1, Order{5}}), 0, Reader::Supervisor).has_value());  // drain cancelled
+  EXPECT_FALSE(decode(encode({1, Order{6}}), 0, Reader::Supervisor).has_value());
   ReloadResult r;
   r.ok = 1;
   EXPECT_TRUE(decode(encode({1, r}), 0, Reader::Front).has_value());

@@ -137,6 +137,7 @@ Status Supervisor::start_front() {
   hello.admin = options_.admin ? 1 : 0;
   auto adopted = adoptable_workers();
   hello.adopt = static_cast<std::uint32_t>(adopted.size());
+  hello.draining = draining_ ? 1 : 0;
   if (auto ok = channel_->send({0, hello}); !ok) return ok;
   for (const auto& l : options_.listeners) {
     Listener m;
@@ -316,6 +317,10 @@ void Supervisor::on_message(Received received) {
   if (auto* o = std::get_if<Order>(&m.body)) {
     if (o->what == 2) return reopen_logs();
     if (o->what == 3) return reload(m.id);
+    if (o->what == 4 || o->what == 5) {
+      draining_ = o->what == 4;
+      return;
+    }
     log::info("control socket: stop (through the front)");
     stopping_ = true;
   }

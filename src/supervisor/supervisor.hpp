@@ -126,6 +126,7 @@ class Supervisor {
   pid_t front_ = -1;
   bool front_ready_ = false;
   bool stopping_ = false;
+  bool draining_ = false;  // the front said `gatehouse drain` began: the next front starts drained
   bool reloading_ = false;
   bool adopt_next_ = false;  // the front crashed: the next one takes over the workers
   int exit_code_ = 0;

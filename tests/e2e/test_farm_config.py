@@ -2,8 +2,9 @@
 passes and prints a fingerprint that ignores [node], comments and layout but
 follows every setting and the pools' php.ini; node-local bindings, state on
 tmpfs, sessions kept on the node and unpinned account ids fail, each named.
-Pinned uids are checked against this machine. Only `check` runs: nothing is
-served and no address is contacted."""
+Pinned uids are checked against this machine, the front's (gh-front) too; a
+serve whose front uid is taken refuses to start. Nothing is served and no
+address is contacted."""
 import os
 import re
 import shutil
@@ -165,6 +166,46 @@ proxy_protocol = true
         self.assertIn(f"uid 1 is pinned for {anonymous}x but belongs to account daemon", p.stderr)
         with self.assertRaises(KeyError):
             pwd.getpwnam(anonymous + "x")
+
+    def test_the_front_account_is_pinned_like_the_others(self):
+        import pwd
+        code, out, _ = self.check(self.good)
+        self.assertIn("note: the front account gh-front has no pinned uid and gid", out)
+        try:
+            front = pwd.getpwnam("gh-front")
+            uid, gid, state = front.pw_uid, front.pw_gid, "ok"
+        except KeyError:
+            uid = gid = free_id(self.uid + 2)
+            state = "not created yet; `gatehouse serve` (as root) uses these ids"
+        pinned = self.good.replace("[accounts]\n", f"[accounts]\nfront_uid = {uid}\nfront_gid = {gid}\n")
+        code, out, _ = self.check(pinned)
+        self.assertEqual(code, 0, out)
+        self.assertIn(f"front gh-front (uid {uid} gid {gid}): {state}", out)
+        self.assertNotIn("the front account gh-front has no pinned", out)
+        code, out, _ = self.check(pinned.replace(f"front_uid = {uid}", "front_uid = 1"))
+        self.assertEqual(code, 1, out)
+        self.assertIn("CLASH: uid 1 is pinned for gh-front but belongs to account daemon", out)
+
+    @unittest.skipUnless(os.geteuid() == 0 or os.environ.get("CI") == "true", "serve as root")
+    def test_serve_refuses_a_front_whose_pinned_uid_is_taken(self):
+        import secrets
+        from ghtest import free_port
+        tag = secrets.token_hex(3)
+        pool, anonymous = "fq" + tag, "gh-fq-" + tag
+        for name in ("gh-pool-" + pool, anonymous):  # serve creates them before it turns to the front
+            self.addCleanup(subprocess.run, ["sh", "-c", f"userdel {name}; groupdel {name}"], capture_output=True)
+        text = (self.good.replace('name = "shop"\nphp_ini', f'name = "{pool}"\nphp_ini')
+                .replace("gh-farm-iusr", anonymous).replace(f"anonymous_uid = {self.uid + 1}\n", "")
+                .replace(f"anonymous_gid = {self.uid + 1}\n", "")
+                .replace('pool = "shop"', f'pool = "{pool}"').replace(f"uid = {self.uid}\ngid = {self.uid}\n", "")
+                .replace("[accounts]\n", "[accounts]\nfront_uid = 1\n")
+                .replace("http://*:8080:*", f"http://127.0.0.1:{free_port()}:*"))
+        path = os.path.join(self.dir, "serve.toml")
+        write(path, text)
+        p = subprocess.run([BIN, "serve", "--config", path], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("cannot provision the front's account gh-front", p.stdout + p.stderr)
+        self.assertIn("uid 1 is pinned for gh-front but belongs to account daemon", p.stdout + p.stderr)
 
     def test_without_farm_the_rules_do_not_apply(self):
         path = os.path.join(self.dir, "plain.toml")
