@@ -16,6 +16,8 @@ using Steady = std::chrono::steady_clock;
 constexpr std::size_t kRecord = 16 * 1024;           // one TLS record
 constexpr int kReadsPerTurn = 8;                     // then the other connections of this thread get a turn
 constexpr std::int32_t kConnectionWindow = 1 << 20;  // request bodies in flight, all streams together
+constexpr auto kLinger = std::chrono::seconds(1);    // as HTTP/1.1's linger, shorter: nothing more is answered
+constexpr std::uint64_t kLingerBytes = 1 << 20;
 
 Connection* self(void* user) { return static_cast<Connection*>(user); }
 
@@ -107,12 +109,18 @@ void Connection::start() {
 
 bool Connection::expired(SteadyTime now) const {
   if (now > deadline_) return true;
+  if (ending_) return false;
   for (const auto& [id, s] : streams_)
     if (now > s->deadline()) return true;
   return false;
 }
 
 void Connection::close() {
+  if (ending_) {  // lingering: its time is up
+    boost::system::error_code ec;
+    socket_.close(ec);
+    return;
+  }
   const auto now = Steady::now();
   std::vector<std::int32_t> late;
   for (const auto& [id, s] : streams_)
@@ -258,13 +266,37 @@ void Connection::wait(bool readable, bool for_write) {
 void Connection::end() {
   if (ending_) return;
   ending_ = true;
-  if (wsent_ == wbuf_.size()) tls_->shutdown();  // close_notify, unless a frame was cut midway
   boost::system::error_code ec;
+  if (wsent_ == wbuf_.size()) {
+    // close_notify, then half-close and read what the client still sends for
+    // a moment: closing with its bytes unread would reset the connection and
+    // could destroy the GOAWAY that says why (a rapid-reset client must see it).
+    tls_->shutdown();
+    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    if (!ec) {
+      deadline_ = Steady::now() + kLinger;
+      return linger();
+    }
+  }
   socket_.close(ec);  // pending waits complete with an error
   ++pending_;
   boost::asio::post(socket_.get_executor(), [this] {
     --pending_;
     settle();
+  });
+}
+
+void Connection::linger() {
+  ++pending_;
+  socket_.async_read_some(boost::asio::buffer(linger_buf_), [this](boost::system::error_code ec, std::size_t n) {
+    --pending_;
+    linger_bytes_ += n;
+    if (ec || linger_bytes_ > kLingerBytes || !socket_.is_open()) {
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+      return settle();
+    }
+    linger();
   });
 }
 

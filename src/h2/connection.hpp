@@ -7,6 +7,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <functional>
@@ -68,6 +69,7 @@ class Connection final : public http::Transport {
   bool read_some();                          // false: waits for the socket (or ended)
   void wait(bool readable, bool for_write);  // `for_write`: a write waits (else a read)
   void end();                                // close the socket; streams and this go once nothing is pending
+  void linger();                             // after a half-close: drop what the client still sends, then close
   void post(std::function<void()> fn);
   void settle();      // deletes this when ended and nothing refers to it
   void note_reset();  // RST_STREAM from the client: rapid-reset accounting
@@ -92,6 +94,8 @@ class Connection final : public http::Transport {
   SteadyTime resets_window_{};  // rapid reset: the second being counted
   unsigned resets_ = 0;
   std::vector<std::int32_t> done_ready_;  // streams whose WriteDone runs after the send loop
+  std::array<char, 4096> linger_buf_{};
+  std::uint64_t linger_bytes_ = 0;
 };
 
 }  // namespace gatehouse::h2
