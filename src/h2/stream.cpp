@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/beast/core/string.hpp>
+#include <charconv>
 #include <cstring>
 
 #include "common/log.hpp"
@@ -117,28 +119,41 @@ void Stream::write_head(const handlers::ResponseHead& head) {
   head_written_ = true;
   status_ = head.status;
   discard_body_ = request_.method == boost::beast::http::verb::head || !handlers::body_allowed(head.status);
-  // Every name and value first, so the views nghttp2 gets stay put.
-  std::vector<std::pair<std::string, std::string>> text;
-  text.reserve(head.fields.size() + 5);
-  text.emplace_back(":status", std::to_string(head.status));
-  text.emplace_back("server", "Gatehouse");
-  text.emplace_back("date", std::string(conn_.worker().clock().http_date()));
-  for (const auto& f : head.fields) {
-    if (connection_specific(f.name) || f.name.empty()) continue;
-    std::string name(f.name);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    text.emplace_back(std::move(name), std::string(f.value));
-  }
-  if (head.length && handlers::body_allowed(head.status))
-    text.emplace_back("content-length", std::to_string(*head.length));
+  // One buffer for every name and value (names lower-cased, as HTTP/2
+  // requires); nv_ points into it once it is complete.
+  std::string_view date = conn_.worker().clock().http_date();
+  std::size_t need = 192 + date.size();
+  for (const auto& f : head.fields) need += f.name.size() + f.value.size();
+  head_text_.clear();
+  head_text_.reserve(need);
+  std::vector<std::array<std::size_t, 4>> at;  // name offset, name size, value offset, value size
+  at.reserve(head.fields.size() + 5);
+  auto add = [&](std::string_view name, std::string_view value) {
+    const std::size_t n = head_text_.size();
+    for (char c : name) head_text_.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    head_text_.append(value);
+    at.push_back({n, name.size(), n + name.size(), value.size()});
+  };
+  char number[24];
+  auto digits = [&](std::uint64_t v) {
+    auto [end, ec] = std::to_chars(number, number + sizeof number, v);
+    return std::string_view(number, static_cast<std::size_t>(end - number));
+  };
+  add(":status", digits(head.status));
+  add("server", "Gatehouse");
+  add("date", date);
+  for (const auto& f : head.fields)
+    if (!f.name.empty() && !connection_specific(f.name)) add(f.name, f.value);
+  if (head.length && handlers::body_allowed(head.status)) add("content-length", digits(*head.length));
   const config::Site* site = pipeline_.site();
-  if (site && site->tls.hsts.count() > 0)
-    text.emplace_back("strict-transport-security", "max-age=" + std::to_string(site->tls.hsts.count()));
-  head_text_ = std::move(text);
+  if (site && site->tls.hsts.count() > 0) {
+    std::string hsts = "max-age=" + std::to_string(site->tls.hsts.count());
+    add("strict-transport-security", hsts);
+  }
+  auto* base = reinterpret_cast<std::uint8_t*>(head_text_.data());
   nv_.clear();
-  for (auto& [name, value] : head_text_)
-    nv_.push_back({reinterpret_cast<std::uint8_t*>(name.data()), reinterpret_cast<std::uint8_t*>(value.data()),
-                   name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
+  for (const auto& [name, name_len, value, value_len] : at)
+    nv_.push_back({base + name, base + value, name_len, value_len, NGHTTP2_NV_FLAG_NONE});
 }
 
 void Stream::write_body(std::string_view data, bool last, handlers::WriteDone done) {

@@ -104,7 +104,7 @@ class Stream final : public http::Exchange {
 
   // The response: the head as nghttp2 name/value pairs (views into head_text_),
   // then bytes of out_, then a file part, pulled by read_response.
-  std::vector<std::pair<std::string, std::string>> head_text_;
+  std::string head_text_;
   std::vector<nghttp2_nv> nv_;
   bool head_written_ = false, submitted_ = false, discard_body_ = false, last_ = false;
   std::string out_;
