@@ -30,8 +30,10 @@ except ImportError:  # Debian's python3-h2, when python3 is not Debian's own
 import hpack
 from hyperframe.frame import ContinuationFrame, HeadersFrame, SettingsFrame
 
+import test_auth
 import test_tls as tlsh
 from ghtest import BIN, write
+from test_identity import IdentityServer, log_fields, require_root
 
 H2LOAD = shutil.which("h2load")
 INDEX = b"<h1>over h2</h1>\n"
@@ -204,14 +206,8 @@ class H2Test(unittest.TestCase):
         cls.server.start()
         cls.base = f"https://127.0.0.1:{cls.server.port}"
 
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            code = cls.server.stop()
-            assert code == 0, f"gatehouse exited with {code}: {cls.server.output()}"
-        finally:
-            cls.server.close()
-            shutil.rmtree(cls.certs_dir, ignore_errors=True)
+    # The same stop and clean-up as the HTTP/1.1 TLS tests.
+    tearDownClass = classmethod(tlsh.TlsTest.tearDownClass.__func__)
 
     def assert_served(self):
         """Another client is served now, over h2."""
@@ -318,9 +314,9 @@ class H2Test(unittest.TestCase):
             first.data = block
             first.flags.add("END_STREAM")
             s.sendall(first.serialize())  # no END_HEADERS: CONTINUATION frames follow
-            for _ in range(2000):  # bounded: Gatehouse stops it after max_continuations (8)
+            for _ in range(20):  # more than max_continuations (8): the connection must end here
                 frame = ContinuationFrame(1)
-                frame.data = b"\x00\x03x-a\x7f\x81\x01" + b"a" * 256  # pieces of literal fields
+                frame.data = b"\x00\x03x-a\x7f\x49" + b"a" * 200  # one whole field each: nothing else stops it
                 try:
                     s.sendall(frame.serialize())
                 except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout):
@@ -405,6 +401,54 @@ class H2Test(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn(f"requests: {n} total, {n} started, {n} done, {n} succeeded, 0 failed", r.stdout)
             self.assertIn("status codes: %d 2xx" % n, r.stdout)
+
+
+class H2AuthTest(test_auth.AuthServerTest):
+    """Basic authentication over HTTP/2: the same gate, with its asynchronous
+    PAM check, as HTTP/1.1 (http/pipeline.cpp), on an https binding."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_root(cls)
+        cls.certs_dir = tempfile.mkdtemp(prefix="gh-h2auth-")
+        crt, key = tlsh.make_cert(cls.certs_dir, "a.example")
+        cls.server = IdentityServer(site=cls.site_config())
+        with open(cls.server.config) as f:
+            text = f.read()
+        text = re.sub(r'bindings = \["http://127\.0\.0\.1:(\d+):\*"\]',
+                      lambda m: f'bindings = [{{ url = "https://127.0.0.1:{m.group(1)}:*", certificate = "{crt}", '
+                                f'key = "{key}" }}]', text, count=1)
+        with open(cls.server.config, "w") as f:
+            f.write(text)
+        try:
+            cls.prepare(cls.server)
+        except BaseException:
+            cls.server.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            shutil.rmtree(cls.certs_dir, ignore_errors=True)
+
+    def test_password_checked_over_h2(self):
+        base = f"https://127.0.0.1:{self.server.port}"
+        status, headers, body = tlsh.curl("--http2", "-u", f"{self.user}:{self.password}", base + "/mine.txt")
+        self.assertTrue(headers.startswith("HTTP/2 "), headers)
+        self.assertEqual((status, body), (200, b"the user's own file"), self.server.output())
+        fields = log_fields(self.server.wait_log("/mine.txt")[-1])
+        self.assertEqual((fields["user"], fields["status"]), (self.user, "200"))
+        status, headers, body = tlsh.curl("--http2", "-u", f"{self.user}:wrong", base + "/mine.txt")
+        self.assertEqual(status, 401)
+        self.assertIn(b"401.1", body)
+        self.assertIn(f'www-authenticate: Basic realm="{test_auth.REALM}"', headers)
+        # A success clears the failures, so the throttle does not slow other tests.
+        status, _, _ = tlsh.curl("--http2", "-u", f"{self.user}:{self.password}", base + "/mine.txt")
+        self.assertEqual(status, 200)
+        status, _, _ = tlsh.curl("--http2", base + "/mine.txt")
+        self.assertEqual(status, 401)
 
 
 if __name__ == "__main__":
