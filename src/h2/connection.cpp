@@ -102,6 +102,8 @@ void Connection::start() {
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
   nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
   deadline_ = Steady::now() + cfg.limits.header_timeout;  // the first request comes promptly
+  if (worker_.draining())  // handed over while the server stops: GOAWAY at once, nothing is served
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, nullptr, 0);
   pump();
 }
 

@@ -203,6 +203,7 @@ class H2Test(unittest.TestCase):
               "<?php $b = file_get_contents('php://input'); echo strlen($b), ' ', md5($b), ' ', "
               "$_SERVER['CONTENT_LENGTH'];\n")
         write(os.path.join(www, "hello.php"), "<?php echo 'hello';\n")
+        write(os.path.join(www, "slow.php"), "<?php usleep(700000); echo str_repeat('s', 200000);\n")
         cls.server.start()
         cls.base = f"https://127.0.0.1:{cls.server.port}"
 
@@ -350,6 +351,31 @@ class H2Test(unittest.TestCase):
         finally:
             c.close()
         self.assert_served()
+
+    def test_reset_and_hang_up_while_php_runs(self):
+        # The client gives up while PHP works: by RST_STREAM, then by closing
+        # the connection. The handler finishes its own operation first; the
+        # server goes on serving PHP on the same and on other connections.
+        c = Client(self.server.port)
+        try:
+            sid = c.conn.get_next_available_stream_id()
+            c.conn.send_headers(sid, c.headers("/slow.php"), end_stream=True)
+            c.flush()
+            time.sleep(0.2)
+            c.conn.reset_stream(sid)
+            c.flush()
+            self.assertEqual(c.get("/hello.php")["body"], b"hello")  # the same connection
+            for _ in range(3):
+                sid = c.conn.get_next_available_stream_id()
+                c.conn.send_headers(sid, c.headers("/slow.php"), end_stream=True)
+            c.flush()
+            time.sleep(0.2)
+        finally:
+            c.close()  # three PHP requests in flight
+        time.sleep(1.5)
+        status, _, body = tlsh.curl("--http2", self.base + "/hello.php")
+        self.assertEqual((status, body), (200, b"hello"))
+        self.assertEqual(self.server.proc.poll(), None, self.server.output())
 
     def test_slow_reader_is_not_buffered(self):
         before = front_rss_kib(self.server.proc)
