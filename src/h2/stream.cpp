@@ -130,7 +130,9 @@ void Stream::write_head(const handlers::ResponseHead& head) {
   at.reserve(head.fields.size() + 5);
   auto add = [&](std::string_view name, std::string_view value) {
     const std::size_t n = head_text_.size();
-    for (char c : name) head_text_.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c);
+    head_text_.append(name);
+    for (char* c = head_text_.data() + n; c != head_text_.data() + head_text_.size(); ++c)
+      if (*c >= 'A' && *c <= 'Z') *c = static_cast<char>(*c + ('a' - 'A'));
     head_text_.append(value);
     at.push_back({n, name.size(), n + name.size(), value.size()});
   };
