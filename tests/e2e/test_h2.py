@@ -429,6 +429,24 @@ class H2Test(unittest.TestCase):
             self.assertIn("status codes: %d 2xx" % n, r.stdout)
 
 
+class H2OffTest(unittest.TestCase):
+    """[server.tls] http2 = false: ALPN offers only http/1.1."""
+
+    def test_alpn_without_h2(self):
+        with tempfile.TemporaryDirectory(prefix="gh-h2off-") as certs_dir:
+            certs = {"a": tlsh.make_cert(certs_dir, "a.example"), "b": tlsh.make_cert(certs_dir, "b.example")}
+            server = tlsh.TlsServer(certs, server_tls="http2 = false")
+            try:
+                write(os.path.join(server.www, "index.html"), INDEX)
+                server.start()
+                status, headers, body = tlsh.curl("--http2", f"https://127.0.0.1:{server.port}/index.html")
+                self.assertEqual((status, body), (200, INDEX))
+                self.assertTrue(headers.startswith("HTTP/1.1 "), headers)
+                self.assertEqual(server.stop(), 0, server.output())
+            finally:
+                server.close()
+
+
 class H2AuthTest(test_auth.AuthServerTest):
     """Basic authentication over HTTP/2: the same gate, with its asynchronous
     PAM check, as HTTP/1.1 (http/pipeline.cpp), on an https binding."""
