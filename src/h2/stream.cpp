@@ -74,7 +74,8 @@ void Stream::on_data(std::string_view data) {
     return error_response(413, 13, "The request body is larger than the server accepts.", true);
   }
   if (drop_body_) {
-    nghttp2_session_consume(conn_.session(), id_, data.size());  // the window reopens, the bytes go
+    if (pipeline_.deferred()) deadline_ = Steady::now() + limits().body_timeout;  // progress
+    nghttp2_session_consume(conn_.session(), id_, data.size());                   // the window reopens, the bytes go
     return conn_.kick();
   }
   // Bounded by the stream's window: the client may send no more until the
@@ -110,7 +111,8 @@ void Stream::deliver_body() {
 void Stream::drain_body() {
   drain_body_bytes();
   conn_.kick();
-  if (remote_ended_) pipeline_.resume();
+  if (remote_ended_) return pipeline_.resume();
+  deadline_ = Steady::now() + limits().body_timeout;  // the rest of the body comes, or the stream goes
 }
 
 // ---- The response ----
@@ -163,6 +165,9 @@ void Stream::write_body(std::string_view data, bool last, handlers::WriteDone do
   if (!discard_body_) out_.append(data);
   last_ = last;
   write_done_ = std::move(done);
+  // The client must take these within body_timeout (a window it never opens
+  // holds the stream no longer); read_response renews it on progress.
+  if (!out_.empty() || file_left_ > 0) deadline_ = std::min(Steady::now() + limits().body_timeout, wait_cap_);
   if (!submitted_)
     submit();
   else

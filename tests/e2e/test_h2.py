@@ -409,6 +409,24 @@ class H2Test(unittest.TestCase):
             c.close()
         self.assert_served()
 
+    def test_closed_window_and_missing_body_time_out(self):
+        # A window the client never opens, and a GET whose promised body never
+        # comes: each stream is reset after body_timeout (2s), not held forever.
+        c = Client(self.server.port, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
+        try:
+            stalled = c.conn.get_next_available_stream_id()
+            c.conn.send_headers(stalled, c.headers("/big.zip"), end_stream=True)
+            waiting = c.conn.get_next_available_stream_id()
+            c.conn.send_headers(waiting, c.headers("/index.html"), end_stream=False)
+            c.flush()
+            started = time.monotonic()
+            self.assertTrue(c.wait(stalled, timeout=8)["reset"])
+            self.assertTrue(c.wait(waiting, timeout=8)["reset"])
+            self.assertLess(time.monotonic() - started, 7)
+        finally:
+            c.close()
+        self.assert_served()
+
     def test_small_window_reader_is_served_slowly(self):
         # The stream window (16 KiB) opens only as this client reads: Gatehouse
         # waits for WINDOW_UPDATE, and the response arrives whole.
