@@ -274,9 +274,12 @@ class H2Test(unittest.TestCase):
 
     def test_rapid_reset_gets_goaway(self):
         c = Client(self.server.port)
+        other = Client(self.server.port)  # served while the attack goes on
         sent = 0
         try:
-            for _ in range(1000):  # bounded: the limit is 50 a second
+            for i in range(1000):  # bounded: the limit is 50 a second
+                if i == 20:
+                    self.assertEqual(other.get("/index.html")["body"], INDEX)
                 sid = c.conn.get_next_available_stream_id()
                 c.conn.send_headers(sid, c.headers("/hello.php"), end_stream=True)
                 c.conn.reset_stream(sid)
@@ -299,8 +302,10 @@ class H2Test(unittest.TestCase):
             except (ConnectionResetError, ssl.SSLError):
                 ended = True
             self.assertTrue(ended)
+            self.assertEqual(other.get("/hello.php")["body"], b"hello")
         finally:
             c.close()
+            other.close()
         self.assert_served()
         self.assertIn("rapid reset", self.server.output())
 
@@ -315,7 +320,9 @@ class H2Test(unittest.TestCase):
             first.data = block
             first.flags.add("END_STREAM")
             s.sendall(first.serialize())  # no END_HEADERS: CONTINUATION frames follow
-            for _ in range(20):  # more than max_continuations (8): the connection must end here
+            for i in range(20):  # more than max_continuations (8): the connection must end here
+                if i == 4:
+                    self.assert_served()  # meanwhile
                 frame = ContinuationFrame(1)
                 frame.data = b"\x00\x03x-a\x7f\x49" + b"a" * 200  # one whole field each: nothing else stops it
                 try:
