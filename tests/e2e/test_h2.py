@@ -441,6 +441,9 @@ class H2Test(unittest.TestCase):
         try:
             r = c.get("/big.zip")
             self.assertEqual(hashlib.sha256(r["body"]).digest(), hashlib.sha256(self.big).digest())
+            # PHP's output too: each write completes (WriteDone) as nghttp2 takes it.
+            r = c.get("/slow.php")
+            self.assertEqual(r["body"], b"s" * 200000)
         finally:
             c.close()
 
