@@ -13,6 +13,8 @@ HeadBuilder::HeadBuilder(handlers::Request& request, const config::Limits& limit
     : request_(request), limits_(limits) {
   request_.clear();
   request_.version = 20;
+  request_.arena.reserve(512);  // a usual head in one allocation each
+  request_.fields.reserve(16);
 }
 
 void HeadBuilder::reject(unsigned status, unsigned substatus, std::string_view detail) {

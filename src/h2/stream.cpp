@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/beast/core/string.hpp>
+#include <boost/container/small_vector.hpp>
 #include <charconv>
 #include <cstring>
 
@@ -128,8 +129,8 @@ void Stream::write_head(const handlers::ResponseHead& head) {
   for (const auto& f : head.fields) need += f.name.size() + f.value.size();
   head_text_.clear();
   head_text_.reserve(need);
-  std::vector<std::array<std::size_t, 4>> at;  // name offset, name size, value offset, value size
-  at.reserve(head.fields.size() + 5);
+  // name offset, name size, value offset, value size: on the stack for a usual head
+  boost::container::small_vector<std::array<std::size_t, 4>, 24> at;
   auto add = [&](std::string_view name, std::string_view value) {
     const std::size_t n = head_text_.size();
     head_text_.append(name);
@@ -156,6 +157,7 @@ void Stream::write_head(const handlers::ResponseHead& head) {
   }
   auto* base = reinterpret_cast<std::uint8_t*>(head_text_.data());
   nv_.clear();
+  nv_.reserve(at.size());
   for (const auto& [name, name_len, value, value_len] : at)
     nv_.push_back({base + name, base + value, name_len, value_len, NGHTTP2_NV_FLAG_NONE});
 }
