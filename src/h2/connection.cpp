@@ -391,6 +391,16 @@ int Connection::on_data(std::int32_t id, std::string_view data) {
 }
 
 int Connection::on_frame_send(const nghttp2_frame* frame) {
+  // A reset the client provoked with a malformed frame (a zero WINDOW_UPDATE,
+  // DATA on a closed stream: the 2025 "MadeYouReset" variant) counts as one
+  // it sent itself; our own resets (NO_ERROR, CANCEL, INTERNAL_ERROR) do not.
+  if (frame->hd.type == NGHTTP2_RST_STREAM) {
+    const auto code = frame->rst_stream.error_code;
+    if (code == NGHTTP2_PROTOCOL_ERROR || code == NGHTTP2_FLOW_CONTROL_ERROR || code == NGHTTP2_STREAM_CLOSED ||
+        code == NGHTTP2_FRAME_SIZE_ERROR)
+      note_reset();
+    return 0;
+  }
   if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) &&
       (frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
     if (auto* s = find(frame->hd.stream_id)) s->on_response_sent();

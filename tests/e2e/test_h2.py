@@ -57,10 +57,12 @@ def tls_socket(port, rcvbuf=None):
 class Client:
     """A python3-h2 client over one TLS connection."""
 
-    def __init__(self, port, settings=None, rcvbuf=None):
+    def __init__(self, port, settings=None, rcvbuf=None, validate=True):
         self.s = tls_socket(port, rcvbuf)
         self.terminated = None  # the GOAWAY received, or "closed"
-        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(
+            client_side=True, header_encoding="utf-8", validate_outbound_headers=validate,
+            normalize_outbound_headers=validate))
         self.conn.initiate_connection()
         if settings:
             self.conn.update_settings(settings)
@@ -308,6 +310,26 @@ class H2Test(unittest.TestCase):
             other.close()
         self.assert_served()
         self.assertIn("rapid reset", self.server.output())
+
+    def test_provoked_resets_count_too(self):
+        # "MadeYouReset": the client makes the server reset each stream (a
+        # malformed request: a connection-specific field is a stream error)
+        # instead of resetting it itself.
+        c = Client(self.server.port, validate=False)
+        try:
+            for _ in range(400):  # bounded: the limit is 50 a second
+                sid = c.conn.get_next_available_stream_id()
+                c.conn.send_headers(sid, c.headers("/index.html", extra=[("connection", "close")]), end_stream=True)
+                if not c.flush():
+                    break
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and c.read_events(ack=False) and c.terminated is None:
+                pass
+            self.assertIsInstance(c.terminated, h2.events.ConnectionTerminated, "no GOAWAY")
+            self.assertEqual(c.terminated.error_code, 11)  # ENHANCE_YOUR_CALM
+        finally:
+            c.close()
+        self.assert_served()
 
     def test_continuation_flood_is_cut(self):
         s = tls_socket(self.server.port)
