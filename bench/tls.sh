@@ -3,7 +3,10 @@
 # the same self-signed P-256 certificate: a static 1 KiB file (-m 10), PHP
 # hello (Gatehouse and h2o, php-cgi behind each), and new TLS handshakes per
 # second (-c clients, one request each). A server whose ALPN does not offer
-# h2 is measured over HTTP/1.1 (h2load --h1) and marked so.
+# h2 is measured over HTTP/1.1 (h2load --h1) and marked so. With perf, the
+# same runs are repeated under `perf stat -e instructions` on each server's
+# process tree (php-cgi included): instructions per request do not depend on
+# the machine's load, so they compare on a busy machine too.
 # Usage: bench/tls.sh [-n REQUESTS] [-c CLIENTS] [-d SECONDS_PER_RUN]   (as root)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,6 +16,8 @@ n=20000 c=10 handshakes=2000
 while getopts "n:c:h:" o; do
   case $o in n) n=$OPTARG ;; c) c=$OPTARG ;; h) handshakes=$OPTARG ;; *) exit 2 ;; esac
 done
+perf_ok=1
+command -v perf >/dev/null || perf_ok=0
 for tool in h2load h2o nginx openssl; do
   command -v $tool >/dev/null || { echo "tls.sh: $tool missing (bash scripts/deps.sh)" >&2; exit 1; }
 done
@@ -104,10 +109,13 @@ wait_port() {
 
 "$bin" serve --config "$work/gatehouse.toml" > "$work/log/gatehouse.out" 2>&1 &
 pids+=($!)
+gh_pid=$!
 h2o -c "$work/h2o.conf" > "$work/log/h2o.out" 2>&1 &
 pids+=($!)
+h2o_pid=$!
 nginx -c "$work/nginx.conf" -g "daemon off;" > "$work/log/nginx.out" 2>&1 &
 pids+=($!)
+nginx_pid=$!
 wait_port $gh_port && wait_port $h2o_port && wait_port $nginx_port
 
 # h2 when the server's ALPN offers it, else HTTP/1.1.
@@ -143,3 +151,46 @@ echo "# new TLS handshakes: $handshakes clients, one request each (req/s = hands
 run gatehouse $gh_port /1k.txt "$handshakes" 1 "$handshakes"
 run h2o $h2o_port /1k.txt "$handshakes" 1 "$handshakes"
 run nginx $nginx_port /1k.txt "$handshakes" 1 "$handshakes"
+
+# Instructions per request (user + kernel) of each server's whole process
+# tree, counted by perf for the duration of one h2load run.
+tree_pids() {  # root pid -> "p1,p2,..." (the root and its descendants)
+  local all=$1 frontier=$1 next
+  while [ -n "$frontier" ]; do
+    next=$(ps -o pid= --ppid "$(echo $frontier | tr ' ' ,)" 2>/dev/null | tr -s ' \n' ' ' || true)
+    next=$(echo $next)
+    [ -n "$next" ] && all="$all $next"
+    frontier=$next
+  done
+  echo $all | tr ' ' ,
+}
+
+count() {  # name root-pid port path clients streams requests
+  local name=$1 root=$2 port=$3 path=$4 clients=$5 streams=$6 requests=$7 flags=()
+  [ "$(proto_of "$port")" = h1 ] && flags+=(--h1)
+  perf stat -x, -e instructions,task-clock -p "$(tree_pids "$root")" -o "$work/perf.txt" -- \
+    h2load "${flags[@]}" -n "$requests" -c "$clients" -m "$streams" "https://127.0.0.1:$port$path" >/dev/null 2>&1 ||
+    true
+  local total cpu_ms
+  total=$(awk -F, '$3 == "instructions" {print $1}' "$work/perf.txt")
+  cpu_ms=$(awk -F, '$3 == "task-clock" {print $1}' "$work/perf.txt")
+  if [[ "$total" =~ ^[0-9]+$ ]]; then
+    printf "%-10s %-9s %12d instructions/request" "$name" "${path#/}" $((total / requests))
+  else  # a VM without hardware counters: CPU time, which still excludes waiting
+    printf "%-10s %-9s %12s instructions/request" "$name" "${path#/}" "n/a"
+  fi
+  awk -v ms="$cpu_ms" -v n="$requests" 'BEGIN { if (ms != "") printf "  %8.1f us CPU/request\n", ms * 1000 / n; else print "" }'
+}
+
+if [ "$perf_ok" = 1 ]; then
+  echo "# instructions and CPU time per request (perf stat, the server's whole process tree)"
+  count gatehouse "$gh_pid" $gh_port /1k.txt "$c" 10 "$n"
+  count h2o "$h2o_pid" $h2o_port /1k.txt "$c" 10 "$n"
+  count nginx "$nginx_pid" $nginx_port /1k.txt "$c" 10 "$n"
+  count gatehouse "$gh_pid" $gh_port /hello.php "$c" 1 $((n / 4))
+  count h2o "$h2o_pid" $h2o_port /hello.php "$c" 1 $((n / 4))
+  echo "# ... per new TLS handshake (one request each)"
+  count gatehouse "$gh_pid" $gh_port /1k.txt "$handshakes" 1 "$handshakes"
+  count h2o "$h2o_pid" $h2o_port /1k.txt "$handshakes" 1 "$handshakes"
+  count nginx "$nginx_pid" $nginx_port /1k.txt "$handshakes" 1 "$handshakes"
+fi

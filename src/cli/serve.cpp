@@ -24,9 +24,11 @@
 #include "common/log.hpp"
 #include "control/sd_notify.hpp"
 #include "control/server.hpp"
+#include "h2/connection.hpp"
 #include "handlers/php_routing.hpp"
 #include "http/auth_gate.hpp"
 #include "http/server.hpp"
+#include "http/worker.hpp"
 #include "pool/pool_set.hpp"
 #include "sandbox/landlock.hpp"
 
@@ -143,6 +145,7 @@ std::optional<bool> single_user_mode(const config::Config& config, const ServeOp
 }
 
 int serve(const ServeOptions& options) {
+  http::Worker::serve_h2(h2::factory());  // https bindings speak HTTP/2 when ALPN chooses it
   if (options.front_fd >= 0) return serve_front(options.config_file, options.front_fd, options.config_fd);
   const std::string& config_file = options.config_file;
   // --config FILE, or the embedded demo; a bad file prints its problems and exits 1.

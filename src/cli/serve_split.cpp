@@ -35,6 +35,7 @@
 #include "handlers/php_routing.hpp"
 #include "http/auth_gate.hpp"
 #include "http/server.hpp"
+#include "http/worker.hpp"
 #include "perms/acl.hpp"
 #include "reload/diff.hpp"
 #include "sandbox/front.hpp"
@@ -438,7 +439,7 @@ int serve_front(const std::string& config_file, int fd, int config_fd) {
     return 1;
   }
   // The https bindings' keys are root's (0600): read them now, before confinement.
-  auto tls_contexts = tls::Contexts::build(config, false);
+  auto tls_contexts = tls::Contexts::build(config, http::Worker::h2_served());
   if (!tls_contexts) {
     log::error("[front] {}", tls_contexts.error().message());
     return 1;

@@ -66,7 +66,9 @@ std::string banner(const config::Config& config) {
   std::string out;
   for (const auto& site : config.sites) {
     out += fmt::format("site {}\n", site.name);
-    for (const auto& b : site.bindings) out += fmt::format("  {}\n", binding_text(b));
+    for (const auto& b : site.bindings)
+      out +=
+          fmt::format("  {}{}\n", binding_text(b), b.https() && config.server.tls.http2 ? " (HTTP/2, HTTP/1.1)" : "");
     for (const auto& app : site.applications) {
       const config::Pool* pool = config.find_pool(app.pool);
       if (!pool) continue;

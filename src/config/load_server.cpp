@@ -92,6 +92,14 @@ const Keys<Tls> kTlsKeys = {
     field("ocsp_stapling", &Tls::ocsp_stapling),
 };
 
+const Keys<Http2> kHttp2Keys = {
+    field("max_concurrent_streams", &Http2::max_concurrent_streams, 1u, 1000u),
+    field("header_table_size", &Http2::header_table_size, 0u, 65536u),
+    field("initial_window_size", &Http2::initial_window_size, 1024u, 16u << 20),
+    field("max_resets_per_second", &Http2::max_resets_per_second, 1u, 100000u),
+    field("max_continuations", &Http2::max_continuations, 0u, 1000u),
+};
+
 const Keys<Server> kServerKeys = {
     field("state_dir", &Server::state_dir),
     field("log_dir", &Server::log_dir),
@@ -101,6 +109,7 @@ const Keys<Server> kServerKeys = {
     custom("trusted_proxies", read_trusted_proxies),
     section("admin", "[server.admin]", &Server::admin, kAdminKeys),
     section("tls", "[server.tls]", &Server::tls, kTlsKeys),
+    section("http2", "[server.http2]", &Server::http2, kHttp2Keys),
 };
 
 void read_anonymous(TableReader& t, std::string_view name, Accounts& accounts) {

@@ -80,6 +80,17 @@ struct Tls {
   bool ocsp_stapling = false;         // staple each site's ocsp_response file
 };
 
+// HTTP/2 on https bindings ([server.http2]; ALPN offers h2 when [server.tls]
+// http2 is true). The header list is bounded by [server.limits]
+// max_request_headers, as HTTP/1.1's head; docs/https.md gives the reasons.
+struct Http2 {
+  unsigned max_concurrent_streams = 128;  // SETTINGS_MAX_CONCURRENT_STREAMS (nginx's default)
+  unsigned header_table_size = 4096;      // SETTINGS_HEADER_TABLE_SIZE: the HPACK table a client may fill
+  unsigned initial_window_size = 65535;   // SETTINGS_INITIAL_WINDOW_SIZE: request body bytes per stream in flight
+  unsigned max_resets_per_second = 100;   // RST_STREAMs from a client per second before GOAWAY (CVE-2023-44487)
+  unsigned max_continuations = 8;         // CONTINUATION frames per header block (CVE-2024-28182)
+};
+
 struct Server {
   Path state_dir = "/var/lib/gatehouse";  // accounts registry, ACL backups, sockets
   Path log_dir = "/var/log/gatehouse";    // W3C access logs per site, error.log
@@ -88,6 +99,7 @@ struct Server {
   Limits limits;
   Admin admin;
   Tls tls;
+  Http2 http2;
   // Load balancers whose PROXY protocol header and X-Forwarded-* headers are
   // believed (sites opt in with proxy_protocol / forwarded_headers); empty: none.
   std::vector<IpRange> trusted_proxies;

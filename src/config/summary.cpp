@@ -157,6 +157,12 @@ std::string summary(const Config& config) {
     out += fmt::format("tls: TLS {}+, ciphers {}, ciphersuites {}, ticket keys rotate every {}, OCSP stapling {}\n",
                        s.tls.min_version, s.tls.ciphers, s.tls.ciphersuites, seconds(s.tls.ticket_key_rotation),
                        s.tls.ocsp_stapling ? "on" : "off");
+  if (https && s.tls.http2)
+    out += fmt::format(
+        "http2: on, max_concurrent_streams {}, header_table_size {}, initial_window_size {}, "
+        "max_resets_per_second {}, max_continuations {}\n",
+        s.http2.max_concurrent_streams, s.http2.header_table_size, s.http2.initial_window_size,
+        s.http2.max_resets_per_second, s.http2.max_continuations);
   out += fmt::format("anonymous account: {}\n", config.accounts.anonymous);
   if (!s.admin.listen.empty())
     out += fmt::format("admin listener: http://{}/metrics (Prometheus) and /status (HTML)\n", s.admin.listen);

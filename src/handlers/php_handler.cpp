@@ -162,7 +162,7 @@ Result<std::vector<fastcgi::NameValue>> PhpHandler::params(const SiteRoutes& sit
   m.https = peer.https;
   auto host = host_without_port(r.host);
   m.server_name.assign(host.empty() ? std::string_view(peer.local_ip) : host);
-  m.protocol = r.version >= 11 ? "HTTP/1.1" : "HTTP/1.0";
+  m.protocol = r.version >= 20 ? "HTTP/2.0" : r.version >= 11 ? "HTTP/1.1" : "HTTP/1.0";  // nginx says HTTP/2.0
   if (grant_) {
     m.remote_user = grant_->remote_user;
     m.auth_type = grant_->auth_type;

@@ -20,6 +20,47 @@ void Request::clear() {
   if_match = if_none_match = if_modified_since = if_unmodified_since = if_range = {};
 }
 
+void Request::take_views() {
+  using F = beast_http::field;
+  for (const auto& f : fields) {
+    auto v = field_value(f);
+    switch (f.name) {
+      case F::host:
+        host = v;
+        break;
+      case F::user_agent:
+        user_agent = v;
+        break;
+      case F::referer:
+        referer = v;
+        break;
+      case F::range:
+        range = v;
+        break;
+      case F::if_match:
+        if_match = v;
+        break;
+      case F::if_none_match:
+        if_none_match = v;
+        break;
+      case F::if_modified_since:
+        if_modified_since = v;
+        break;
+      case F::if_unmodified_since:
+        if_unmodified_since = v;
+        break;
+      case F::if_range:
+        if_range = v;
+        break;
+      case F::expect:
+        expect = v;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 std::string_view Request::path() const {
   std::string_view t = target;
   return t.substr(0, t.find('?'));

@@ -43,6 +43,9 @@ struct Request {
   std::string_view if_match, if_none_match, if_modified_since, if_unmodified_since, if_range;
 
   void clear();
+  // Points host, user_agent, ... at their fields (the last of each), once
+  // `arena` has stopped growing. Every protocol's parser calls it.
+  void take_views();
   std::string_view path() const;   // target up to '?'
   std::string_view query() const;  // after '?', or empty
   std::string_view field_name(const Field& f) const { return {arena.data() + f.name_at, f.name_len}; }

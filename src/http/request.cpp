@@ -86,50 +86,14 @@ void RequestParser::on_header_impl(boost::beast::error_code& ec) {
   unsigned hosts = 0, encodings = 0, lengths = 0;
   std::string_view encoding;
   for (const auto& f : request_.fields) {
-    auto v = request_.field_value(f);
-    switch (f.name) {
-      case F::host:
-        request_.host = v;
-        ++hosts;
-        break;
-      case F::transfer_encoding:
-        encoding = v;
-        ++encodings;
-        break;
-      case F::content_length:
-        ++lengths;
-        break;
-      case F::user_agent:
-        request_.user_agent = v;
-        break;
-      case F::referer:
-        request_.referer = v;
-        break;
-      case F::range:
-        request_.range = v;
-        break;
-      case F::if_match:
-        request_.if_match = v;
-        break;
-      case F::if_none_match:
-        request_.if_none_match = v;
-        break;
-      case F::if_modified_since:
-        request_.if_modified_since = v;
-        break;
-      case F::if_unmodified_since:
-        request_.if_unmodified_since = v;
-        break;
-      case F::if_range:
-        request_.if_range = v;
-        break;
-      case F::expect:
-        request_.expect = v;
-        break;
-      default:
-        break;
+    if (f.name == F::host) ++hosts;
+    if (f.name == F::transfer_encoding) {
+      encoding = request_.field_value(f);
+      ++encodings;
     }
+    if (f.name == F::content_length) ++lengths;
   }
+  request_.take_views();
   if (auto reject = check_framing(hosts, encodings, lengths, encoding); reject.status) {
     request_.reject_status = reject.status;
     request_.reject_detail = reject.detail;

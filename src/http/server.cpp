@@ -151,7 +151,8 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config) {
   server->initial_ = std::make_shared<Snapshot>(Snapshot{shared, std::move(*router), nullptr, {}, {}, {}});
   if (auto ok = server->open_logs(config, *server->initial_); !ok) return std::unexpected(ok.error());
   server->current_ = server->initial_;
-  auto contexts = tls::Contexts::build(config, false);  // before any privilege is dropped: keys are root's
+  auto contexts =
+      tls::Contexts::build(config, Worker::h2_served());  // before any privilege is dropped: keys are root's
   if (!contexts) return std::unexpected(contexts.error());
   server->tls_ = std::move(*contexts);
   unsigned threads = thread_count(config);

@@ -48,8 +48,6 @@ bool append_file_part(std::string& out, int fd, std::uint64_t offset, std::uint6
   return false;
 }
 
-const accounts::Identity kAsServer;  // no gate: the server's own account
-
 }  // namespace
 
 Session::Session(Worker& worker, boost::asio::ip::tcp::socket socket, const tls::PortContexts* tls)
@@ -81,7 +79,7 @@ void Session::start() {
 }
 
 void Session::close() {
-  if (handler_ && handler_->on_deadline()) return;  // e.g. a PHP timeout: the handler answers 500
+  if (pipeline_.handler() && pipeline_.handler()->on_deadline()) return;  // e.g. a PHP timeout: the handler answers 500
   boost::system::error_code ec;
   socket_.close(ec);
 }
@@ -94,7 +92,7 @@ void Session::drain(bool gentle) {
 
 void Session::destroy() {
   // A handler with an operation pending calls abort() again once it has ended.
-  if (handler_ && !handler_->may_destroy()) return;
+  if (pipeline_.handler() && !pipeline_.handler()->may_destroy()) return;
   worker_.destroy(this);
 }
 
@@ -107,20 +105,11 @@ void Session::begin_request() {
   out_.clear();
   out_sent_ = 0;
   sent_bytes_ = 0;
-  canonical_.clear();
-  if (view_ != worker_.view()) {  // a reload: this request takes the new snapshot
-    handler_.reset();             // the last one (done) may refer to the old view's PHP routing
-    view_ = worker_.view();
-  }
-  log_slot_ = view_->unrouted_slot();
+  view_ = worker_.view();  // after a reload, this request takes the new snapshot
+  pipeline_.reset(*view_);
   status_ = substatus_ = 0;
   win32_ = 0;
   log_as_.reset();
-  scripts_allowed_ = true;
-  site_ = nullptr;
-  grant_ = nullptr;
-  user_grant_.reset();
-  deferred_site_ = nullptr;
   keep_body_ = false;
   body_.clear();
   last_ = false;
@@ -183,10 +172,7 @@ void Session::parse() {
     if (ec == bhttp::error::need_more) return do_read();
     if (parser_->is_done()) {
       phase_ = Phase::Write;
-      if (deferred_site_) {  // a static answer that waited for the body to be drained
-        const SiteRoutes& site = *std::exchange(deferred_site_, nullptr);
-        return answer_static(site, handlers::find_mount(site, canonical_));
-      }
+      if (pipeline_.deferred()) return pipeline_.resume();  // a static answer that waited for the body
       return process();
     }
     if (phase_ == Phase::Head && parser_->is_header_done()) return on_header_done();
@@ -246,7 +232,7 @@ void Session::deliver_body() {
 }
 
 void Session::on_parse_error(boost::system::error_code ec) {
-  handler_.reset();  // a worker that got part of a body is abandoned (recycled), never reused
+  pipeline_.drop_handler();  // a worker that got part of a body is abandoned (recycled), never reused
   body_reader_ = nullptr;
   unsigned status = 400, sub = 0;
   std::string_view detail = "The request could not be parsed.";
@@ -265,7 +251,7 @@ void Session::on_parse_error(boost::system::error_code ec) {
     status = 413, sub = 13;
     detail = "The request body is larger than the server accepts.";
   }
-  if (!request_.method_text.empty()) canonical_.assign(request_.path().substr(0, 1024));
+  if (!request_.method_text.empty()) pipeline_.set_canonical(request_.path());
   phase_ = Phase::Write;
   error_response(status, sub, detail, true);
 }
@@ -287,175 +273,7 @@ void Session::process() {
     path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
     if (request_.host.empty()) return error_response(400, 0, "The request target has no authority.", true);
   }
-  std::string_view host = request_.host;
-  const SiteRoutes* site = view_->snapshot().router.find_site(local_ip_, peer_.local_port, host);
-  if (!site) return error_response(400, 0, "Invalid Hostname.", true);
-  log_slot_ = site->index;
-  site_ = site->site;
-  if (redirect_to_https(*site, path)) return;
-  auto canonical = canonicalize_path(path);
-  if (!canonical) {
-    canonical_.assign(path.substr(0, 1024));
-    return error_response(canonical.error().status, canonical.error().substatus, canonical.error().reason, true);
-  }
-  canonical_ = std::move(*canonical);
-  auto match = handlers::find_mount(*site, canonical_);
-  if (match.mount && match.mount->application && !apply_rules(*site, match)) return;
-  if (!authorize(*site, match)) return;
-  dispatch(*site, match);
-}
-
-bool Session::apply_rules(const SiteRoutes& site, MountMatch& match) {
-  auto filtered = [&](const config::Application& app) {
-    auto decision = filter_request(*site.site, app, canonical_);
-    if (!decision.allowed) {
-      log::info("[site {}] {}: refused by request filtering: {}", site.site->name, canonical_, decision.reason);
-      error_response(404, static_cast<unsigned>(decision.substatus), "The request was refused by request filtering.",
-                     false);
-      return false;
-    }
-    scripts_allowed_ = decision.scripts;
-    return true;
-  };
-  const auto& rules = view_->snapshot().router.rewrite_rules(site, *match.mount->application);
-  if (!rules.empty()) {
-    // As IIS, request filtering sees the URL the client sent before the
-    // rewrite rules do (/DATA/x must not reach a front controller), and the
-    // rewritten URL again below.
-    if (!filtered(*match.mount->application)) return false;
-    // IsFile / IsDirectory are probed as an anonymous request would read files.
-    const accounts::Identity* who =
-        view_->snapshot().gate ? view_->snapshot().gate->anonymous_identity(*match.mount->application) : nullptr;
-    auto outcome = run_rewrite(rules, site, request_, peer_, canonical_, who ? *who : kAsServer);
-    if (!outcome) {
-      log::error("[site {}] {}: rewrite failed: {}", site.site->name, canonical_, outcome.error().message());
-      error_response(500, 0, "The URL could not be rewritten.", false);
-      return false;
-    }
-    if (const auto* r = std::get_if<rewrite::Rewritten>(&*outcome)) {
-      // The new URL goes through everything a request target does (a rule can
-      // never reach outside the site, un-hide a segment or make a file a script).
-      auto again = canonicalize_path(r->path);
-      if (!again) {
-        error_response(again.error().status, again.error().substatus, again.error().reason, false);
-        return false;
-      }
-      canonical_ = std::move(*again);
-      request_.rewritten = true;
-      request_.rewritten_query = r->query;
-      match = handlers::find_mount(site, canonical_);
-      if (!match.mount || !match.mount->application) {
-        error_response(500, 0, "The request has no application.", false);
-        return false;
-      }
-    } else if (const auto* to = std::get_if<rewrite::Redirect>(&*outcome)) {
-      redirect_response(to->status, to->location);
-      return false;
-    } else if (const auto* custom = std::get_if<rewrite::CustomResponse>(&*outcome)) {
-      error_response(custom->status, custom->substatus,
-                     custom->description.empty() ? "The request was answered by a rewrite rule." : custom->description,
-                     false);
-      return false;
-    } else if (std::holds_alternative<rewrite::Abort>(*outcome)) {
-      log::info("[site {}] {}: closed by rewrite rule {}", site.site->name, canonical_,
-                std::get<rewrite::Abort>(*outcome).rule);
-      destroy();  // IIS AbortRequest: no response at all
-      return false;
-    }
-  }
-  return filtered(*match.mount->application);
-}
-
-void Session::refuse_script() {
-  // Scripts do not run here (handler policy scripts = false): never sent as
-  // source either. IIS answers 404 and logs 403.1, execute access denied.
-  log_as_ = {403, 1};
-  error_response(404, 0, "The resource cannot be found.", false);
-}
-
-void Session::dispatch(const SiteRoutes& site, const MountMatch& match) {
-  if (handlers::names_script(canonical_, site.site->php_extensions))
-    return scripts_allowed_ ? answer_script(site) : refuse_script();
-  if (!parser_->is_done()) {
-    deferred_site_ = &site;  // answered once the body is drained (parse)
-    return parse();
-  }
-  answer_static(site, match);
-}
-
-bool Session::authorize(const SiteRoutes& site, const MountMatch& match) {
-  AuthGate* gate = view_->snapshot().gate;
-  if (!gate) return true;
-  if (!match.mount || !match.mount->application) {
-    error_response(500, 0, "The request has no application.", false);
-    return false;
-  }
-  const config::Application& app = *match.mount->application;
-  Verdict verdict = gate->decide(*site.site, app, request_);
-  if (verdict.kind != Verdict::Kind::CheckPassword) return admit(verdict);
-  auto admission = gate->admit(peer_.remote_ip);
-  if (!admission.slot) {
-    error_response(admission.status, 0,
-                   admission.status == 429 ? "Too many password checks from this address at once."
-                                           : "The server is busy checking passwords; try again shortly.",
-                   false);
-    return false;
-  }
-  // Wait out the throttle first, so a guesser learns nothing sooner; the
-  // connection's deadline covers the wait and the check.
-  auth_site_ = &site;
-  auth_match_ = match;
-  auto delay = gate->delay_for(peer_.remote_ip);
-  deadline_ = Steady::now() + delay + limits().header_timeout;
-  auth_timer_.expires_after(delay);
-  auth_timer_.async_wait([this, gate, credentials = std::move(verdict.credentials),
-                          slot = std::move(*admission.slot)](boost::system::error_code) mutable {
-    if (!socket_.is_open()) return destroy();
-    gate->check_password(socket_.get_executor(), *auth_site_->site, *auth_match_.mount->application,
-                         std::move(credentials), peer_.remote_ip, std::move(slot), alive_, fd_,
-                         [this](Verdict v) { on_verdict(std::move(v)); });
-  });
-  return false;
-}
-
-void Session::on_verdict(Verdict verdict) {
-  if (!socket_.is_open()) return destroy();  // closed by its deadline or a stop meanwhile
-  if (admit(verdict)) dispatch(*auth_site_, auth_match_);
-}
-
-bool Session::admit(Verdict& verdict) {
-  if (verdict.kind == Verdict::Kind::Granted) {
-    user_grant_ = std::move(verdict.owned);
-    grant_ = verdict.grant;
-    return true;
-  }
-  if (verdict.status == 500)
-    error_response(500, 0, "The credentials could not be checked.", false);
-  else
-    error_response(verdict.status, verdict.substatus, "Access is denied: valid credentials are required.", false,
-                   {"WWW-Authenticate", verdict.challenge});
-  return false;
-}
-
-void Session::answer_static(const SiteRoutes& site, const MountMatch& match) {
-  auto answer = handlers::serve_static(request_, canonical_, match, *site.site, grant_ ? grant_->who : kAsServer,
-                                       worker_.file_cache());
-  switch (answer.kind) {
-    case handlers::StaticAnswer::Kind::Script:
-      if (!scripts_allowed_) return refuse_script();
-      canonical_ = std::move(answer.target);
-      return answer_script(site);
-    case handlers::StaticAnswer::Kind::Error:
-      win32_ = answer.win32;
-      if (answer.status == 405)
-        return error_response(405, 0, "Static files answer GET and HEAD only.", false, {"Allow", answer.allow});
-      if (answer.status == 500)
-        log::error("[site {}] open {} failed: {}", site.site->name,
-                   (match.mount->root.path() / std::string(match.relative)).string(), std::strerror(answer.win32));
-      return error_response(answer.status, answer.substatus, "The resource cannot be served.", false);
-    case handlers::StaticAnswer::Kind::Response:
-      return send_static(answer);
-  }
+  pipeline_.run(request_.host, path);
 }
 
 void Session::send_static(handlers::StaticAnswer& a) {
@@ -475,17 +293,6 @@ void Session::send_static(handlers::StaticAnswer& a) {
   flush();
 }
 
-void Session::answer_script(const SiteRoutes& site) {
-  // Without a pool set (unit tests of the static side) scripts are refused
-  // like IIS refuses an extension without a handler, and never sent as text.
-  handlers::PhpRouting* php = view_->php();
-  if (!php) return error_response(404, 3, "No handler is configured for scripts.", false);
-  auto handler = std::make_unique<handlers::PhpHandler>(*this, *php);
-  auto* raw = handler.get();
-  handler_ = std::move(handler);
-  raw->start(site, canonical_, grant_);
-}
-
 // ---- The one response writer ----
 
 void Session::write_head(const handlers::ResponseHead& head) {
@@ -496,8 +303,9 @@ void Session::write_head(const handlers::ResponseHead& head) {
   length_left_ = framing_ == Framing::Length && !is_head ? head.length : std::optional<std::uint64_t>(0);
   status_ = head.status;
   append_head(out_, head, {worker_.clock().http_date(), framing_, keep_alive_, request_.version});
-  if (tls_ && site_ && site_->tls.hsts.count() > 0)  // before the blank line that ends the head
-    out_.insert(out_.size() - 2, fmt::format("Strict-Transport-Security: max-age={}\r\n", site_->tls.hsts.count()));
+  const config::Site* site = pipeline_.site();
+  if (tls_ && site && site->tls.hsts.count() > 0)  // before the blank line that ends the head
+    out_.insert(out_.size() - 2, fmt::format("Strict-Transport-Security: max-age={}\r\n", site->tls.hsts.count()));
 }
 
 void Session::write_body(std::string_view data, bool last, handlers::WriteDone done) {
@@ -515,7 +323,8 @@ void Session::write_body(std::string_view data, bool last, handlers::WriteDone d
         *length_left_ -= data.size();
         out_.append(data);
         if (last && *length_left_ > 0) {
-          log::warn("{}: the response ended {} bytes short of its Content-Length", canonical_, *length_left_);
+          log::warn("{}: the response ended {} bytes short of its Content-Length", pipeline_.canonical(),
+                    *length_left_);
           keep_alive_ = false;  // the client cannot tell where this response ends
         }
         break;
@@ -639,29 +448,14 @@ void Session::linger_read() {
 }
 
 void Session::log_request() {
-  const auto took = Steady::now() - request_start_;
-  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
-  AccessRecord r;
-  r.date_time = worker_.clock().w3c_date_time();
-  r.server_ip = peer_.local_ip;
-  r.method = request_.method_text;
-  r.uri_stem = canonical_;
-  r.uri_query = request_.query().substr(0, 2048);
-  r.server_port = peer_.local_port;
-  if (grant_) r.username = grant_->remote_user;
-  r.client_ip = peer_.remote_ip;
-  r.user_agent = request_.user_agent;
-  r.referer = request_.referer;
+  AccessRecord r = pipeline_.record(Steady::now() - request_start_);
   r.status = log_as_ ? log_as_->first : status_;
   r.substatus = log_as_ ? log_as_->second : substatus_;
   r.win32_status = win32_;
-  r.time_taken_ms = static_cast<std::uint64_t>(elapsed);
-  r.bytes_received = request_.body_bytes;
   r.bytes_sent = sent_bytes_;
-  r.took = took;
   r.protocol = request_.version >= 11 ? "HTTP/1.1" : request_.version == 10 ? "HTTP/1.0" : "-";
   if (tls_) r.tls_version = tls_->version();
-  view_->log(log_slot_, r);
+  view_->log(pipeline_.log_slot(), r);
 }
 
 }  // namespace gatehouse::http

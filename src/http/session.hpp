@@ -14,27 +14,22 @@
 #include <optional>
 #include <string>
 
-#include "accounts/grant.hpp"
 #include "handlers/port.hpp"
 #include "handlers/static_handler.hpp"
-#include "http/auth_gate.hpp"
 #include "http/forwarding.hpp"
 #include "http/framing.hpp"
+#include "http/pipeline.hpp"
 #include "http/request.hpp"
-#include "http/router.hpp"
 #include "http/snapshot.hpp"
 #include "http/traffic.hpp"
+#include "http/transport.hpp"
 #include "tls/connection.hpp"
 
 namespace gatehouse::http {
 
 class Worker;
-using SteadyTime = std::chrono::steady_clock::time_point;
 
-class Session final
-    : public handlers::Port,
-      public BodySink,
-      public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+class Session final : public Transport, public Exchange, public BodySink {
  public:
   // `tls`: the SNI table of an https port (the session speaks TLS), or nullptr.
   Session(Worker& worker, boost::asio::ip::tcp::socket socket, const tls::PortContexts* tls = nullptr);
@@ -42,15 +37,15 @@ class Session final
   Session& operator=(const Session&) = delete;
   ~Session() override;
 
-  void start();
+  void start() override;
   // The worker's tick: past its deadline, the connection is closed (its
   // pending operation then completes with an error and ends the session).
-  bool expired(SteadyTime now) const { return now > deadline_; }
-  void close();
+  bool expired(SteadyTime now) const override { return now > deadline_; }
+  void close() override;
   // Graceful stop: an idle connection closes now, a busy one after its response.
   // Stop keeping alive; an idle connection closes now, unless `gentle` (its
   // next response says Connection: close).
-  void drain(bool gentle = false);
+  void drain(bool gentle = false) override;
 
   // handlers::Port
   const Request& request() const override { return request_; }
@@ -70,6 +65,18 @@ class Session final
   void note_win32(int error_code) override { win32_ = error_code; }
   void log_as(unsigned status, unsigned substatus) override { log_as_ = {status, substatus}; }
 
+  // Exchange (pipeline.hpp)
+  handlers::Request& head() override { return request_; }
+  const boost::asio::ip::address& local_address() const override { return local_ip_; }
+  bool tls() const override { return tls_ != nullptr; }
+  bool open() const override { return socket_.is_open(); }
+  int client_fd() const override { return fd_; }
+  void error_response(unsigned status, unsigned substatus, std::string_view detail, bool close,
+                      handlers::HeaderView extra = {}) override;
+  void redirect_response(unsigned status, std::string_view location) override;
+  void send_static(handlers::StaticAnswer& answer) override;
+  void drain_body() override { parse(); }
+
   // BodySink: body bytes from the parser.
   void on_body(std::string_view chunk) override;
 
@@ -82,10 +89,6 @@ class Session final
   void tls_read();
   // Sends from out_ (and the file part) through TLS; false when it waits or ended the session.
   bool tls_flush();
-  // https: Strict-Transport-Security on the site's responses; plain http: the
-  // site's redirect_to_https. True when the request was answered (redirect).
-  bool redirect_to_https(const SiteRoutes& site, std::string_view path);
-
   // Reading and parsing.
   void begin_request();
   void do_read();
@@ -104,28 +107,10 @@ class Session final
   // X-Forwarded-For / -Proto of a request from a trusted peer into peer_.
   void apply_forwarded_headers();
 
-  // Routing, authorization and dispatch.
+  // The request head is complete: the pipeline takes it from here.
   void process();
-  // Rewrite rules, then request filtering (IIS's order): false when the
-  // request was answered (refused, redirected, aborted). `match` follows a rewrite.
-  bool apply_rules(const SiteRoutes& site, MountMatch& match);
-  void refuse_script();
-  // The authentication step: true when the request may go on now (grant_
-  // set); false when it was answered (401) or waits for a password check,
-  // which continues in on_verdict.
-  bool authorize(const SiteRoutes& site, const MountMatch& match);
-  void on_verdict(Verdict verdict);
-  bool admit(Verdict& verdict);
-  void dispatch(const SiteRoutes& site, const MountMatch& match);
-  void answer_static(const SiteRoutes& site, const MountMatch& match);
-  void answer_script(const SiteRoutes& site);
-  void send_static(handlers::StaticAnswer& answer);
 
   // The one response writer.
-  // `extra`: a WWW-Authenticate or Allow header, or empty.
-  void error_response(unsigned status, unsigned substatus, std::string_view detail, bool close,
-                      handlers::HeaderView extra = {});
-  void redirect_response(unsigned status, std::string_view location);
   void flush();
   void wait_writable();
   void on_flushed();
@@ -154,22 +139,10 @@ class Session final
   bool draining_ = false;
   bool gentle_ = false;  // drain(true): keep-alive ends with the next response
 
-  // The handler of the request in progress, if it outlives one call (PHP).
-  std::unique_ptr<handlers::Handler> handler_;
-  const SiteRoutes* deferred_site_ = nullptr;  // a static answer waiting for the body to drain
-  bool keep_body_ = false;                     // a handler reads the body: keep what the parser gives
-  std::string body_;                           // body bytes not yet given to the handler
-  handlers::BodyChunk body_reader_;            // the handler waits for body bytes
-
-  // Who the request acts as (auth_gate.hpp): grant_->who opens static files
-  // and checks the PHP script, grant_->ids.worker names the PHP worker set.
-  // nullptr (no gate): the server's own account.
-  const accounts::Grant* grant_ = nullptr;
-  std::unique_ptr<accounts::Grant> user_grant_;                   // an authenticated request's grant
-  boost::asio::steady_timer auth_timer_{socket_.get_executor()};  // the throttle's wait before a password check
-  const SiteRoutes* auth_site_ = nullptr;                         // where the request goes once authenticated
-  MountMatch auth_match_;
-  std::shared_ptr<void> alive_ = std::make_shared<int>(0);  // expires with the session: its password check is dropped
+  bool keep_body_ = false;                                     // a handler reads the body: keep what the parser gives
+  std::string body_;                                           // body bytes not yet given to the handler
+  handlers::BodyChunk body_reader_;                            // the handler waits for body bytes
+  Pipeline pipeline_{worker_, *this, socket_.get_executor()};  // route, rewrite, authorize, dispatch
 
   // The response being written: head (and body bytes) in out_, then a file part.
   std::string out_;
@@ -186,17 +159,13 @@ class Session final
   std::string scratch_;
 
   // For the access log.
-  std::string canonical_;
-  std::size_t log_slot_ = 0;
   unsigned status_ = 0;
   unsigned substatus_ = 0;
-  const config::Site* site_ = nullptr;  // the routed site (HSTS), or nullptr
 
   std::unique_ptr<tls::Connection> tls_;  // https: every byte goes through it
   int win32_ = 0;
   Traffic::Ticket in_flight_;                            // this request, for `gatehouse drain` (issue 18)
   std::optional<std::pair<unsigned, unsigned>> log_as_;  // the status the log records instead
-  bool scripts_allowed_ = true;                          // request filtering's handler policy for this URL
 };
 
 }  // namespace gatehouse::http

@@ -20,19 +20,12 @@ constexpr std::size_t kTlsReadSize = 16 * 1024;  // one TLS record
 constexpr std::uint64_t kTlsFileChunk = 64 * 1024;
 constexpr std::size_t kSendfileChunk = 1 << 20;
 
-bool is_host_text(std::string_view host) {
-  if (host.empty() || host.size() > 255) return false;
-  for (char c : host)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
-      return false;
-  return true;
-}
-
 }  // namespace
 
 void Session::tls_handshake() {
   switch (Want want = tls_->handshake()) {
     case Want::None:
+      if (tls_->h2() && worker_.h2()) return worker_.hand_over(this, std::move(socket_), std::move(tls_), peer_);
       return begin_request();
     case Want::Read:
     case Want::Write:
@@ -114,36 +107,6 @@ bool Session::tls_flush() {
     file_offset_ += part;
     file_left_ -= part;
   }
-}
-
-bool Session::redirect_to_https(const SiteRoutes& site, std::string_view path) {
-  const config::Site& s = *site.site;
-  if (tls_ || !s.tls.redirect_to_https) return false;
-  // ACME http-01 challenges must stay on plain http (certificate renewal).
-  if (path.starts_with("/.well-known/acme-challenge/")) return false;
-  // The client's host name when an https binding of the site answers to it,
-  // else the https binding's own name: never a name no binding serves.
-  std::string_view asked = handlers::host_without_port(request_.host);
-  const config::Binding* to = nullptr;
-  for (const auto& b : s.bindings)
-    if (b.https() && (b.host == "*" || b.host == asked)) {
-      to = &b;
-      break;
-    }
-  if (!to)
-    for (const auto& b : s.bindings)
-      if (b.https()) {
-        to = &b;
-        break;
-      }
-  std::string host(to->host != "*" ? std::string_view(to->host) : asked);
-  if (!is_host_text(host)) host = peer_.local_ip;
-  std::string location = "https://" + host;
-  if (to->port != 443) location += ":" + std::to_string(to->port);
-  location += path;
-  if (auto query = request_.query(); !query.empty()) location += "?" + std::string(query);
-  redirect_response(301, location);
-  return true;
 }
 
 }  // namespace gatehouse::http

@@ -22,7 +22,7 @@ Worker::Worker(std::shared_ptr<const Snapshot> snapshot) : view_(std::make_share
 }
 
 Worker::~Worker() {
-  sessions_.clear_and_dispose([](Session* s) { delete s; });
+  sessions_.clear_and_dispose([](Transport* s) { delete s; });
 }
 
 Status Worker::listen(const ListenAddress& address, const tls::PortContexts* tls) {
@@ -133,7 +133,7 @@ void Worker::tick() {
   }
   if (gentle_until_ && now >= *gentle_until_) {
     gentle_until_.reset();
-    for (auto it = sessions_.begin(); it != sessions_.end();) (it++)->drain();
+    for (auto it = sessions_.begin(); it != sessions_.end();) (it++)->drain(false);
   }
   if (draining_ && sessions_.empty()) return;  // no more work: run() returns
   timer_.expires_after(kTick);
@@ -168,6 +168,26 @@ void Worker::flush_logs() {
   });
 }
 
-void Worker::destroy(Session* session) { delete session; }
+void Worker::destroy(Transport* connection) { delete connection; }
+
+namespace {
+H2Factory& h2_factory() {
+  static H2Factory factory;  // set once before the workers run, then only read
+  return factory;
+}
+}  // namespace
+
+void Worker::serve_h2(H2Factory factory) { h2_factory() = std::move(factory); }
+bool Worker::h2_served() { return static_cast<bool>(h2_factory()); }
+
+void Worker::hand_over(Transport* from, boost::asio::ip::tcp::socket socket, std::unique_ptr<tls::Connection> tls,
+                       const handlers::Peer& peer) {
+  auto next = h2_factory()(*this, std::move(socket), std::move(tls), peer);
+  destroy(from);
+  if (!next) return;
+  auto* raw = next.release();
+  sessions_.push_back(*raw);
+  raw->start();
+}
 
 }  // namespace gatehouse::http

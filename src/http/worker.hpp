@@ -28,6 +28,7 @@
 #include "http/session.hpp"
 #include "http/snapshot.hpp"
 #include "http/traffic.hpp"
+#include "http/transport.hpp"
 
 namespace gatehouse::http {
 
@@ -70,10 +71,17 @@ class Worker {
   Traffic& traffic() { return traffic_; }  // issue 18: drain counts requests
   bool draining() const { return draining_; }
   void set_snapshot(std::shared_ptr<const Snapshot> snapshot);  // before run()
-  void destroy(Session* session);
+  void destroy(Transport* connection);
+  // HTTP/2: served when a factory was set (before any worker runs).
+  static void serve_h2(H2Factory factory);
+  static bool h2_served();
+  bool h2() const { return h2_served(); }
+  // A session whose ALPN chose h2 becomes an HTTP/2 connection: `from` ends.
+  void hand_over(Transport* from, boost::asio::ip::tcp::socket socket, std::unique_ptr<tls::Connection> tls,
+                 const handlers::Peer& peer);
 
  private:
-  using SessionList = boost::intrusive::list<Session, boost::intrusive::constant_time_size<false>>;
+  using SessionList = boost::intrusive::list<Transport, boost::intrusive::constant_time_size<false>>;
   struct Acceptor {
     ListenAddress address;
     std::unique_ptr<boost::asio::ip::tcp::acceptor> socket;
