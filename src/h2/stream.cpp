@@ -38,7 +38,8 @@ Stream::Stream(Connection& connection, std::int32_t id)
       head_builder_(request_, view_->config().server.limits),
       pipeline_(connection.worker(), *this, connection.worker().io().get_executor()),
       start_(Steady::now()),
-      deadline_(start_ + view_->config().server.limits.header_timeout) {}  // the header block, however slowly
+      deadline_(start_ + view_->config().server.limits.header_timeout),  // the header block, however slowly
+      in_flight_(connection.worker().traffic().arrive()) {}
 
 Stream::~Stream() = default;
 

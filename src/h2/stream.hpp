@@ -17,6 +17,7 @@
 #include "handlers/static_handler.hpp"
 #include "http/pipeline.hpp"
 #include "http/snapshot.hpp"
+#include "http/traffic.hpp"
 
 namespace gatehouse::h2 {
 
@@ -116,8 +117,9 @@ class Stream final : public http::Exchange {
   std::string scratch_;
 
   // State and the access log.
-  bool closed_ = false;   // nghttp2 forgot it
-  bool aborted_ = false;  // reset by us
+  http::Traffic::Ticket in_flight_;  // counted for `gatehouse drain` (issue 18) while the stream lives
+  bool closed_ = false;              // nghttp2 forgot it
+  bool aborted_ = false;             // reset by us
   bool logged_ = false;
   unsigned status_ = 0, substatus_ = 0;
   int win32_ = 0;
