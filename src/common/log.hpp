@@ -14,6 +14,9 @@ void init(const std::filesystem::path& file, spdlog::level::level_enum level);
 // Closes and reopens the log file by its name (after logrotate moved it: the
 // next line goes to a new file). Safe from any thread; false when it failed.
 bool reopen();
+// The same with a descriptor opened elsewhere (the supervisor opens root's
+// error.log for the confined front); takes ownership of `fd`.
+void adopt(int fd);
 
 using spdlog::debug;
 using spdlog::error;

@@ -145,7 +145,11 @@ void FrontLink::read_loop() {
       return;
     }
     auto& body = received->message.body;
-    if (std::holds_alternative<ReopenLogs>(body)) {
+    if (const auto* reopen = std::get_if<ReopenLogs>(&body)) {
+      if (reopen->error_log == 1) {
+        log::adopt(received->fds.front().release());
+        log::info("[front] log files reopened");
+      }
       signal_main_thread(SIGUSR1);
       continue;
     }

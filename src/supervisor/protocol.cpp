@@ -86,6 +86,7 @@ std::string invalid(const Body& body, std::size_t fds) {
   if (auto* k = std::get_if<Kill>(&body); k && k->target > static_cast<std::uint32_t>(KillTarget::Group))
     return "kill: unknown target";
   if (auto* r = std::get_if<IniStampResult>(&body); r && r->exists > 1) return "ini stamp: bad flag";
+  if (auto* r = std::get_if<ReopenLogs>(&body); r && r->error_log > 1) return "reopen logs: bad flag";
   if (auto* a = std::get_if<Adopt>(&body); a && (!terminated(a->account) || a->pid <= 0)) return "adopt: bad field";
   return {};
 }
@@ -112,6 +113,7 @@ std::size_t fds_of(const Body& body) {
     return 1;
   if (auto* w = std::get_if<Worker>(&body)) return w->errnum == 0 ? 3 : 0;
   if (auto* c = std::get_if<Connected>(&body)) return c->errnum == 0 ? 1 : 0;
+  if (auto* r = std::get_if<ReopenLogs>(&body)) return r->error_log == 1 ? 1 : 0;
   if (std::holds_alternative<Adopt>(body)) return 3;
   if (auto* c = std::get_if<ChildResult>(&body)) return c->pid > 0 ? 1 : 0;
   return 0;

@@ -26,7 +26,7 @@ enum class Type : std::uint32_t {
   Listener,         // + 1 fd: one listening socket
   Worker,           // + 3 fds when errnum == 0: connection, status pipe, pidfd
   AuthResult,       // + 0 fds
-  ReopenLogs,       // + 0 fds
+  ReopenLogs,       // + 1 fd when error_log == 1: the error log, opened again by the supervisor
   Stop,             // + 0 fds
   ControlListener,  // + 1 fd: the control socket (<state_dir>/control.sock), bound by the supervisor
   UsageResult,      // + 0 fds
@@ -87,7 +87,9 @@ struct AuthResult {
   char name[33] = {};
   char reason[127] = {};
 };
-struct ReopenLogs {};
+struct ReopenLogs {
+  std::uint32_t error_log = 0;  // 1: the reopened error.log travels with it (1 fd)
+};
 struct Stop {
   std::uint32_t grace_seconds = 0;
   std::uint32_t reload = 0;  // 1: a new front follows (drain keep-alive connections gently)

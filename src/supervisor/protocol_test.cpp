@@ -58,6 +58,13 @@ TEST(ProtocolTest, ConnectedAndChildResultCarryADescriptorOnlyOnSuccess) {
   EXPECT_FALSE(decode(encode({1, negative}), 0, Reader::Front).has_value());
 }
 
+TEST(ProtocolTest, ReopenLogsCarriesTheErrorLogOnlyWhenItSaysSo) {
+  EXPECT_TRUE(decode(encode({1, ReopenLogs{1}}), 1, Reader::Front).has_value());
+  EXPECT_FALSE(decode(encode({1, ReopenLogs{1}}), 0, Reader::Front).has_value());
+  EXPECT_TRUE(decode(encode({1, ReopenLogs{0}}), 0, Reader::Front).has_value());
+  EXPECT_FALSE(decode(encode({1, ReopenLogs{2}}), 0, Reader::Front).has_value());
+}
+
 TEST(ProtocolTest, ConnectChildAndKillTargetsFromTheFront) {
   auto connect = decode(encode({1, Connect{5}}), 0, Reader::Supervisor);
   ASSERT_TRUE(connect.has_value());

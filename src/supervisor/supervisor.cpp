@@ -246,9 +246,18 @@ bool Supervisor::handle_signal(int fd) {
 }
 
 // The line goes to the new file right after it is made (logrotate's readers wait for both).
+// The front's error-log lines follow too: it cannot open root's new file, so
+// it gets a descriptor of it.
 void Supervisor::reopen_logs() {
-  if (channel_ && front_ready_) (void)channel_->send({0, ReopenLogs{}});
   if (options_.reopen_logs) options_.reopen_logs();
+  if (channel_ && front_ready_) {
+    const auto path = options_.config->server.log_dir / "error.log";
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+    if (fd)
+      (void)channel_->send({0, ReopenLogs{1}}, {fd.get()});
+    else
+      (void)channel_->send({0, ReopenLogs{0}});
+  }
   log::info("SIGUSR1 received: log files reopened (supervisor and front)");
 }
 

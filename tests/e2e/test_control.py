@@ -44,6 +44,11 @@ def start_php():
     return server.start()
 
 
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
 class NoServer(unittest.TestCase):
     def test_status_without_a_server_says_how_to_start_one(self):
         server = Server()
@@ -169,6 +174,9 @@ class Running(unittest.TestCase):
         wait_for(lambda: os.path.exists(error_log), what="a new error.log")
         with open(error_log) as f:
             self.assertIn("log files reopened", f.read())
+        # The confined front cannot open root's new file: it writes to the descriptor the supervisor sent.
+        wait_for(lambda: "[front] log files reopened" in read_text(error_log), what="the front's line in the new error.log")
+        self.assertNotIn("[front] log files reopened", read_text(error_log + ".1"))
         self.assertEqual(self.server.get("/pid.php?after-rotation")[0], 200)
         new_access = os.path.join(access_dir, access_name)
         def read(path):
