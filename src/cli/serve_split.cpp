@@ -544,7 +544,7 @@ int serve_front(const std::string& config_file, int fd, int config_fd) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig != SIGUSR1) break;
-    (*server)->reopen_logs();  // the error log's file is root's: the front keeps its descriptor
+    (*server)->reopen_logs();  // the access logs; error.log came as a descriptor (FrontLink)
   }
   // For a reload, the control socket goes first: a command sent meanwhile
   // waits in its backlog for the new front, not for this one, which drains.
