@@ -127,6 +127,7 @@ Status Supervisor::start_front() {
   }
   pair->second.reset();
   channel_ = std::make_unique<Channel>(std::move(pair->first));
+  ++front_generation_;
   front_ = pid;
   front_ready_ = false;
   front_started_ = std::chrono::steady_clock::now();
@@ -173,8 +174,10 @@ int Supervisor::run() {
   }
   std::optional<std::chrono::steady_clock::time_point> restart_at;
   while (!stopping_) {
-    pollfd fds[2] = {{signals.get(), POLLIN, 0}, {channel_ ? channel_->fd() : -1, POLLIN, 0}};
-    if (::poll(fds, 2, 200) < 0 && errno != EINTR) break;
+    pollfd fds[3] = {{signals.get(), POLLIN, 0}, {channel_ ? channel_->fd() : -1, POLLIN, 0}, {auth_.fd(), POLLIN, 0}};
+    if (::poll(fds, 3, 200) < 0 && errno != EINTR) break;
+    if (fds[2].revents & POLLIN)
+      for (auto& done : auth_.take()) answer_auth(done);
     if (fds[0].revents & POLLIN) {
       if (handle_signal(signals.get())) break;
       continue;  // a reload may have replaced the channel fds[1] polled
@@ -420,12 +423,24 @@ void Supervisor::reload(std::optional<std::uint64_t> reply_to) {
   log::info("[supervisor] reloaded: a new front serves the new configuration");
 }
 
-// PAM as root (pam_unix reads /etc/shadow itself); one check at a time, so a
-// flood of AUTH from a compromised front costs it time, not the machine.
+// PAM as root (pam_unix reads /etc/shadow itself), on the AuthPool's one
+// thread: one check at a time, so a flood of AUTH from a compromised front
+// costs it time, not the machine, and never holds up this loop (SPAWN,
+// CONNECT, CHILD). Beyond the pool's queue the front is told to retry.
 void Supervisor::on_auth(std::uint64_t id, const Auth& request) {
-  const std::string user = get(request.user);
+  AuthJob job{front_generation_, id, get(request.user), get(request.password), get(request.remote)};
+  if (auth_.submit(std::move(job))) return;
   AuthResult r;
-  auto outcome = accounts::authenticate(user, get(request.password), get(request.remote));
+  r.outcome = 2;
+  put(r.reason, "too many password checks waiting in the supervisor");
+  if (channel_) (void)channel_->send({id, r});
+}
+
+// An answer for a front that has gone since is dropped.
+void Supervisor::answer_auth(AuthDone& done) {
+  if (done.front != front_generation_ || !channel_) return;
+  AuthResult r;
+  auto& outcome = done.outcome;
   if (!outcome) {
     r.outcome = 2;
     put(r.reason, outcome.error().message().substr(0, sizeof r.reason - 1));
@@ -441,7 +456,7 @@ void Supervisor::on_auth(std::uint64_t id, const Auth& request) {
     put(r.name, who.name);
     rules_.authenticated.insert(who.name);
   }
-  if (channel_) (void)channel_->send({id, r});
+  (void)channel_->send({done.id, r});
 }
 
 // A worker's process group gets SIGKILL before the worker is reaped, while
@@ -501,6 +516,7 @@ void Supervisor::stop_front() {
     reap_children();
     if (front_ < 0) break;
     pollfd p{channel_ ? channel_->fd() : -1, POLLIN, 0};
+    for (auto& done : auth_.take()) answer_auth(done);  // the draining front's Basic-auth requests
     if (::poll(&p, 1, 20) > 0 && channel_) {
       auto received = channel_->receive(Reader::Supervisor, 0ms);
       if (received)

@@ -22,6 +22,7 @@
 #include "common/unique_fd.hpp"
 #include "config/model.hpp"
 #include "pool/pool_set.hpp"
+#include "supervisor/auth_pool.hpp"
 #include "supervisor/channel.hpp"
 #include "supervisor/spawn_check.hpp"
 
@@ -110,6 +111,7 @@ class Supervisor {
   bool is_live_process(pid_t pid) const;
   std::vector<Adoption> adoptable_workers();
   void on_auth(std::uint64_t id, const Auth& request);
+  void answer_auth(AuthDone& done);
   void on_usage(std::uint64_t id, const Usage& request);
   void on_resolve(std::uint64_t id, const Resolve& request);
   void reload(std::optional<std::uint64_t> reply_to);
@@ -128,7 +130,9 @@ class Supervisor {
   bool stopping_ = false;
   bool draining_ = false;  // the front said `gatehouse drain` began: the next front starts drained
   bool reloading_ = false;
-  bool adopt_next_ = false;  // the front crashed: the next one takes over the workers
+  bool adopt_next_ = false;
+  std::uint64_t front_generation_ = 0;  // which front an AUTH answer is for
+  AuthPool auth_{1};                    // the front crashed: the next one takes over the workers
   int exit_code_ = 0;
   std::chrono::steady_clock::time_point front_started_;
   std::map<std::uint64_t, LiveWorker> workers_;
