@@ -38,10 +38,7 @@ class FrontRestart(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.server.stop()
-        out = cls.server.output()
-        cls.server.close()
-        assert code == 0, f"gatehouse exited with {code}: {out}"
+        cls.server.stop_cleanly()
 
     def count(self):
         status, _, body = self.server.get("/count.php")

@@ -22,22 +22,15 @@ WHO = "<?php echo getmypid();"
 class MemoryRecycle(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = PhpServer(fastcgi="max_instances = 2", php_ini="memory_limit = 256M\n")
-        with open(cls.server.config) as f:
-            text = f.read()
-        text = text.replace("[pools.fastcgi]\n", '[pools.limits]\ninstance_memory = "32M"\n\n[pools.fastcgi]\n', 1)
-        with open(cls.server.config, "w") as f:
-            f.write(text)
+        cls.server = PhpServer(fastcgi="max_instances = 2", php_ini="memory_limit = 256M\n",
+                               pool_limits='instance_memory = "32M"')
         write(os.path.join(cls.server.www, "big.php"), BIG)
         write(os.path.join(cls.server.www, "who.php"), WHO)
         cls.server.start()
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.server.stop()
-        out = cls.server.output()
-        cls.server.close()
-        assert code == 0, f"gatehouse exited with {code}: {out}"
+        cls.server.stop_cleanly()
 
     def test_a_child_past_instance_memory_finishes_its_request_then_goes(self):
         result = {}

@@ -61,16 +61,17 @@ def read_raw_response(sock_reader, head=False):
 
 
 class PhpServer(Server):
-    """A Server whose pool is configured by `fastcgi` (TOML lines) and `php_ini`."""
+    """A Server whose pool is configured by `fastcgi` and `pool_limits` (TOML lines) and `php_ini`."""
 
-    def __init__(self, fastcgi="", php_ini="", **kw):
+    def __init__(self, fastcgi="", php_ini="", pool_limits="", **kw):
         super().__init__(**kw)
         self.ini = os.path.join(self.root, "php.ini")
         write(self.ini, php_ini or "cgi.fix_pathinfo = 0\n")
         with open(self.config) as f:
             text = f.read()
+        limits = f"[pools.limits]\n{pool_limits}\n\n" if pool_limits else ""
         text = text.replace('[[pools]]\nname = "main"\n',
-                            f'[[pools]]\nname = "main"\nphp_ini = "{self.ini}"\n\n[pools.fastcgi]\n{fastcgi}\n'
+                            f'[[pools]]\nname = "main"\nphp_ini = "{self.ini}"\n\n{limits}[pools.fastcgi]\n{fastcgi}\n'
                             f'monitor_changes_to = "{self.ini}"\n', 1)
         with open(self.config, "w") as f:
             f.write(text)
@@ -78,6 +79,13 @@ class PhpServer(Server):
     def start(self, timeout=20):
         open_tree(self.root)
         return super().start(timeout)
+
+    def stop_cleanly(self):
+        """Stops, removes its folder, and fails unless gatehouse exited with 0 (its output says why)."""
+        code = self.stop()
+        out = self.output()
+        self.close()
+        assert code == 0, f"gatehouse exited with {code}: {out}"
 
     def get(self, target, method="GET", headers=None, body=b"", version="1.1"):
         with self.connect(30) as s:

@@ -84,10 +84,7 @@ class Overlap(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.server.stop()
-        out = cls.server.output()
-        cls.server.close()
-        assert code == 0, f"gatehouse exited with {code}: {out}"
+        cls.server.stop_cleanly()
 
     def who(self):
         t0 = time.monotonic()
