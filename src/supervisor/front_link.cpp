@@ -121,14 +121,24 @@ std::string FrontLink::reload() {
 }
 
 std::optional<std::uint64_t> FrontLink::rss_kib(pid_t pid) {
-  Usage u;
-  u.n = 1;
-  u.pids[0] = pid;
-  auto answer = request({0, u}, 5s);
-  if (!answer) return std::nullopt;
-  const auto* r = std::get_if<UsageResult>(&answer->message.body);
-  if (!r || r->n != 1 || r->rss_kib[0] == 0) return std::nullopt;
-  return r->rss_kib[0];
+  auto u = usage({pid});
+  if (u.empty() || u[0].rss_kib == 0) return std::nullopt;
+  return u[0].rss_kib;
+}
+
+// USAGE in batches of kMaxGroups; zeros past a batch that got no answer.
+std::vector<FrontLink::ProcessUsage> FrontLink::usage(const std::vector<pid_t>& pids) {
+  std::vector<ProcessUsage> out(pids.size());
+  for (std::size_t at = 0; at < pids.size(); at += kMaxGroups) {
+    Usage u;
+    u.n = static_cast<std::uint32_t>(std::min(kMaxGroups, pids.size() - at));
+    for (std::uint32_t i = 0; i < u.n; ++i) u.pids[i] = pids[at + i];
+    auto answer = request({0, u}, 10s);
+    const auto* r = answer ? std::get_if<UsageResult>(&answer->message.body) : nullptr;
+    if (!r || r->n != u.n) break;
+    for (std::uint32_t i = 0; i < u.n; ++i) out[at + i] = {r->rss_kib[i], r->private_kib[i]};
+  }
+  return out;
 }
 
 void FrontLink::read_loop() {
@@ -263,16 +273,8 @@ std::optional<pool::FileStamp> FrontLink::php_ini_stamp(const pool::SpawnSpec& s
 }
 
 std::vector<std::uint64_t> FrontLink::private_kib(const std::vector<pid_t>& pids) {
-  std::vector<std::uint64_t> out(pids.size(), 0);
-  for (std::size_t at = 0; at < pids.size(); at += kMaxGroups) {
-    Usage u;
-    u.n = static_cast<std::uint32_t>(std::min(kMaxGroups, pids.size() - at));
-    for (std::uint32_t i = 0; i < u.n; ++i) u.pids[i] = pids[at + i];
-    auto answer = request({0, u}, 10s);
-    const auto* r = answer ? std::get_if<UsageResult>(&answer->message.body) : nullptr;
-    if (!r || r->n != u.n) break;
-    for (std::uint32_t i = 0; i < u.n; ++i) out[at + i] = r->private_kib[i];
-  }
+  std::vector<std::uint64_t> out;
+  for (const auto& u : usage(pids)) out.push_back(u.private_kib);
   return out;
 }
 

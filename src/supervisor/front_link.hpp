@@ -86,6 +86,10 @@ class FrontLink final : public pool::SpawnPort {
   Result<accounts::Identity> resolve(const std::string& name);
 
  private:
+  struct ProcessUsage {
+    std::uint64_t rss_kib = 0, private_kib = 0;  // 0: not a live worker's process
+  };
+  std::vector<ProcessUsage> usage(const std::vector<pid_t>& pids);
   Result<Received> request(const Message& message, std::chrono::milliseconds timeout);
   void read_loop();
 
