@@ -11,6 +11,7 @@
 # run in their own process groups on 127.0.0.1:18100+, stopped by PID on exit.
 # Prints req/s, p99 and CPU ms per request (server + PHP workers, user + system).
 # Needs root, dokuwiki, wrk, nginx, php-fpm, h2o (make bench installs them).
+# GATEHOUSE_SANDBOX=false turns the workers' Landlock sandbox off (to measure its cost).
 # Usage: bench/dokuwiki.sh [--duration S] [--warmup S] [--stacks a,b,...] [--out DIR] [--keep]
 set -u -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -135,6 +136,7 @@ name    = "benchdw"
 php_ini = "$d/php/php.ini"
 
 [pools.sandbox]
+enabled = ${GATEHOUSE_SANDBOX:-true}
 read = ["/usr/share/javascript", "/usr/share/php-geshi"]
 
 [pools.fastcgi]
@@ -273,6 +275,8 @@ measure() {  # measure ROUND NAME PORT
 IFS=, read -r -a LIST <<<"$STACKS"
 printf 'round\tstack\trps\tp50_ms\tp99_ms\terrors\trequests\tcpu_ms_per_req\n' >"$OUT/results.tsv"
 log "DokuWiki page, $WORKERS workers, wrk -c$CONC -d${DURATION}s, 2 rounds -> $OUT"
+. "$here/machine.sh"
+machine_mark
 for round in 1 2; do
   order=("${LIST[@]}")
   [ "$round" = 2 ] && for ((i = 0; i < ${#LIST[@]}; i++)); do order[$i]=${LIST[$((${#LIST[@]} - 1 - i))]}; done
@@ -299,4 +303,5 @@ done
           printf "%s / %s = %.2fx\n", a, b, (s[a] / n[a]) / (s[b] / n[b]) }
     }' "$OUT/results.tsv"
   echo "# means of the two rounds; CPU ms/req: user+system of the server and its PHP workers; raw: $OUT/results.tsv"
+  machine_report "the two rounds"
 } | tee "$OUT/table.txt"

@@ -12,7 +12,10 @@ bin=${GATEHOUSE_BIN:-$repo/build/gatehouse}
 [ -x "$bin" ] || { echo "php.sh: $bin not built (make)" >&2; exit 1; }
 out=${OUT:-/tmp/gatehouse-bench/php-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
+. "$here/machine.sh"
+machine_mark
 bash "$anchors" --workloads hello,session,sleep --out "$out" \
   --extra "gatehouse=GATEHOUSE_BIN=$bin exec bash $here/run-gatehouse.sh" \
   --extra "gh-nosandbox=GATEHOUSE_SANDBOX=false GATEHOUSE_BIN=$bin exec bash $here/run-gatehouse.sh" "$@"
 bash "$here/ratios.sh" "$out/results.tsv" gatehouse
+machine_report "the run" | tee -a "$out/results.machine"

@@ -11,6 +11,9 @@ bin=${GATEHOUSE_BIN:-$repo/build/gatehouse}
 [ -x "$bin" ] || { echo "static.sh: $bin not built (make)" >&2; exit 1; }
 out=${OUT:-/tmp/gatehouse-bench/static-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
+. "$here/machine.sh"
+machine_mark
 bash "$anchors" --stacks nginx-fpm,lighttpd,apache-fcgid,h2o --workloads static --out "$out" \
   --extra "gatehouse=GATEHOUSE_BIN=$bin exec bash $here/run-gatehouse.sh" "$@"
 bash "$here/ratios.sh" "$out/results.tsv" gatehouse
+machine_report "the run" | tee -a "$out/results.machine"

@@ -140,6 +140,8 @@ run() {  # name port path clients streams requests
     "$requests"
 }
 
+. "$here/machine.sh"
+machine_mark
 echo "# static 1 KiB, -c $c -m 10, $n requests"
 run gatehouse $gh_port /1k.txt "$c" 10 "$n"
 run h2o $h2o_port /1k.txt "$c" 10 "$n"
@@ -194,3 +196,4 @@ if [ "$perf_ok" = 1 ]; then
   count h2o "$h2o_pid" $h2o_port /1k.txt "$handshakes" 1 "$handshakes"
   count nginx "$nginx_pid" $nginx_port /1k.txt "$handshakes" 1 "$handshakes"
 fi
+machine_report "the timed runs and the counts"

@@ -12,6 +12,7 @@
 #include "handlers/php_handler.hpp"
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/string.hpp>
 #include <cerrno>
 
@@ -333,6 +334,7 @@ void PhpHandler::on_stderr(fastcgi::ByteSpan data) {
 }
 
 void PhpHandler::on_end() {
+  const auto executor = conn_->socket().get_executor();
   if (conn_->reusable())
     lease_.release(conn_->release_socket());
   else
@@ -349,7 +351,23 @@ void PhpHandler::on_end() {
   if (stderr_seen_ && !head_sent_ && mode == config::StderrMode::ReturnGeneric500)
     return answer_now(500, 0, "The PHP script reported an error.");
   if (!head_sent_) emit_head(true);
-  send(std::exchange(body_, {}), true);
+  finish_after_next(executor);
+}
+
+// The worker just went back to the pool, which posted its hand-out to the
+// next queued request: posting this response's last write behind it sends
+// PHP its next request before this client's bytes, so the worker does not
+// sit idle while we write (about 5% more PHP hello requests per second).
+void PhpHandler::finish_after_next(const boost::asio::any_io_executor& executor) {
+  finishing_ = true;
+  boost::asio::post(executor, [this] {
+    finishing_ = false;
+    if (cancelled_) {  // the transport ended meanwhile (may_destroy): it waits for this
+      stage_ = Stage::Done;
+      return port_.abort();
+    }
+    send(std::exchange(body_, {}), true);
+  });
 }
 
 void PhpHandler::emit_head(bool complete) {
@@ -413,7 +431,7 @@ bool PhpHandler::on_deadline() {
 }
 
 bool PhpHandler::may_destroy() {
-  if (php_pending_ || stage_ == Stage::Acquire) {
+  if (php_pending_ || finishing_ || stage_ == Stage::Acquire) {
     cancelled_ = true;
     if (conn_) conn_->close();
     return false;

@@ -57,6 +57,7 @@ class PhpHandler final : public Handler {
   void on_end();
   void emit_head(bool complete);
   void send(std::string_view data, bool last);
+  void finish_after_next(const boost::asio::any_io_executor& executor);
   void php_failed(boost::system::error_code ec);
   void answer_now(unsigned status, unsigned substatus, std::string_view detail);
   void end_lease(pool::LeaseEnd how);
@@ -90,6 +91,7 @@ class PhpHandler final : public Handler {
   bool timed_out_ = false;
   bool cancelled_ = false;  // the connection closed while a pool or worker operation was pending
   bool php_pending_ = false;
+  bool finishing_ = false;  // the last write waits behind the next request's hand-out (finish_after_next)
   SteadyTime request_deadline_;
   SteadyTime activity_deadline_;
 };
