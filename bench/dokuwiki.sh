@@ -251,6 +251,11 @@ start_stack() {  # start_stack NAME DIR PORT
 measure() {  # measure ROUND NAME PORT
   local round=$1 st=$2 port=$3 d="$TMP/$2-$1" url i line
   url="http://127.0.0.1:$port/doku.php?id=start"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then  # else this run would measure whatever listens there
+    log "$st: port $port is already in use: not measured"
+    printf '%s\t%s\tFAIL\n' "$round" "$st" >>"$OUT/results.tsv"
+    return
+  fi
   prepare "$d"
   start_stack "$st" "$d" "$port" || { printf '%s\t%s\tFAIL\n' "$round" "$st" >>"$OUT/results.tsv"; return; }
   for i in $(seq 100); do curl -s -o /dev/null --max-time 1 "$url" && break; sleep 0.1; done

@@ -162,6 +162,7 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config) {
 }
 
 Status Server::open_logs(const config::Config& config, Snapshot& into) {
+  into.writer = &log_writer_;
   std::error_code ec;
   std::filesystem::create_directories(config.server.log_dir, ec);
   if (ec) return std::unexpected(Error::sys("mkdir", config.server.log_dir.string(), ec.value()));
@@ -331,6 +332,7 @@ TrafficSample Server::traffic() const {
 
 void Server::start() {
   initial_.reset();
+  log_writer_.start();
   for (auto& w : workers_) {
     threads_.emplace_back([this, worker = w.get()] {
       worker->run();
@@ -352,6 +354,7 @@ void Server::stop(std::chrono::seconds grace, bool gentle) {
   for (auto& t : threads_) t.join();
   threads_.clear();
   for (auto& w : workers_) w->flush_logs();
+  log_writer_.stop();  // what the threads handed over is on disk
 }
 
 }  // namespace gatehouse::http

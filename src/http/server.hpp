@@ -102,6 +102,7 @@ class Server {
   Status open_logs(const config::Config& config, Snapshot& into);
   Status bind_all();
 
+  LogWriter log_writer_;               // first: the snapshots' views may still flush while the rest goes
   std::shared_ptr<Snapshot> initial_;  // until start(): set_auth_gate and set_php fill it
   std::shared_ptr<const Snapshot> current_;
   std::map<std::string, std::weak_ptr<AccessLog>> log_by_dir_;                 // a kept site keeps its log

@@ -1,6 +1,8 @@
 // View: a snapshot's per-thread state (PHP routing, access-log buffers).
 #include "http/snapshot.hpp"
 
+#include <utility>
+
 #include "common/log.hpp"
 
 namespace gatehouse::http {
@@ -24,18 +26,25 @@ void View::log(std::size_t slot, const AccessRecord& record) {
   snapshot_->metrics[slot]->observe(record.status, record.substatus, record.bytes_received, record.bytes_sent,
                                     record.took);
   append_record(buf, record);
-  if (buf.size() >= kLogBufferFlush) {
-    if (auto ok = log->write(buf, std::time(nullptr)); !ok) log::error("{}", ok.error().message());
-    buf.clear();
-  }
+  if (buf.size() >= kLogBufferFlush) write_out(slot, std::time(nullptr));
 }
 
 void View::flush(std::time_t now) {
-  for (std::size_t i = 0; i < buffers_.size(); ++i) {
-    if (buffers_[i].empty()) continue;
-    if (auto ok = snapshot_->logs[i]->write(buffers_[i], now); !ok) log::error("{}", ok.error().message());
-    buffers_[i].clear();
+  for (std::size_t i = 0; i < buffers_.size(); ++i)
+    if (!buffers_[i].empty()) write_out(i, now);
+}
+
+// The buffer goes to the writer thread whole; this thread starts a new one.
+void View::write_out(std::size_t slot, std::time_t now) {
+  auto& buf = buffers_[slot];
+  const auto& log = snapshot_->logs[slot];
+  if (!snapshot_->writer) {
+    if (auto ok = log->write(buf, now); !ok) log::error("{}", ok.error().message());
+    buf.clear();
+    return;
   }
+  snapshot_->writer->submit(log, std::exchange(buf, {}), now);
+  buf.reserve(kLogBufferFlush + 2048);
 }
 
 }  // namespace gatehouse::http

@@ -16,6 +16,7 @@
 #include "handlers/php_routing.hpp"
 #include "http/access_log.hpp"
 #include "http/forwarding.hpp"
+#include "http/log_writer.hpp"
 #include "http/router.hpp"
 #include "metrics/histogram.hpp"
 
@@ -36,6 +37,7 @@ struct Snapshot {
   // across a reload keeps its log object (and its counters).
   std::vector<std::shared_ptr<AccessLog>> logs;
   std::vector<std::shared_ptr<metrics::SiteMetrics>> metrics;  // the same slots
+  LogWriter* writer = nullptr;                                 // the server's; nullptr: written at once
 };
 
 // One I/O thread's use of a snapshot: its PhpRouting and its access-log
@@ -58,6 +60,8 @@ class View {
   Forwarding& forwarding() { return forwarding_; }
 
  private:
+  void write_out(std::size_t slot, std::time_t now);
+
   std::shared_ptr<const Snapshot> snapshot_;
   std::unique_ptr<handlers::PhpRouting> php_;
   std::vector<std::string> buffers_;  // per log slot
