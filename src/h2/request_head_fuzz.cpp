@@ -268,8 +268,8 @@ std::string headers_frames(std::int32_t stream, std::string_view block) {
   std::string out;
   std::string_view first = block.substr(0, kMax);
   block.remove_prefix(first.size());
-  out += frame(NGHTTP2_HEADERS, NGHTTP2_FLAG_END_STREAM | (block.empty() ? NGHTTP2_FLAG_END_HEADERS : 0), stream,
-               first);
+  out +=
+      frame(NGHTTP2_HEADERS, NGHTTP2_FLAG_END_STREAM | (block.empty() ? NGHTTP2_FLAG_END_HEADERS : 0), stream, first);
   while (!block.empty()) {
     std::string_view part = block.substr(0, kMax);
     block.remove_prefix(part.size());
@@ -332,7 +332,8 @@ void run_session(std::string_view data, std::uint8_t flags) {
   // Fed in two pieces, as TLS records may cut the frames anywhere.
   const std::string_view all = wire;
   const std::size_t split = kPreface.size() + (data.empty() ? 0 : static_cast<std::uint8_t>(data[0]) % all.size());
-  if (session.receive(all.substr(0, std::min(split, all.size())))) session.receive(all.substr(std::min(split, all.size())));
+  if (session.receive(all.substr(0, std::min(split, all.size()))))
+    session.receive(all.substr(std::min(split, all.size())));
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ ConnectionForwarding Forwarding::begin(const handlers::Peer& peer) const {
   c.client_ip = peer.remote_ip;
   c.client_port = peer.remote_port;
   c.https = peer.https;
-  c.peer_trusted = (c.port.proxy_protocol || c.port.forwarded_headers) && trusted(peer.remote_ip);
+  c.peer_trusted = trusted(peer.remote_ip);  // by the TCP peer alone, never by a header
   return c;
 }
 
