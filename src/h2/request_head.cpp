@@ -43,25 +43,28 @@ void HeadBuilder::add(std::string_view name, std::string_view value) {
     }
     return;  // :scheme and :protocol change nothing here
   }
-  if (name == "cookie") {
+  // By the field's identity, not its spelling: nghttp2 lets only lower-case
+  // names through, but "Host" must not slip past the :authority rule if a
+  // name ever arrives otherwise (h2.fuzz found that it would).
+  const bhttp::field field = bhttp::string_to_field({name.data(), name.size()});
+  if (field == bhttp::field::cookie) {
     if (!cookie_.empty()) cookie_.append("; ");
     cookie_.append(value);
     return;
   }
-  if (name == "host" && !authority_.empty()) return;  // :authority wins (RFC 9113 8.3.1)
-  if (name == "content-length") {
+  if (field == bhttp::field::host && !authority_.empty()) return;  // :authority wins (RFC 9113 8.3.1)
+  if (field == bhttp::field::content_length) {
     std::uint64_t n = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec == std::errc{} && end == value.data() + value.size()) content_length_ = n;
   }
-  store(name, value);
+  store(field, name, value);
 }
 
-void HeadBuilder::store(std::string_view name, std::string_view value) {
-  handlers::Request::Field f{bhttp::string_to_field({name.data(), name.size()}),
-                             static_cast<std::uint32_t>(request_.arena.size()), static_cast<std::uint32_t>(name.size()),
-                             static_cast<std::uint32_t>(request_.arena.size() + name.size() + 1),
-                             static_cast<std::uint32_t>(value.size())};
+void HeadBuilder::store(bhttp::field field, std::string_view name, std::string_view value) {
+  handlers::Request::Field f{
+      field, static_cast<std::uint32_t>(request_.arena.size()), static_cast<std::uint32_t>(name.size()),
+      static_cast<std::uint32_t>(request_.arena.size() + name.size() + 1), static_cast<std::uint32_t>(value.size())};
   request_.arena.append(name);
   request_.arena.push_back('\0');
   request_.arena.append(value);
@@ -74,9 +77,9 @@ unsigned HeadBuilder::finish() {
     // A Host field the block also carried was dropped in add(): one Host, the authority.
     bool had_host = false;
     for (const auto& f : request_.fields) had_host = had_host || f.name == bhttp::field::host;
-    if (!had_host) store("host", authority_);
+    if (!had_host) store(bhttp::field::host, "host", authority_);
   }
-  if (!cookie_.empty()) store("cookie", cookie_);
+  if (!cookie_.empty()) store(bhttp::field::cookie, "cookie", cookie_);
   if (!request_.reject_status) {
     if (!has_method_ || !has_path_)
       reject(400, 0, "The request has no :method or :path.");

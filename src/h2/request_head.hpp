@@ -5,6 +5,7 @@
 // expands to megabytes (an HPACK bomb) stops at the limit and gets 431.
 #pragma once
 
+#include <boost/beast/http/field.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,7 +31,7 @@ class HeadBuilder {
   std::optional<std::uint64_t> content_length() const { return content_length_; }
 
  private:
-  void store(std::string_view name, std::string_view value);
+  void store(boost::beast::http::field field, std::string_view name, std::string_view value);
   void reject(unsigned status, unsigned substatus, std::string_view detail);
 
   handlers::Request& request_;

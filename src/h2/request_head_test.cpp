@@ -49,6 +49,18 @@ TEST(HeadBuilder, AuthorityWinsOverHost) {
   EXPECT_EQ(only_host.host, "b.example");
 }
 
+TEST(HeadBuilder, HostInAnyCaseGivesWayToAuthority) {
+  // Found by h2.fuzz: "hoSt" was stored beside the authority and, being the
+  // last Host field, became the host routing and PHP saw. nghttp2 refuses
+  // upper-case names, so only a field from elsewhere could carry it; the rule
+  // holds on its own now.
+  auto r = build({{":method", "GET"}, {":path", "/"}, {":authority", "a.example"}, {"hoSt", "evil.example"}});
+  EXPECT_EQ(r.host, "a.example");
+  EXPECT_EQ(r.fields.size(), 1u);
+  auto cookies = build({{":method", "GET"}, {":path", "/"}, {"cookie", "a=1"}, {"Cookie", "b=2"}});
+  EXPECT_EQ(values_of(cookies, "cookie"), std::vector<std::string>{"a=1; b=2"});
+}
+
 TEST(HeadBuilder, CookiesAreJoined) {
   auto r = build({{":method", "GET"}, {":path", "/"}, {"cookie", "a=1"}, {"cookie", "b=2"}});
   EXPECT_EQ(values_of(r, "cookie"), std::vector<std::string>{"a=1; b=2"});

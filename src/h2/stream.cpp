@@ -43,7 +43,7 @@ Stream::Stream(Connection& connection, std::int32_t id)
 
 Stream::~Stream() = default;
 
-const handlers::Peer& Stream::peer() const { return conn_.peer(); }
+const handlers::Peer& Stream::peer() const { return forwarded_peer_ ? *forwarded_peer_ : conn_.peer(); }
 const boost::asio::ip::address& Stream::local_address() const { return conn_.local_address(); }
 bool Stream::open() const { return !closed_ && !aborted_ && conn_.open(); }
 int Stream::client_fd() const { return conn_.fd(); }
@@ -60,6 +60,7 @@ void Stream::on_head(bool end_stream) {
   deadline_ = SteadyTime::max();  // the pipeline or the handler sets it from here
   if (head_builder_.finish())
     return error_response(request_.reject_status, request_.reject_substatus, request_.reject_detail, true);
+  apply_forwarding();
   if (auto length = head_builder_.content_length(); length && *length > limits().max_allowed_content_length)
     return error_response(413, 13, "The request body is larger than the server accepts.", true);
   pipeline_.run(request_.host, request_.path());

@@ -85,6 +85,7 @@ class Stream final : public http::Exchange {
   void drain_body_bytes();  // stop taking the body: what came and what comes is dropped
   void submit();
   void log_request();
+  void apply_forwarding();  // stream_forwarding.cpp: X-Forwarded-* from a trusted balancer
 
   Connection& conn_;
   std::int32_t id_;
@@ -125,6 +126,7 @@ class Stream final : public http::Exchange {
   int win32_ = 0;
   std::uint64_t sent_bytes_ = 0;
   std::optional<std::pair<unsigned, unsigned>> log_as_;
+  std::optional<handlers::Peer> forwarded_peer_;  // the client a trusted balancer named; else the connection's
 };
 
 }  // namespace gatehouse::h2

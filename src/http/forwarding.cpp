@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 
+#include <boost/beast/core/string.hpp>
+
 namespace gatehouse::http {
 namespace {
 
@@ -19,6 +21,16 @@ std::optional<boost::asio::ip::address> address_of(std::string_view text) {
   auto a = boost::asio::ip::make_address(std::string{text}, ec);
   if (ec) return std::nullopt;
   return a;
+}
+
+// The balancer's own value comes last: the last item of a comma-separated list.
+std::string_view last_item(std::string_view list) {
+  const std::size_t comma = list.rfind(',');
+  return trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
+}
+
+bool named(std::string_view name, std::string_view wanted) {
+  return boost::beast::iequals({name.data(), name.size()}, {wanted.data(), wanted.size()});
 }
 
 }  // namespace
@@ -76,6 +88,42 @@ std::optional<std::string> Forwarding::client_of(const std::vector<std::string_v
     }
   }
   return leftmost_trusted;  // every hop was a trusted proxy: the first of them
+}
+
+ConnectionForwarding Forwarding::begin(const handlers::Peer& peer) const {
+  ConnectionForwarding c;
+  c.port = on_port(peer.local_port);
+  if (!c.port.proxy_protocol && !c.port.forwarded_headers) return c;  // the usual port: nothing to copy
+  c.client_ip = peer.remote_ip;
+  c.client_port = peer.remote_port;
+  c.https = peer.https;
+  c.peer_trusted = trusted(peer.remote_ip);  // by the TCP peer alone, never by a header
+  return c;
+}
+
+void Forwarding::apply(const ConnectionForwarding& connection, const handlers::Request& request,
+                       handlers::Peer& peer) const {
+  if (!connection.port.forwarded_headers) return;  // the port never takes them: the peer is the connection's
+  peer.remote_ip = connection.client_ip;
+  peer.remote_port = connection.client_port;
+  peer.https = connection.https;
+  if (!connection.peer_trusted || request.reject_status != 0) return;
+  std::vector<std::string_view> chain;
+  std::optional<std::string_view> proto;
+  for (const auto& f : request.fields) {
+    const std::string_view name = request.field_name(f);
+    if (named(name, "X-Forwarded-For"))
+      chain.push_back(request.field_value(f));
+    else if (named(name, "X-Forwarded-Proto"))
+      proto = request.field_value(f);
+  }
+  if (!chain.empty()) {
+    if (auto client = client_of(chain)) {
+      peer.remote_ip = std::move(*client);
+      peer.remote_port = 0;  // X-Forwarded-For carries no port
+    }
+  }
+  if (proto) peer.https = named(last_item(*proto), "https");
 }
 
 long Forwarding::may_log(std::chrono::steady_clock::time_point now) {

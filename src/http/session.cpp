@@ -101,6 +101,7 @@ void Session::destroy() {
 void Session::begin_request() {
   in_flight_.reset();  // the previous request (if any) was answered
   request_.clear();
+  if (forwarding_.port.forwarded_headers) apply_forwarded_headers();  // a bad head is not the last client's
   parser_.emplace(request_, limits());
   out_.clear();
   out_sent_ = 0;

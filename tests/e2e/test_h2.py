@@ -39,7 +39,8 @@ H2LOAD = shutil.which("h2load")
 INDEX = b"<h1>over h2</h1>\n"
 
 
-def tls_socket(port, rcvbuf=None):
+def tls_socket(port, rcvbuf=None, source=None):
+    """An h2 TLS connection to the server, from loopback address `source` if given."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -48,6 +49,8 @@ def tls_socket(port, rcvbuf=None):
     if rcvbuf:
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     raw.settimeout(10)
+    if source:
+        raw.bind((source, 0))
     raw.connect(("127.0.0.1", port))
     s = ctx.wrap_socket(raw, server_hostname="a.example")
     assert s.selected_alpn_protocol() == "h2", s.selected_alpn_protocol()
@@ -57,8 +60,8 @@ def tls_socket(port, rcvbuf=None):
 class Client:
     """A python3-h2 client over one TLS connection."""
 
-    def __init__(self, port, settings=None, rcvbuf=None, validate=True):
-        self.s = tls_socket(port, rcvbuf)
+    def __init__(self, port, settings=None, rcvbuf=None, validate=True, source=None):
+        self.s = tls_socket(port, rcvbuf, source)
         self.terminated = None  # the GOAWAY received, or "closed"
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(
             client_side=True, header_encoding="utf-8", validate_outbound_headers=validate,

@@ -198,6 +198,21 @@ class HeadersOnly(ForwardingServerTest):
         self.assertEqual(first["addr"], "198.51.100.6")
         self.assertEqual(second["addr"], "127.0.0.2")
 
+    def test_bad_request_is_not_logged_as_the_previous_client(self):
+        # A balancer reuses its connection for another client, whose request
+        # is malformed: the 400 is the balancer's, not the last client's.
+        with self.connect_from("127.0.0.2") as s:
+            reader = Reader(s)
+            s.sendall(build_request("/ip.php", headers={"X-Forwarded-For": "198.51.100.77"}))
+            self.assertEqual(json.loads(reader.response().body)["addr"], "198.51.100.77")
+            s.sendall(b"GET /malformed-after-forwarded HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n")
+            self.assertEqual(reader.response().status, 400)
+        deadline, lines = time.monotonic() + 5, []
+        while not lines and time.monotonic() < deadline:  # flushed once a second
+            lines = [l for l in self.server.access_log_lines("_httperr") if "/malformed-after-forwarded" in l]
+            time.sleep(0.2)
+        self.assertEqual([l.split(" ")[8] for l in lines], ["127.0.0.2"])
+
     def test_plain_connection_needs_no_proxy_header(self):
         self.assertEqual(self.ask(source="127.0.0.1")["addr"], "127.0.0.1")
 
