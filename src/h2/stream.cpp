@@ -136,8 +136,9 @@ void Stream::write_head(const handlers::ResponseHead& head) {
   auto add = [&](std::string_view name, std::string_view value) {
     const std::size_t n = head_text_.size();
     head_text_.append(name);
-    for (char* c = head_text_.data() + n; c != head_text_.data() + head_text_.size(); ++c)
-      if (*c >= 'A' && *c <= 'Z') *c = static_cast<char>(*c + ('a' - 'A'));
+    char* c = head_text_.data() + n;
+    for (char* const end = c + name.size(); c != end; ++c)  // end kept: a char store could alias the size
+      *c = static_cast<char>(*c | ((*c >= 'A' && *c <= 'Z') ? 0x20 : 0));
     head_text_.append(value);
     at.push_back({n, name.size(), n + name.size(), value.size()});
   };

@@ -25,19 +25,22 @@ void append_field(std::string& out, std::string_view v) {
     out += "-\x20";
     return;
   }
+  // Runs of plain bytes (nearly every value) are copied whole.
   static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char ch : v) {
-    auto c = static_cast<unsigned char>(ch);
+  std::size_t plain = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    auto c = static_cast<unsigned char>(v[i]);
+    if (c > 0x20 && c != 0x7f) continue;
+    out.append(v.data() + plain, i - plain);
+    plain = i + 1;
     if (c == ' ') {
       out.push_back('+');
-    } else if (c < 0x20 || c == 0x7f) {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
     } else {
-      out.push_back(ch);
+      const char esc[] = {'%', kHex[c >> 4], kHex[c & 15]};
+      out.append(esc, sizeof esc);
     }
   }
+  out.append(v.data() + plain, v.size() - plain);
   out.push_back(' ');
 }
 
