@@ -6,7 +6,6 @@ same headers from any other peer change nothing. 127.0.0.1 is the balancer,
 127.0.0.2 a client that connects directly and forges the headers."""
 import json
 import os
-import shutil
 import tempfile
 import time
 import unittest
@@ -38,12 +37,7 @@ class H2ForwardingTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            code = cls.server.stop()
-            assert code == 0, f"gatehouse exited with {code}: {cls.server.output()}"
-        finally:
-            cls.server.close()
-            shutil.rmtree(cls.certs_dir, ignore_errors=True)
+        tlsh.stop_and_clean(cls.server, cls.certs_dir)
 
     def ask(self, source, *args, protocol="--http2", path="/ip.php"):
         status, headers, body = tlsh.curl(protocol, "--interface", source, *args, self.base + path)

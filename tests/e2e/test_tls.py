@@ -19,6 +19,16 @@ CURL = shutil.which("curl")
 OPENSSL = shutil.which("openssl")
 
 
+def stop_and_clean(server, certs_dir):
+    """Stops a TlsServer (it must exit 0) and removes it and its certificates' folder."""
+    try:
+        code = server.stop()
+        assert code == 0, f"gatehouse exited with {code}: {server.output()}"
+    finally:
+        server.close()
+        shutil.rmtree(certs_dir, ignore_errors=True)
+
+
 def make_cert(folder, name, days=365, mode=0o600):
     """A self-signed P-256 certificate for `name`; returns (certificate, key)."""
     crt, key = os.path.join(folder, name + ".crt"), os.path.join(folder, name + ".key")
@@ -117,12 +127,7 @@ class TlsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            code = cls.server.stop()
-            assert code == 0, f"gatehouse exited with {code}: {cls.server.output()}"
-        finally:
-            cls.server.close()
-            shutil.rmtree(cls.certs_dir, ignore_errors=True)
+        stop_and_clean(cls.server, cls.certs_dir)
 
     def test_static_over_http11_and_http2_offer(self):
         for flag in ("--http1.1", "--http2"):
