@@ -34,7 +34,8 @@ void View::flush(std::time_t now) {
     if (!buffers_[i].empty()) write_out(i, now);
 }
 
-// The buffer goes to the writer thread whole; this thread starts a new one.
+// The buffer goes to the writer thread whole; this thread starts a new one
+// (grown again by appends: no reserve, so a quiet site holds no 64 KiB).
 void View::write_out(std::size_t slot, std::time_t now) {
   auto& buf = buffers_[slot];
   const auto& log = snapshot_->logs[slot];
@@ -44,7 +45,6 @@ void View::write_out(std::size_t slot, std::time_t now) {
     return;
   }
   snapshot_->writer->submit(log, std::exchange(buf, {}), now);
-  buf.reserve(kLogBufferFlush + 2048);
 }
 
 }  // namespace gatehouse::http
