@@ -3,8 +3,6 @@
 
 #include <utility>
 
-#include "common/log.hpp"
-
 namespace gatehouse::http {
 namespace {
 constexpr std::size_t kLogBufferFlush = 64 * 1024;
@@ -34,17 +32,11 @@ void View::flush(std::time_t now) {
     if (!buffers_[i].empty()) write_out(i, now);
 }
 
-// The buffer goes to the writer thread whole; this thread starts a new one
-// (grown again by appends: no reserve, so a quiet site holds no 64 KiB).
+// The buffer goes to the writer (its thread, or at once before it starts)
+// whole; this thread starts a new one, grown again by appends (no reserve,
+// so a quiet site holds no 64 KiB).
 void View::write_out(std::size_t slot, std::time_t now) {
-  auto& buf = buffers_[slot];
-  const auto& log = snapshot_->logs[slot];
-  if (!snapshot_->writer) {
-    if (auto ok = log->write(buf, now); !ok) log::error("{}", ok.error().message());
-    buf.clear();
-    return;
-  }
-  snapshot_->writer->submit(log, std::exchange(buf, {}), now);
+  snapshot_->writer->submit(snapshot_->logs[slot], std::exchange(buffers_[slot], {}), now);
 }
 
 }  // namespace gatehouse::http

@@ -37,7 +37,7 @@ struct Snapshot {
   // across a reload keeps its log object (and its counters).
   std::vector<std::shared_ptr<AccessLog>> logs;
   std::vector<std::shared_ptr<metrics::SiteMetrics>> metrics;  // the same slots
-  LogWriter* writer = nullptr;                                 // the server's; nullptr: written at once
+  LogWriter* writer = nullptr;                                 // the server's (Server::open_logs sets it)
 };
 
 // One I/O thread's use of a snapshot: its PhpRouting and its access-log
